@@ -1,0 +1,120 @@
+/**
+ * The `runbooks` command. Each subcommand lives in its own module, imported only when it runs, so
+ * that `runbooks check` does not load the AWS SDK or Fastify and starts in well under a second.
+ */
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('runbooks')
+  .description('Markdown runbooks for DynamoDB, each step run with its own least-privilege STS session.')
+  .version(pkg.version)
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    // commander exits 1 on usage errors; bad input is exit 2 throughout this command.
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+const shared = {
+  aws: () => new Option('--aws', 'use real AWS (credentials, region and AWS_ENDPOINT_URL_* from the standard chain)').env('RUNBOOKS_AWS'),
+  role: () => new Option('--role <arn>', 'role to assume for each step (default: the runbook\'s, else the sandbox\'s first role)').env('RUNBOOKS_ROLE'),
+  data: () => new Option('--data <dir>', 'folder for runs and the audit log').env('RUNBOOKS_DATA').default('./.runbooks'),
+  port: (dflt?: number) => {
+    const o = new Option('--port <n>', 'port to listen on').env('RUNBOOKS_PORT').argParser(parsePort);
+    return dflt === undefined ? o : o.default(dflt);
+  },
+  host: () => new Option('--host <host>', 'address to listen on').env('RUNBOOKS_HOST').default('127.0.0.1'),
+  token: () => new Option('--token <token>', 'access token instead of a random one').env('RUNBOOKS_TOKEN'),
+  sandboxFile: () => new Option('--sandbox-file <path>', 'sandbox file (default: sandbox.yaml in the runbooks folder)').env('RUNBOOKS_SANDBOX_FILE'),
+  param: () =>
+    new Option('-p, --param <k=v>', 'parameter value (repeatable)').argParser(collect).default([] as string[]),
+  json: () => new Option('--json', 'machine-readable output'),
+};
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    process.stderr.write(`runbooks: --port must be an integer between 0 and 65535, not ${JSON.stringify(value)}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+async function exitWith(code: Promise<number>): Promise<void> {
+  process.exitCode = await code;
+}
+
+program
+  .command('check')
+  .description('validate runbooks; errors as file:line:col: error: message; exit 1 on any error')
+  .argument('<path...>', 'runbook files or folders (searched recursively for .md)')
+  .addOption(shared.json())
+  .action(async (paths: string[], opts) => exitWith((await import('./check.js')).checkCommand(paths, opts)));
+
+program
+  .command('sandbox')
+  .description('run the local stack (DynamoDB Local + STS/IAM/DynamoDB gateway) alone and print its endpoint and base credentials')
+  .argument('[dir]', 'folder holding sandbox.yaml', 'runbooks')
+  .addOption(shared.port(0))
+  .addOption(new Option('--data <dir>', 'keep DynamoDB Local\'s data in this folder instead of memory').env('RUNBOOKS_SANDBOX_DATA'))
+  .addOption(shared.sandboxFile())
+  .addOption(shared.json())
+  .action(async (dir: string, opts) => exitWith((await import('./sandbox.js')).sandboxCommand(dir, opts)));
+
+program
+  .command('run')
+  .description('run a runbook headless; exit 0 only if every step it ran succeeded (1: a step failed, 2: bad input)')
+  .argument('<file>', 'the runbook')
+  .addOption(shared.param())
+  .addOption(new Option('-s, --step <name>', 'run only this step (repeatable, in the order given)').argParser(collect).default([] as string[]))
+  .addOption(new Option('-y, --yes', 'confirm write steps without a prompt'))
+  .addOption(shared.json())
+  .addOption(new Option('--transcript <out>', 'write the transcript (.md, .json or .html by extension)'))
+  .addOption(new Option('--user <name>', 'who runs it (recorded as SourceIdentity)').env('RUNBOOKS_USER'))
+  .addOption(shared.aws())
+  .addOption(shared.role())
+  .addOption(shared.data())
+  .addOption(shared.sandboxFile())
+  .action(async (file: string, opts) => exitWith((await import('./run.js')).runCommand(file, opts)));
+
+program
+  .command('policy')
+  .description('print each step\'s session policy and the role policy the runbook needs')
+  .argument('<file>', 'the runbook')
+  .addOption(shared.param())
+  .addOption(shared.aws())
+  .addOption(shared.role())
+  .addOption(shared.sandboxFile())
+  .action(async (file: string, opts) => exitWith((await import('./policy.js')).policyCommand(file, opts)));
+
+program
+  .command('serve')
+  .description('serve the runbooks in DIR with the browser notebook; prints the URL with its access token')
+  .argument('[dir]', 'the runbooks folder', 'runbooks')
+  .addOption(shared.port(4680))
+  .addOption(shared.host())
+  .addOption(shared.token())
+  .addOption(shared.aws())
+  .addOption(shared.role())
+  .addOption(shared.data())
+  .addOption(shared.sandboxFile())
+  .addOption(new Option('--users <file>', 'users file (YAML: name, token, roles)').env('RUNBOOKS_USERS'))
+  .addOption(new Option('--trusted-proxy-header <name>', 'take the user from this header set by a trusted reverse proxy').env('RUNBOOKS_TRUSTED_PROXY_HEADER'))
+  .addOption(new Option('--iam-revocation', 'also revoke through an inline IAM deny policy (default on in the sandbox)').env('RUNBOOKS_IAM_REVOCATION'))
+  .addOption(new Option('--idle-timeout <seconds>', 'complete runs idle this long').env('RUNBOOKS_IDLE_TIMEOUT').default('3600'))
+  .action(async (dir: string, opts) => exitWith((await import('./serve.js')).serveCommand(dir, opts)));
+
+const audit = program.command('audit').description('the audit log');
+audit
+  .command('verify')
+  .description('verify the audit log\'s hash chain; exit 1 and the first bad record if broken')
+  .addOption(shared.data())
+  .addOption(shared.json())
+  .action(async (opts) => exitWith((await import('./audit.js')).auditVerifyCommand(opts)));
+
+await program.parseAsync(process.argv);
