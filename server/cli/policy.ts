@@ -1,5 +1,79 @@
-// Placeholder until this command is built; replaced by its implementation.
-export async function policyCommand(..._args: unknown[]): Promise<number> {
-  process.stderr.write('runbooks: this command is not built yet\n');
-  return 2;
+/**
+ * `runbooks policy FILE`: each step's session policy as the engine would derive it for these
+ * parameters, and the minimal role policy the runbook needs (the union, without conditions), as
+ * JSON an admin can paste into IAM. Key schemas (for `dynamodb:LeadingKeys`) come from the sandbox
+ * file's tables; with `--aws`, from DescribeTable through scoped sessions, as in a run.
+ */
+import { deriveSessionPolicy, minimalRolePolicy, type PolicyDocument } from '../access/derive-policy.js';
+import { RbError } from '../errors.js';
+import { coerceParams } from '../runbook/params.js';
+import { renderStep } from '../runbook/render.js';
+import type { RenderedRequest } from '../runbook/types.js';
+import { findSandboxFile, openTarget, parseParamFlags, prepareRunbook, reportBadInput, type TargetOptions } from './target.js';
+
+export interface PolicyOptions extends TargetOptions {
+  param: string[];
+}
+
+interface StepPolicy {
+  name: string;
+  operation: string;
+  write: boolean;
+  request: RenderedRequest;
+  policy: PolicyDocument;
+}
+
+export async function policyCommand(file: string, opts: PolicyOptions): Promise<number> {
+  try {
+    const { runbook, runbookId } = await prepareRunbook(file, opts);
+    const raw = parseParamFlags(opts.param);
+    let steps: StepPolicy[];
+    let roleArn: string;
+    if (opts.aws) {
+      const target = await openTarget(file, opts, (l) => process.stderr.write(`${l}\n`));
+      try {
+        const run = await target.engine.startRun({ runbook, runbookId, params: raw, user: process.env.USER || 'cli', roleArn: opts.role });
+        roleArn = run.roleArn;
+        steps = [];
+        for (const step of runbook.steps) {
+          const { request, policy } = await target.engine.previewStep(run.id, step.name);
+          steps.push({ name: step.name, operation: step.operation, write: step.write, request, policy });
+        }
+        await target.engine.complete(run.id, { user: run.user });
+      } finally {
+        await target.close();
+      }
+    } else {
+      const { values, errors } = coerceParams(runbook.params, raw);
+      if (errors.length > 0) {
+        throw new RbError('RB_ERR_PARAM_INVALID', 'Invalid parameters (the policy depends on them):', { params: errors });
+      }
+      const sandboxFile = findSandboxFile(file, opts);
+      if (!sandboxFile) throw new RbError('RB_ERR_CONFIG_INVALID', `No sandbox.yaml in ${file}'s folder or above it: pass --sandbox-file PATH, or --aws.`);
+      const { loadSandboxFile } = await import('../sandbox/index.js');
+      const config = loadSandboxFile(sandboxFile);
+      const partitionKeys: Record<string, string> = {};
+      for (const { input } of config.tables) {
+        const keySchema = (input.KeySchema ?? []) as Array<{ AttributeName: string; KeyType: string }>;
+        const hash = keySchema.find((k) => k.KeyType === 'HASH');
+        if (hash) partitionKeys[input.TableName] = hash.AttributeName;
+      }
+      roleArn = opts.role ?? runbook.access.role ?? `arn:aws:iam::${config.account}:role/${config.roles[0].name}`;
+      const account = /^arn:aws[\w-]*:iam::(\d{12}):/.exec(roleArn)?.[1] ?? config.account;
+      steps = runbook.steps.map((step) => {
+        const request = renderStep(step, values);
+        return { name: step.name, operation: step.operation, write: step.write, request, policy: deriveSessionPolicy(request, { region: config.region, account, partitionKeys }) };
+      });
+    }
+    const out = {
+      runbook: runbookId,
+      role: roleArn,
+      steps: steps.map(({ name, operation, write, policy }) => ({ name, operation, write, policy })),
+      rolePolicy: minimalRolePolicy(steps.map((s) => s.policy)),
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  } catch (err) {
+    return reportBadInput(err);
+  }
 }

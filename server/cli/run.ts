@@ -1,5 +1,184 @@
-// Placeholder until this command is built; replaced by its implementation.
-export async function runCommand(..._args: unknown[]): Promise<number> {
-  process.stderr.write('runbooks: this command is not built yet\n');
-  return 2;
+/**
+ * `runbooks run FILE`: the run engine, headless. Against the local sandbox by default (the nearest
+ * sandbox.yaml), against AWS with `--aws`. Progress goes to stderr; results to stdout as tables, or
+ * as one JSON document with `--json`. Exit 0: every step it ran succeeded; 1: a step failed or
+ * could not run; 2: bad input (runbook, parameters, flags).
+ */
+import { writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { isRbError, RbError } from '../errors.js';
+import type { Run, StepExecution } from '../runs/types.js';
+import type { RunEngine } from '../runs/engine.js';
+import { formatTable } from './table.js';
+import { openTarget, parseParamFlags, prepareRunbook, reportBadInput, type TargetOptions } from './target.js';
+
+export interface RunOptions extends TargetOptions {
+  param: string[];
+  step: string[];
+  yes?: boolean;
+  json?: boolean;
+  transcript?: string;
+  user?: string;
+}
+
+interface StepOutcome {
+  name: string;
+  status: 'succeeded' | 'failed' | 'skipped';
+  execution?: StepExecution;
+  error?: { code: string; message: string };
+}
+
+const TRANSCRIPT_FORMATS: Record<string, 'md' | 'json' | 'html'> = { '.md': 'md', '.json': 'json', '.html': 'html' };
+
+export async function runCommand(file: string, opts: RunOptions): Promise<number> {
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  let prepared;
+  try {
+    if (opts.transcript && !TRANSCRIPT_FORMATS[extname(opts.transcript)]) {
+      throw new RbError('RB_ERR_CLI_USAGE', `--transcript ${opts.transcript}: the file must end in .md, .json or .html.`);
+    }
+    prepared = await prepareRunbook(file, opts);
+  } catch (err) {
+    return reportBadInput(err);
+  }
+  const { runbook, runbookId } = prepared;
+  const names = opts.step.length > 0 ? opts.step : runbook.steps.map((s) => s.name);
+  const unknown = names.filter((n) => !runbook.steps.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    const known = runbook.steps.map((s) => s.name).join(', ');
+    return reportBadInput(new RbError('RB_ERR_STEP_NOT_FOUND', `No step named ${unknown.map((n) => JSON.stringify(n)).join(', ')} in ${file}; its steps are: ${known}.`));
+  }
+
+  const target = await openTarget(file, opts, progress).catch((err: unknown) => err);
+  if (!target || target instanceof Error || !('engine' in (target as object))) return reportBadInput(target);
+  const { engine, close } = target as { engine: RunEngine; close: () => Promise<void> };
+
+  let exitCode = 0;
+  try {
+    let run: Run;
+    try {
+      run = await engine.startRun({ runbook, runbookId, params: parseParamFlags(opts.param), user: opts.user ?? defaultUser(), roleArn: opts.role });
+    } catch (err) {
+      return reportBadInput(err);
+    }
+    progress(`run ${run.id}: ${runbook.title} (${names.length} step${names.length === 1 ? '' : 's'})`);
+
+    const outcomes: StepOutcome[] = [];
+    let stopped = false;
+    for (const name of names) {
+      const step = runbook.steps.find((s) => s.name === name)!;
+      if (stopped) {
+        outcomes.push({ name, status: 'skipped' });
+        continue;
+      }
+      if (step.needsApproval) {
+        // A second person's approval needs the server: `runbooks serve`, then approve in the notebook.
+        const error = { code: 'RB_ERR_RUN_APPROVAL_REQUIRED', message: `Step ${name} needs the approval of another person; run it from the notebook (runbooks serve), where an approver can approve it.` };
+        progress(`step ${name}: skipped — ${error.message}`);
+        outcomes.push({ name, status: 'skipped', error });
+        exitCode = 1;
+        stopped = true;
+        continue;
+      }
+      let confirm = Boolean(opts.yes);
+      if (step.write && !confirm) {
+        confirm = await confirmAtTerminal(engine, run.id, name);
+        if (!confirm) {
+          const error = { code: 'RB_ERR_RUN_CONFIRM_REQUIRED', message: `Step ${name} writes data and was not confirmed: pass --yes, or run at a terminal to be asked.` };
+          progress(`step ${name}: not run — ${error.message}`);
+          outcomes.push({ name, status: 'skipped', error });
+          exitCode = 1;
+          stopped = true;
+          continue;
+        }
+      }
+      progress(`step ${name}: running ${step.operation}${step.write ? ' (write)' : ''}…`);
+      try {
+        const execution = await engine.executeStep(run.id, name, { user: run.user, confirm });
+        if (execution.status === 'succeeded') {
+          progress(`step ${name}: ${execution.count} item${execution.count === 1 ? '' : 's'}${execution.hasMore ? ' (more pages not fetched: raise maxItems)' : ''} in ${execution.durationMs} ms`);
+          outcomes.push({ name, status: 'succeeded', execution });
+        } else {
+          progress(`step ${name}: failed — ${execution.error?.awsCode ? `${execution.error.awsCode}: ` : ''}${execution.error?.message}`);
+          outcomes.push({ name, status: 'failed', execution, error: execution.error });
+          exitCode = 1;
+          stopped = true;
+        }
+      } catch (err) {
+        const error = isRbError(err) ? { code: err.code, message: err.message } : { code: 'RB_ERR_INTERNAL', message: 'The step failed unexpectedly.' };
+        progress(`step ${name}: failed — ${error.message}`);
+        outcomes.push({ name, status: 'failed', error });
+        exitCode = 1;
+        stopped = true;
+      }
+    }
+
+    const ended = await engine.complete(run.id, { user: run.user });
+    progress(`run ${run.id} ${ended.status}: ${ended.revocation?.sessions ?? 0} session(s) revoked${ended.revocation?.iam === 'done' ? ' (IAM deny in place)' : ''}`);
+
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(jsonReport(ended, outcomes))}\n`);
+    } else {
+      printTables(runbook.steps.map((s) => s.name), outcomes);
+    }
+    if (opts.transcript) {
+      const { renderTranscript } = await import('../runs/transcript.js');
+      await writeFile(opts.transcript, renderTranscript(ended, runbook, TRANSCRIPT_FORMATS[extname(opts.transcript)]));
+      progress(`transcript written to ${opts.transcript}`);
+    }
+  } finally {
+    await close();
+  }
+  return exitCode;
+}
+
+/** The `--json` document of DESIGN.md §5. */
+function jsonReport(run: Run, outcomes: StepOutcome[]) {
+  return {
+    run: { id: run.id, runbook: run.runbook, user: run.user, status: run.status, params: run.params },
+    steps: outcomes.map((o) => ({
+      name: o.name,
+      status: o.status,
+      items: o.execution?.items ?? [],
+      count: o.execution?.count ?? 0,
+      ...(o.execution?.scannedCount !== undefined ? { scannedCount: o.execution.scannedCount } : {}),
+      ...(o.execution?.attributes !== undefined ? { attributes: o.execution.attributes } : {}),
+      ...(o.error ? { error: { code: o.error.code, message: o.error.message, ...('awsCode' in o.error && o.error.awsCode ? { awsCode: o.error.awsCode } : {}) } } : {}),
+      ...(o.execution?.session ? { session: { assumedRoleId: o.execution.session.assumedRoleId, expiration: o.execution.session.expiration } } : {}),
+      ...(o.execution?.policy ? { policy: o.execution.policy } : {}),
+    })),
+  };
+}
+
+function printTables(order: string[], outcomes: StepOutcome[]): void {
+  const byName = new Map(outcomes.map((o) => [o.name, o]));
+  for (const name of order) {
+    const o = byName.get(name);
+    if (!o) continue;
+    process.stdout.write(`\n## ${name}: ${o.status}\n`);
+    if (o.error) process.stdout.write(`${o.error.code}: ${o.error.message}\n`);
+    if (o.execution && o.execution.status === 'succeeded') {
+      const rows = o.execution.items.length > 0 ? o.execution.items : o.execution.attributes ? [o.execution.attributes] : [];
+      process.stdout.write(rows.length > 0 ? `${formatTable(rows, process.stdout.columns)}\n` : '(no items)\n');
+    }
+  }
+}
+
+/** At a terminal, shows what a write step will send and asks; elsewhere the answer is no. */
+async function confirmAtTerminal(engine: RunEngine, runId: string, step: string): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const { request } = await engine.previewStep(runId, step);
+  process.stderr.write(`\nStep ${step} will write:\n${JSON.stringify(request, null, 2)}\n`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question('Run this write? [y/N] ');
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+function defaultUser(): string {
+  return process.env.USER || process.env.LOGNAME || 'cli';
 }

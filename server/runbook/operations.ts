@@ -62,7 +62,8 @@ export interface OperationFact {
   indexable: boolean;
   /**
    * true when every partition key the request touches is fixed by the request itself, so the
-   * session policy can pin `dynamodb:LeadingKeys` (Query only when it targets the table).
+   * session policy can pin `dynamodb:LeadingKeys` (Query only when it targets the table; batches
+   * and transactions per table, since each of their parts names its key).
    */
   pinsLeadingKey: boolean;
   fields: FieldTable;
@@ -238,7 +239,7 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
     command: 'BatchGetCommand',
     paged: false,
     indexable: false,
-    pinsLeadingKey: false,
+    pinsLeadingKey: true,
     fields: {
       RequestItems: {
         required: true,
@@ -262,7 +263,7 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
     command: 'BatchWriteCommand',
     paged: false,
     indexable: false,
-    pinsLeadingKey: false,
+    pinsLeadingKey: true,
     fields: {
       RequestItems: {
         required: true,
@@ -289,7 +290,7 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
     command: 'TransactGetCommand',
     paged: false,
     indexable: false,
-    pinsLeadingKey: false,
+    pinsLeadingKey: true,
     fields: {
       TransactItems: {
         required: true,
@@ -304,7 +305,7 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
     command: 'TransactWriteCommand',
     paged: false,
     indexable: false,
-    pinsLeadingKey: false,
+    pinsLeadingKey: true,
     fields: {
       TransactItems: {
         required: true,

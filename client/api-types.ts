@@ -1,0 +1,61 @@
+/**
+ * Response shapes of the HTTP API (DESIGN.md §6) that are not the server's plain data types. Runs,
+ * executions and approvals are the server's own types, imported as types only (nothing of the
+ * server is bundled from there).
+ */
+import type { AccessDecl, ParamDecl, RunbookProblem, StepLanguage } from '../server/runbook/types.js';
+import type { StepExecution } from '../server/runs/types.js';
+
+export type { Approval, Run, RunEvent, SessionInfo, StepExecution, RevocationInfo, ExecutionError } from '../server/runs/types.js';
+export type { ParamDecl, RenderedRequest, RunbookProblem } from '../server/runbook/types.js';
+
+export interface Me {
+  user: string;
+  roles: string[];
+}
+
+export interface RunbookSummary {
+  id: string;
+  title: string;
+  description?: string;
+  tags: string[];
+  steps: number;
+  problems: RunbookProblem[];
+}
+
+export interface StepSummary {
+  name: string;
+  title: string;
+  language: StepLanguage;
+  source: string;
+  line: number;
+  operation: string;
+  write: boolean;
+  needsApproval: boolean;
+  maxItems: number;
+}
+
+export type RunbookSection = { kind: 'prose'; html: string } | { kind: 'step'; step: StepSummary };
+
+export interface RunbookDetail {
+  id: string;
+  title: string;
+  description?: string;
+  tags: string[];
+  params: ParamDecl[];
+  access: AccessDecl;
+  sections: RunbookSection[];
+  problems: RunbookProblem[];
+}
+
+/** An execution as the client reads it: `keys` (the table's key attribute names) when the server sends them. */
+export type Execution = StepExecution & { keys?: string[] };
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/** True when the user holds the role; `admin` holds every role (as the server's guard has it). */
+export function hasRole(me: Me, role: 'runner' | 'approver'): boolean {
+  return me.roles.includes(role) || me.roles.includes('admin');
+}

@@ -1,0 +1,323 @@
+/**
+ * One step as a notebook cell: title, source and Run button; after an execution its status,
+ * duration, counts, consumed capacity, session badge, the rendered request and derived policy
+ * (collapsible), the error in words, and the items as a table. A step needing approval shows its
+ * request's state and, to an approver other than the requester, the means to decide it.
+ */
+import { csvUrl } from '../api.js';
+import { hasRole, type Approval, type Execution, type Me, type StepSummary } from '../api-types.js';
+import { keyNamesOf, projectionOf } from '../columns.js';
+import { h, jsonBlock, uniqueId } from '../dom.js';
+import { formatCapacity, formatDuration, formatTime, plural } from '../format.js';
+import { copyText } from './copy.js';
+import { showItem } from './dialogs.js';
+import { errorBox, type ShownError } from './error-box.js';
+import { ResultTable } from './result-table.js';
+import { sessionBadge } from './session-badge.js';
+
+export interface CellHost {
+  readonly me: Me;
+  runId(): string | undefined;
+  runStep(cell: Cell): void;
+  more(cell: Cell): void;
+  decide(cell: Cell, approve: boolean, comment: string): Promise<void>;
+}
+
+export type CellNotice = { kind: 'info' | 'warning'; text: string } | { kind: 'error'; title: string; error: ShownError };
+
+/** Run state as a cell sees it: no run yet, an active run, or an ended one (nothing can run). */
+export type RunState = 'none' | 'active' | 'ended';
+
+/** True when `next` is the same or a later state of the execution than `current`. */
+export function isNewer(current: Execution | undefined, next: Execution): boolean {
+  if (!current || next.n > current.n) return true;
+  if (next.n < current.n) return false;
+  return current.status === 'running' || next.pages >= current.pages;
+}
+
+export class Cell {
+  readonly element: HTMLElement;
+  readonly runButton: HTMLButtonElement;
+  execution?: Execution;
+  approval?: Approval;
+  private readonly status: HTMLElement;
+  private readonly approvalBox: HTMLElement;
+  private readonly noticeBox: HTMLElement;
+  private readonly output: HTMLElement;
+  private startedBy?: { n: number; user: string };
+  private busy = false;
+  private runState: RunState = 'none';
+  private runnable = true;
+  private table?: { n: number; view: ResultTable; bar: HTMLElement };
+  private shownN?: number;
+  private readonly metaSlot = h('div', { class: 'exec-slot' });
+  private readonly detailsSlot = h('div', { class: 'exec-slot' });
+  private readonly errorSlot = h('div', { class: 'exec-slot' });
+  private readonly resultSlot = h('div', { class: 'exec-slot' });
+
+  constructor(
+    readonly step: StepSummary,
+    readonly index: number,
+    private readonly host: CellHost,
+  ) {
+    const titleId = uniqueId(`cell-title-${step.name}`);
+    this.status = h('span', { class: 'cell-status', role: 'status' });
+    this.runButton = h('button', { type: 'button', class: 'button primary run-button', 'aria-label': `Run step ${step.title}`, onclick: () => host.runStep(this) }, 'Run');
+    this.approvalBox = h('div', { class: 'approval-box', hidden: true });
+    this.noticeBox = h('div', { class: 'cell-notice' });
+    this.output = h('div', { class: 'cell-output' });
+    this.element = h(
+      'section',
+      { class: `cell${step.write ? ' write' : ''}`, tabindex: 0, 'aria-labelledby': titleId, 'data-step': step.name },
+      h(
+        'div',
+        { class: 'cell-head' },
+        h('span', { class: 'cell-index', 'aria-hidden': 'true' }, String(index + 1)),
+        h(
+          'div',
+          { class: 'cell-titles' },
+          h('h3', { id: titleId }, step.title),
+          h(
+            'p',
+            { class: 'cell-meta' },
+            h('code', { class: 'chip' }, step.name),
+            h('span', { class: 'chip' }, step.language === 'partiql' ? `PartiQL ${step.operation === 'ExecuteStatement' ? '' : step.operation}`.trim() : step.operation),
+            step.write ? h('span', { class: 'chip chip-write' }, 'writes') : h('span', { class: 'chip chip-read' }, 'reads'),
+            step.needsApproval ? h('span', { class: 'chip chip-approval' }, 'needs approval') : null,
+            h('span', { class: 'chip chip-quiet' }, `line ${step.line}`),
+          ),
+        ),
+        h('div', { class: 'cell-actions' }, this.status, this.runButton),
+      ),
+      h('pre', { class: 'source', 'aria-label': `Source of step ${step.title}` }, h('code', {}, step.source)),
+      this.approvalBox,
+      this.noticeBox,
+      this.output,
+    );
+    this.renderStatus();
+  }
+
+  setRunState(state: RunState, runnable: boolean): void {
+    this.runState = state;
+    this.runnable = runnable;
+    this.renderStatus();
+    this.renderApproval();
+    if (this.execution) this.renderOutput(this.execution);
+  }
+
+  setBusy(busy: boolean): void {
+    this.busy = busy;
+    this.renderStatus();
+  }
+
+  /** Someone (maybe another browser) started execution `n`. */
+  markStarted(n: number, user: string): void {
+    if (this.execution && this.execution.n >= n) return;
+    this.startedBy = { n, user };
+    this.renderStatus();
+  }
+
+  /** Shows an execution, unless a later state of it is already shown. Returns whether it did. */
+  setExecution(execution: Execution): boolean {
+    if (!isNewer(this.execution, execution)) return false;
+    this.execution = execution;
+    if (this.startedBy && this.startedBy.n <= execution.n && execution.status !== 'running') this.startedBy = undefined;
+    this.renderStatus();
+    this.renderOutput(execution);
+    return true;
+  }
+
+  setApproval(approval: Approval | undefined): void {
+    this.approval = approval;
+    this.renderApproval();
+    this.renderStatus();
+  }
+
+  /** A message about the last attempt that is not an execution: cancelled, refused, unreachable. */
+  setNotice(notice: CellNotice | undefined): void {
+    if (!notice) this.noticeBox.replaceChildren();
+    else if (notice.kind === 'error') this.noticeBox.replaceChildren(errorBox(notice.error, notice.title));
+    else this.noticeBox.replaceChildren(h('p', { class: `notice notice-${notice.kind}`, role: 'status' }, notice.text));
+  }
+
+  private renderStatus(): void {
+    let text = 'Not run';
+    let kind = 'idle';
+    const running = this.busy || (this.startedBy !== undefined) || this.execution?.status === 'running';
+    if (running) {
+      text = this.startedBy && this.startedBy.user !== this.host.me.user ? `Running (${this.startedBy.user})…` : 'Running…';
+      kind = 'running';
+    } else if (this.approval?.status === 'pending') {
+      text = 'Waiting for approval';
+      kind = 'waiting';
+    } else if (this.execution?.status === 'succeeded') {
+      text = 'Succeeded';
+      kind = 'succeeded';
+    } else if (this.execution?.status === 'failed') {
+      text = 'Failed';
+      kind = 'failed';
+    }
+    this.status.textContent = text;
+    this.status.className = `cell-status status-${kind}`;
+    this.element.dataset.status = kind;
+    this.runButton.disabled = this.busy || this.runState === 'ended' || !this.runnable;
+    this.runButton.textContent = this.execution ? 'Run again' : 'Run';
+    this.runButton.setAttribute('aria-label', `${this.execution ? 'Run again' : 'Run'} step ${this.step.title}`);
+  }
+
+  private renderApproval(): void {
+    const a = this.approval;
+    this.approvalBox.hidden = !a;
+    if (!a) {
+      this.approvalBox.replaceChildren();
+      return;
+    }
+    const me = this.host.me;
+    const when = (iso?: string) => (iso ? ` at ${formatTime(iso)}` : '');
+    const said = a.comment ? h('q', { class: 'approval-comment' }, a.comment) : null;
+    const parts: Node[] = [];
+    this.approvalBox.className = `approval-box approval-${a.status}`;
+    switch (a.status) {
+      case 'pending': {
+        parts.push(h('p', {}, h('strong', {}, 'Waiting for approval. '), `Requested by ${a.requestedBy}${when(a.requestedAt)}.`));
+        parts.push(h('p', { class: 'muted' }, `Who may approve: anyone with the approver role except ${a.requestedBy}.`));
+        const canDecide = hasRole(me, 'approver') && me.user !== a.requestedBy && this.runState === 'active';
+        if (canDecide) parts.push(this.decisionForm(a));
+        else if (me.user === a.requestedBy) parts.push(h('p', { class: 'muted' }, 'Ask an approver to open this run or the Approvals page. This cell updates as soon as they decide.'));
+        break;
+      }
+      case 'approved':
+        parts.push(h('p', {}, h('strong', {}, 'Approved '), `by ${a.decidedBy ?? 'an approver'}${when(a.decidedAt)}`, said ? ': ' : '.', said));
+        if (me.user === a.requestedBy && this.runState === 'active') parts.push(h('p', { class: 'muted' }, 'Run the step to execute it; the approval covers one execution of exactly this request.'));
+        else if (this.runState === 'active') parts.push(h('p', { class: 'muted' }, `Only ${a.requestedBy}, who asked, can run it now.`));
+        break;
+      case 'denied':
+        parts.push(h('p', {}, h('strong', {}, 'Denied '), `by ${a.decidedBy ?? 'an approver'}${when(a.decidedAt)}`, said ? ': ' : '.', said));
+        parts.push(h('p', { class: 'muted' }, 'Running the step again asks for a new approval.'));
+        break;
+      case 'used':
+        parts.push(h('p', {}, h('strong', {}, 'Approved '), `by ${a.decidedBy ?? 'an approver'}${when(a.decidedAt)}`, said ? ': ' : '', said, said ? '. ' : '. ', 'The approval was used by the execution below.'));
+        break;
+    }
+    this.approvalBox.replaceChildren(...parts);
+  }
+
+  private decisionForm(a: Approval): HTMLElement {
+    const commentId = uniqueId('approval-comment');
+    const comment = h('textarea', { id: commentId, rows: 2, class: 'comment' });
+    const approve = h('button', { type: 'button', class: 'button primary' }, 'Approve');
+    const deny = h('button', { type: 'button', class: 'button danger' }, 'Deny');
+    approve.setAttribute('aria-label', `Approve step ${this.step.title}`);
+    deny.setAttribute('aria-label', `Deny step ${this.step.title}`);
+    const decide = async (yes: boolean) => {
+      approve.disabled = deny.disabled = true;
+      await this.host.decide(this, yes, comment.value.trim());
+      approve.disabled = deny.disabled = false;
+    };
+    approve.addEventListener('click', () => void decide(true));
+    deny.addEventListener('click', () => void decide(false));
+    return h(
+      'div',
+      { class: 'decision' },
+      h('details', { open: true }, h('summary', {}, 'Request and session policy to approve'), h('div', { class: 'json-pair' }, jsonBlock(a.request, 'Request to approve'), jsonBlock(a.policy, 'Session policy to approve'))),
+      h('label', { for: commentId }, 'Comment (optional)'),
+      comment,
+      h('div', { class: 'decision-actions' }, approve, deny),
+    );
+  }
+
+  private renderOutput(exec: Execution): void {
+    const runId = this.host.runId();
+    const sameExecution = this.shownN === exec.n;
+    this.shownN = exec.n;
+    if (!this.output.hasChildNodes()) this.output.append(this.metaSlot, this.detailsSlot, this.errorSlot, this.resultSlot);
+    this.metaSlot.replaceChildren(
+      h(
+        'p',
+        { class: 'exec-meta' },
+        h('span', { class: `exec-status status-${exec.status}` }, exec.status === 'succeeded' ? 'Succeeded' : exec.status === 'failed' ? 'Failed' : 'Running'),
+        h('span', {}, `execution #${exec.n} by ${exec.user}`),
+        h('span', {}, formatTime(exec.startedAt)),
+        exec.durationMs !== undefined ? h('span', { class: 'exec-duration' }, formatDuration(exec.durationMs)) : null,
+        !this.step.write || exec.count > 0 ? h('span', { class: 'exec-count' }, plural(exec.count, 'item')) : null,
+        exec.scannedCount !== undefined ? h('span', {}, `${exec.scannedCount.toLocaleString('en-US')} scanned`) : null,
+        exec.pages > 1 ? h('span', {}, plural(exec.pages, 'page')) : null,
+        formatCapacity(exec.consumedCapacity) ? h('span', { class: 'exec-capacity', title: 'consumed capacity' }, formatCapacity(exec.consumedCapacity)) : null,
+        exec.session ? sessionBadge(exec.session) : null,
+      ),
+    );
+    // The request and policy of one execution never change: keep the <details> (and whether it is open).
+    if (!sameExecution || !this.detailsSlot.hasChildNodes()) {
+      this.detailsSlot.replaceChildren(
+        h(
+          'details',
+          { class: 'request-policy' },
+          h('summary', {}, 'Request and session policy'),
+          h(
+            'div',
+            { class: 'json-pair' },
+            h('div', {}, h('h4', {}, 'Rendered request'), jsonBlock(exec.request, `Rendered request of ${this.step.title}`)),
+            h('div', {}, h('h4', {}, 'Session policy'), exec.policy !== undefined ? jsonBlock(exec.policy, `Session policy of ${this.step.title}`) : h('p', { class: 'muted' }, 'No session was issued.')),
+          ),
+        ),
+      );
+    }
+    this.errorSlot.replaceChildren(...(exec.error ? [errorBox(exec.error, exec.items.length > 0 ? 'Loading more failed' : 'The step failed')] : []));
+
+    if (exec.items.length > 0) {
+      this.showTable(exec, runId);
+    } else {
+      this.table = undefined;
+      const parts: Node[] = [];
+      if (exec.status === 'succeeded') {
+        if (this.step.write) parts.push(h('p', { class: 'empty-result' }, 'The write succeeded.'));
+        else parts.push(h('p', { class: 'empty-result' }, exec.scannedCount ? `No items matched (${exec.scannedCount.toLocaleString('en-US')} scanned).` : 'No items.'));
+      }
+      if (exec.attributes) parts.push(h('div', {}, h('h4', {}, 'Returned attributes'), jsonBlock(exec.attributes, 'Returned attributes')));
+      this.resultSlot.replaceChildren(...parts);
+    }
+  }
+
+  /** Shows the items; for a later state of the same execution (another page) the table updates in place and keeps its scroll. */
+  private showTable(exec: Execution, runId: string | undefined): void {
+    let fresh = false;
+    if (!this.table || this.table.n !== exec.n) {
+      const view = new ResultTable({
+        label: `Results of ${this.step.title}`,
+        keys: exec.keys ?? keyNamesOf(exec.request),
+        projection: projectionOf(exec.request),
+        onShowItem: (item, index, total) => showItem(`Results of ${this.step.title}`, item, index, total),
+      });
+      this.table = { n: exec.n, view, bar: h('div', { class: 'results-bar' }) };
+      fresh = true;
+    }
+    const { view, bar } = this.table;
+    const copyStatus = h('span', { class: 'copy-status', role: 'status' });
+    const copy = h('button', { type: 'button', class: 'button', 'aria-label': `Copy items of ${this.step.title} as JSON` }, 'Copy as JSON');
+    copy.addEventListener('click', async () => {
+      const ok = await copyText(JSON.stringify(exec.items, null, 2));
+      copyStatus.textContent = ok ? `Copied ${plural(exec.items.length, 'item')} as JSON.` : 'The browser refused to copy; use the CSV download instead.';
+    });
+    const csv = runId ? h('a', { class: 'button', href: csvUrl(runId, this.step.name), download: `${runId}-${this.step.name}.csv`, 'aria-label': `Download items of ${this.step.title} as CSV` }, 'Download CSV') : null;
+    const more =
+      exec.hasMore && this.runState === 'active'
+        ? h('button', { type: 'button', class: 'button', 'aria-label': `Load more items of ${this.step.title}`, onclick: () => this.host.more(this) }, 'Load more')
+        : null;
+    bar.replaceChildren(
+      h('span', { class: 'results-count' }, plural(exec.items.length, 'item'), exec.hasMore ? ' · more available' : ''),
+      copyStatus,
+      h('span', { class: 'results-actions' }, copy, csv, more),
+    );
+    if (fresh) this.resultSlot.replaceChildren(h('div', { class: 'results' }, bar, view.element));
+    view.setItems(exec.items);
+  }
+
+  /** Disables Load more while a page is fetched. */
+  setLoadingMore(loading: boolean): void {
+    const button = this.table?.bar.querySelector<HTMLButtonElement>('button[aria-label^="Load more"]');
+    if (button) {
+      button.disabled = loading;
+      button.textContent = loading ? 'Loading…' : 'Load more';
+    }
+  }
+}

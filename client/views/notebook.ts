@@ -1,0 +1,551 @@
+/**
+ * A runbook as a notebook. Without a run it shows the parameter form; the first step run (or
+ * "Start run") starts a run with those values and the page becomes that run (`#/runs/<id>`, so a
+ * reload keeps it). With a run: the run bar (Run all reads, Complete run, transcripts), the
+ * parameters it runs with, and every cell with its last execution. Other browsers' actions on the
+ * same run arrive as events and update the cells as they happen.
+ */
+import { api, ApiError, transcriptUrl, type ConfirmDetails, type TranscriptFormat } from '../api.js';
+import type { Approval, Execution, Run, RunbookDetail, RunEvent } from '../api-types.js';
+import { h, replaceChildren } from '../dom.js';
+import { formatTime, plural } from '../format.js';
+import type { FormValues } from '../param-check.js';
+import { proseElement } from '../prose.js';
+import { routeHash } from '../router.js';
+import { Cell, type CellHost } from './cell.js';
+import type { View, ViewContext } from './context.js';
+import { confirmWrite } from './dialogs.js';
+import { errorBox, toShownError, type ShownError } from './error-box.js';
+import { ParamForm } from './param-form.js';
+
+const STORED_PARAMS = 'rb:params:';
+
+function storedParams(runbookId: string): FormValues {
+  try {
+    return JSON.parse(sessionStorage.getItem(STORED_PARAMS + runbookId) ?? '{}') as FormValues;
+  } catch {
+    return {};
+  }
+}
+
+function storeParams(runbookId: string, values: Record<string, unknown>): void {
+  const strings: FormValues = {};
+  for (const [k, v] of Object.entries(values)) strings[k] = String(v);
+  sessionStorage.setItem(STORED_PARAMS + runbookId, JSON.stringify(strings));
+}
+
+const runStatusText: Record<Run['status'], string> = {
+  active: 'Active',
+  completed: 'Completed',
+  expired: 'Expired',
+  interrupted: 'Interrupted',
+};
+
+export class NotebookView implements View, CellHost {
+  readonly element: HTMLElement;
+  readonly me;
+  private runbook?: RunbookDetail;
+  private run?: Run;
+  private cells: Cell[] = [];
+  private form?: ParamForm;
+  private starting?: Promise<Run | undefined>;
+  /** why the last attempt to start a run failed, when it was not the parameters */
+  private startError?: ShownError;
+  private runningAll = false;
+  /** the run whose parameters the params slot shows (undefined: the form) */
+  private paramsFor?: string;
+  private readonly header = h('div', { class: 'nb-header' });
+  private readonly runBar = h('div', { class: 'run-bar card', role: 'region', 'aria-label': 'Run' });
+  private readonly paramsSlot = h('div', { class: 'params-slot' });
+  private readonly sections = h('div', { class: 'sections' });
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly ctx: ViewContext,
+    target: { runbookId: string } | { runId: string },
+  ) {
+    this.me = ctx.me;
+    this.element = h('div', { class: 'notebook', 'aria-busy': 'true' }, this.header, this.runBar, this.paramsSlot, this.sections);
+    this.sections.addEventListener('keydown', (event) => this.onKey(event));
+    this.unsubscribe.push(ctx.live.onEvent((event) => this.onEvent(event)));
+    this.unsubscribe.push(
+      ctx.live.onState((state, reconnected) => {
+        // Events sent while disconnected are lost: the run as the server has it now.
+        if (state === 'open' && reconnected && this.run) void this.refresh();
+      }),
+    );
+    this.header.append(h('p', { class: 'muted' }, 'Loading…'));
+    void this.load(target);
+  }
+
+  destroy(): void {
+    for (const off of this.unsubscribe) off();
+  }
+
+  runId(): string | undefined {
+    return this.run?.id;
+  }
+
+  // -- loading -----------------------------------------------------------------------------------
+
+  private async load(target: { runbookId: string } | { runId: string }): Promise<void> {
+    try {
+      if ('runId' in target) {
+        this.run = await api.run(target.runId);
+        this.runbook = await api.runbook(this.run.runbook).catch((err: unknown) => {
+          this.header.replaceChildren(this.breadcrumbs(this.run?.title ?? this.run?.runbook ?? ''), h('h1', {}, this.run?.title ?? 'Run'), errorBox(toShownError(err), 'The runbook of this run cannot be loaded'));
+          return undefined;
+        });
+        if (!this.runbook) {
+          this.renderRunBar();
+          this.renderParams();
+          return;
+        }
+      } else {
+        this.runbook = await api.runbook(target.runbookId);
+      }
+    } catch (err) {
+      this.element.setAttribute('aria-busy', 'false');
+      const shown = toShownError(err);
+      this.header.replaceChildren(this.breadcrumbs('Not found'), h('h1', {}, 'runId' in target ? 'Run not found' : 'Runbook not found'), errorBox(shown, 'runId' in target ? 'This run cannot be shown' : 'This runbook cannot be shown'));
+      return;
+    }
+    this.element.setAttribute('aria-busy', 'false');
+    this.renderRunbook(this.runbook);
+    if (this.run) this.applyRun(this.run);
+    else {
+      this.renderRunBar();
+      this.renderParams();
+      for (const cell of this.cells) cell.setRunState('none', this.runnable());
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    if (!this.run) return;
+    try {
+      this.applyRun(await api.run(this.run.id));
+    } catch {
+      // The next reconnect or action shows the error where it happens.
+    }
+  }
+
+  private breadcrumbs(current: string): HTMLElement {
+    return h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumbs' }, h('a', { href: '#/' }, 'Runbooks'), h('span', { 'aria-hidden': 'true' }, ' / '), h('span', { 'aria-current': 'page' }, current));
+  }
+
+  private runnable(): boolean {
+    return (this.runbook?.problems.length ?? 0) === 0;
+  }
+
+  private renderRunbook(rb: RunbookDetail): void {
+    this.ctx.setTitle(rb.title);
+    replaceChildren(
+      this.header,
+      this.breadcrumbs(rb.title),
+      h('h1', {}, rb.title),
+      rb.description ? h('p', { class: 'description' }, rb.description) : null,
+      h(
+        'p',
+        { class: 'nb-facts' },
+        h('code', { class: 'chip' }, rb.id),
+        rb.tags.map((t) => h('span', { class: 'tag' }, t)),
+        h('span', { class: 'muted' }, `${plural(rb.sections.filter((s) => s.kind === 'step').length, 'step')} · sessions last up to ${Math.round(rb.access.duration / 60)} min · approval: ${rb.access.approval}`),
+      ),
+      rb.problems.length > 0
+        ? h(
+            'div',
+            { class: 'error-box', role: 'alert' },
+            h('p', { class: 'error-title' }, h('strong', {}, 'This runbook has errors and cannot run until they are fixed')),
+            h('ul', { class: 'problems' }, rb.problems.map((p) => h('li', { class: 'mono' }, `${p.file}:${p.line}:${p.column}: ${p.message}`))),
+            h('p', { class: 'error-advice' }, 'Fix each line named above (`runbooks check` lists the same errors), then reload.'),
+          )
+        : null,
+    );
+    this.cells = [];
+    const nodes: Node[] = [];
+    for (const section of rb.sections) {
+      if (section.kind === 'prose') {
+        nodes.push(proseElement(section.html));
+        continue;
+      }
+      // A step's title is the heading above it: the cell shows it, so the prose need not repeat it.
+      const prose = nodes.at(-1);
+      const heading = prose instanceof HTMLElement && prose.classList.contains('prose') ? prose.lastElementChild : null;
+      if (heading && /^H[1-6]$/.test(heading.tagName) && heading.textContent?.trim() === section.step.title) {
+        heading.remove();
+        if (prose instanceof HTMLElement && prose.textContent?.trim() === '') nodes.pop();
+      }
+      const cell = new Cell(section.step, this.cells.length, this);
+      this.cells.push(cell);
+      nodes.push(cell.element);
+    }
+    this.sections.replaceChildren(...nodes);
+  }
+
+  // -- run bar and parameters --------------------------------------------------------------------
+
+  private renderRunBar(status?: Node | string): void {
+    const run = this.run;
+    const hasReads = this.cells.some((c) => !c.step.write);
+    const canRun = this.runnable() && (!run || run.status === 'active');
+    const runAll = h('button', { type: 'button', class: 'button', disabled: !canRun || !hasReads || this.runningAll, onclick: () => void this.runAllReads() }, this.runningAll ? 'Running reads…' : 'Run all reads');
+    const statusLine = h('p', { class: 'run-bar-status', role: 'status' }, status ?? '');
+    if (!run) {
+      this.runBar.replaceChildren(
+        h('div', { class: 'run-bar-info' }, h('strong', {}, 'No run yet. '), this.runnable() ? 'Fill in the parameters, then start a run or run any step (Shift+Enter runs the focused step and moves to the next).' : 'Fix the errors above first.'),
+        h('div', { class: 'run-bar-actions' }, runAll),
+        statusLine,
+      );
+      return;
+    }
+    const complete = h('button', { type: 'button', class: 'button danger-outline', disabled: run.status !== 'active', onclick: () => void this.complete() }, 'Complete run');
+    const formats: Array<[TranscriptFormat, string]> = [
+      ['md', 'Markdown'],
+      ['json', 'JSON'],
+      ['html', 'HTML'],
+    ];
+    replaceChildren(
+      this.runBar,
+      h(
+        'div',
+        { class: 'run-bar-info' },
+        h('span', { class: `run-status run-${run.status}` }, runStatusText[run.status]),
+        h('span', {}, 'Run ', h('code', {}, run.id)),
+        h('span', { class: 'muted' }, `started by ${run.user} at ${formatTime(run.startedAt)}`),
+      ),
+      h(
+        'div',
+        { class: 'run-bar-actions' },
+        run.status === 'active' ? runAll : null,
+        complete,
+        h(
+          'span',
+          { class: 'transcripts', role: 'group', 'aria-label': 'Download the transcript' },
+          h('span', { class: 'muted' }, 'Transcript:'),
+          formats.map(([format, name]) => h('a', { class: 'button small', href: transcriptUrl(run.id, format), download: `${run.id}.${format}`, 'aria-label': `Download transcript as ${name}` }, name)),
+        ),
+      ),
+      run.status !== 'active' ? this.endedBanner(run) : null,
+      statusLine,
+    );
+  }
+
+  private endedBanner(run: Run): HTMLElement {
+    const why: Record<string, string> = {
+      complete: 'Run completed',
+      idle: 'Run expired after being idle',
+      shutdown: 'Run ended when the server shut down',
+      interrupted: 'Run interrupted: the server stopped while it was active',
+    };
+    const r = run.revocation;
+    const how =
+      r?.iam === 'done'
+        ? 'the server forgot their credentials and an IAM deny policy on the role blocks them until they expire.'
+        : r?.iam === 'failed'
+          ? `the server forgot their credentials, but the IAM deny policy could not be put (${r.error ?? 'unknown error'}); they stay valid with AWS until they expire.`
+          : 'the server forgot their credentials (IAM revocation is off, so AWS accepts them until they expire).';
+    return h(
+      'div',
+      { class: `ended-banner${r?.iam === 'failed' ? ' warning' : ''}`, role: 'status' },
+      h('strong', {}, `${why[run.endReason ?? 'complete'] ?? 'Run ended'} at ${formatTime(run.endedAt)}. `),
+      r ? `${plural(r.sessions, 'session')} revoked: ${how}` : 'Its sessions are revoked.',
+    );
+  }
+
+  private renderParams(): void {
+    const rb = this.runbook;
+    this.paramsFor = this.run?.id;
+    if (!this.run) {
+      if (!rb) return;
+      this.form = new ParamForm(rb.params, storedParams(rb.id), 'Start run', () => void this.ensureRun());
+      this.paramsSlot.replaceChildren(this.form.element);
+      return;
+    }
+    this.form = undefined;
+    const run = this.run;
+    const entries = Object.entries(run.params);
+    this.paramsSlot.replaceChildren(
+      h(
+        'section',
+        { class: 'card params-summary', 'aria-label': 'Parameters of this run' },
+        h('h2', {}, 'Parameters'),
+        entries.length === 0 ? h('p', { class: 'muted' }, 'This run has no parameters.') : h('dl', { class: 'param-values' }, entries.map(([k, v]) => [h('dt', { class: 'mono' }, k), h('dd', { class: 'mono' }, String(v))])),
+        h(
+          'p',
+          { class: 'muted' },
+          'A run keeps its parameters. ',
+          h(
+            'a',
+            {
+              href: routeHash({ name: 'runbook', id: run.runbook }),
+              onclick: () => storeParams(run.runbook, run.params),
+            },
+            'Start a new run with other values',
+          ),
+        ),
+      ),
+    );
+  }
+
+  // -- starting and applying runs ----------------------------------------------------------------
+
+  /** The active run, starting one from the form when there is none. Undefined when it cannot. */
+  private ensureRun(): Promise<Run | undefined> {
+    if (this.run) return Promise.resolve(this.run.status === 'active' ? this.run : undefined);
+    if (this.starting) return this.starting;
+    const rb = this.runbook;
+    const form = this.form;
+    this.startError = undefined;
+    if (!rb || !form || !form.validate()) return Promise.resolve(undefined);
+    const values = form.values();
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(values)) if (v !== '') params[k] = v;
+    this.starting = api
+      .startRun(rb.id, params)
+      .then((run) => {
+        storeParams(rb.id, values);
+        // replaceState: the page becomes the run without a hashchange re-rendering it.
+        history.replaceState(null, '', routeHash({ name: 'run', id: run.id }));
+        this.applyRun(run);
+        this.ctx.announce(`Run ${run.id} started.`);
+        return run;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === 'RB_ERR_PARAM_INVALID') {
+          const list = (err.details as { params?: Array<{ param: string; message: string }> } | undefined)?.params ?? [];
+          form.showServerErrors(list);
+          if (list.length === 0) form.showError(errorBox(toShownError(err), 'The run did not start'));
+        } else {
+          this.startError = toShownError(err);
+          form.showError(errorBox(this.startError, 'The run did not start'));
+        }
+        return undefined;
+      })
+      .finally(() => {
+        this.starting = undefined;
+      });
+    return this.starting;
+  }
+
+  private applyRun(run: Run): void {
+    this.run = run;
+    const state = run.status === 'active' ? 'active' : 'ended';
+    for (const cell of this.cells) {
+      const last = lastExecution(run, cell.step.name);
+      cell.setApproval(run.approvals[cell.step.name]);
+      cell.setRunState(state, this.runnable());
+      if (last) cell.setExecution(last);
+    }
+    this.renderRunBar();
+    if (this.paramsFor !== run.id) this.renderParams();
+  }
+
+  private recordExecution(execution: Execution): void {
+    if (!this.run) return;
+    const list = this.run.executions;
+    const i = list.findIndex((e) => e.step === execution.step && e.n === execution.n);
+    if (i >= 0) list[i] = execution;
+    else list.push(execution);
+  }
+
+  private recordApproval(step: string, approval: Approval): void {
+    if (this.run) this.run.approvals[step] = approval;
+  }
+
+  // -- actions -----------------------------------------------------------------------------------
+
+  /** Runs one cell (starting a run first if needed); resolves true when the execution succeeded. */
+  async runCell(cell: Cell): Promise<boolean> {
+    if (cell.runButton.disabled && this.run) return false;
+    if (!this.runnable()) {
+      cell.setNotice({ kind: 'warning', text: 'This runbook has errors (listed at the top); fix them before running any step.' });
+      return false;
+    }
+    const run = await this.ensureRun();
+    if (!run) {
+      if (this.run && this.run.status !== 'active') cell.setNotice({ kind: 'warning', text: 'This run has ended. Start a new run to run steps again.' });
+      else if (this.startError) cell.setNotice({ kind: 'error', title: 'The run did not start', error: this.startError });
+      else cell.setNotice({ kind: 'warning', text: 'Not run: fix the parameters above first.' });
+      return false;
+    }
+    cell.setNotice(undefined);
+    cell.setBusy(true);
+    let confirm = false;
+    try {
+      for (;;) {
+        try {
+          const execution = await api.execute(run.id, cell.step.name, confirm);
+          this.recordExecution(execution);
+          cell.setExecution(execution);
+          return execution.status === 'succeeded';
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 'RB_ERR_RUN_CONFIRM_REQUIRED' && !confirm) {
+            cell.setBusy(false);
+            const ok = await confirmWrite(cell.step.title, err.details as ConfirmDetails);
+            if (!ok) {
+              cell.setNotice({ kind: 'info', text: 'Not run: you cancelled the write, so nothing was written.' });
+              return false;
+            }
+            cell.setBusy(true);
+            confirm = true;
+            continue;
+          }
+          if (err instanceof ApiError && err.code === 'RB_ERR_RUN_APPROVAL_REQUIRED') {
+            const approval = (err.details as { approval?: Approval } | undefined)?.approval;
+            if (approval) {
+              this.recordApproval(cell.step.name, approval);
+              cell.setApproval(approval);
+            } else {
+              cell.setNotice({ kind: 'warning', text: err.message });
+            }
+            return false;
+          }
+          throw err;
+        }
+      }
+    } catch (err) {
+      cell.setNotice({ kind: 'error', title: 'The step could not run', error: toShownError(err) });
+      if (err instanceof ApiError && err.code === 'RB_ERR_RUN_NOT_ACTIVE') void this.refresh();
+      return false;
+    } finally {
+      cell.setBusy(false);
+    }
+  }
+
+  runStep(cell: Cell): void {
+    void this.runCell(cell);
+  }
+
+  more(cell: Cell): void {
+    const run = this.run;
+    if (!run) return;
+    cell.setLoadingMore(true);
+    api
+      .more(run.id, cell.step.name)
+      .then((execution) => {
+        this.recordExecution(execution);
+        cell.setExecution(execution);
+        cell.setNotice(undefined);
+        this.ctx.announce(`${plural(execution.items.length, 'item')} loaded for ${cell.step.title}.`);
+      })
+      .catch((err: unknown) => cell.setNotice({ kind: 'error', title: 'More items could not be loaded', error: toShownError(err) }))
+      .finally(() => {
+        cell.setLoadingMore(false);
+        const next = cell.element.querySelector<HTMLElement>('button[aria-label^="Load more"]') ?? cell.element.querySelector<HTMLElement>('.table-scroll');
+        next?.focus();
+      });
+  }
+
+  async decide(cell: Cell, approve: boolean, comment: string): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    try {
+      const approval = await api.decide(run.id, cell.step.name, approve, comment);
+      this.recordApproval(cell.step.name, approval);
+      cell.setApproval(approval);
+      cell.setNotice(undefined);
+      this.ctx.announce(`${approve ? 'Approved' : 'Denied'} step ${cell.step.title}.`);
+    } catch (err) {
+      cell.setNotice({ kind: 'error', title: 'Your decision was not recorded', error: toShownError(err) });
+    }
+  }
+
+  /** Runs every read step in order; stops at the first that does not succeed. */
+  private async runAllReads(): Promise<void> {
+    if (this.runningAll) return;
+    this.runningAll = true;
+    this.renderRunBar('Running every read step in order…');
+    let stoppedAt: Cell | undefined;
+    let ran = 0;
+    try {
+      for (const cell of this.cells) {
+        if (cell.step.write) continue;
+        cell.element.scrollIntoView({ block: 'nearest' });
+        if (!(await this.runCell(cell))) {
+          stoppedAt = cell;
+          break;
+        }
+        ran += 1;
+      }
+    } finally {
+      this.runningAll = false;
+    }
+    const message = stoppedAt ? `Stopped at “${stoppedAt.step.title}”: it did not succeed. ${plural(ran, 'read step')} succeeded before it.` : `All ${plural(ran, 'read step')} succeeded.`;
+    this.renderRunBar(message);
+    this.ctx.announce(message);
+    if (stoppedAt) {
+      stoppedAt.element.focus();
+      stoppedAt.element.scrollIntoView({ block: 'start' });
+    }
+  }
+
+  private async complete(): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    this.renderRunBar('Completing the run and revoking its sessions…');
+    try {
+      const done = await api.complete(run.id);
+      this.applyRun(done);
+      this.ctx.announce(`Run completed: ${plural(done.revocation?.sessions ?? 0, 'session')} revoked.`);
+    } catch (err) {
+      this.renderRunBar(errorBox(toShownError(err), 'The run could not be completed'));
+      if (err instanceof ApiError && err.code === 'RB_ERR_RUN_NOT_ACTIVE') void this.refresh();
+    }
+  }
+
+  // -- keyboard and live events ------------------------------------------------------------------
+
+  /** Shift+Enter runs the focused cell and moves to the next, Ctrl+Enter runs it in place (as in Jupyter). */
+  private onKey(event: KeyboardEvent): void {
+    if (event.key !== 'Enter' || !(event.shiftKey || event.ctrlKey || event.metaKey)) return;
+    const target = event.target as HTMLElement;
+    if (target.closest('textarea, input, select, dialog')) return;
+    const el = target.closest<HTMLElement>('section.cell');
+    const index = this.cells.findIndex((c) => c.element === el);
+    if (index < 0) return;
+    event.preventDefault();
+    void this.runCell(this.cells[index]);
+    if (event.shiftKey) {
+      const next = this.cells[index + 1];
+      if (next) {
+        next.element.focus({ preventScroll: true });
+        next.element.scrollIntoView({ block: 'nearest' });
+      }
+    }
+  }
+
+  private onEvent(event: RunEvent): void {
+    const run = this.run;
+    if (!run) return;
+    if (event.type === 'run.started') return;
+    if (event.type === 'run.completed') {
+      if (event.run.id === run.id) this.applyRun(event.run);
+      return;
+    }
+    if (event.runId !== run.id) return;
+    const cell = 'step' in event ? this.cells.find((c) => c.step.name === event.step) : undefined;
+    switch (event.type) {
+      case 'step.started':
+        cell?.markStarted(event.n, event.user);
+        break;
+      case 'step.succeeded':
+      case 'step.failed':
+        this.recordExecution(event.execution);
+        cell?.setExecution(event.execution);
+        break;
+      case 'approval.requested':
+      case 'approval.decided':
+        this.recordApproval(event.step, event.approval);
+        cell?.setApproval(event.approval);
+        break;
+      case 'session.revoked':
+      case 'session.issued':
+        break;
+    }
+  }
+}
+
+function lastExecution(run: Run, step: string): Execution | undefined {
+  for (let i = run.executions.length - 1; i >= 0; i--) if (run.executions[i].step === step) return run.executions[i];
+  return undefined;
+}

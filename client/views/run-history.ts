@@ -1,0 +1,85 @@
+/** Past and active runs, newest first: runbook, status, who started it, when; each opens as its notebook. */
+import { api } from '../api.js';
+import type { Run, RunEvent } from '../api-types.js';
+import { h } from '../dom.js';
+import { formatTime, plural } from '../format.js';
+import { routeHash } from '../router.js';
+import type { View, ViewContext } from './context.js';
+import { errorBox, toShownError } from './error-box.js';
+
+export class RunHistoryView implements View {
+  readonly element: HTMLElement;
+  private readonly body = h('div', { class: 'card table-card' });
+  private readonly off: () => void;
+  private reloadTimer?: number;
+
+  constructor(ctx: ViewContext) {
+    ctx.setTitle('Runs');
+    this.element = h('div', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', {}, 'Runs')), this.body);
+    this.body.append(h('p', { class: 'muted' }, 'Loading…'));
+    this.off = ctx.live.onEvent((event: RunEvent) => {
+      if (event.type === 'run.started' || event.type === 'run.completed' || event.type === 'step.succeeded' || event.type === 'step.failed') this.scheduleReload();
+    });
+    void this.load();
+  }
+
+  destroy(): void {
+    this.off();
+    clearTimeout(this.reloadTimer);
+  }
+
+  private scheduleReload(): void {
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = window.setTimeout(() => void this.load(), 300);
+  }
+
+  private async load(): Promise<void> {
+    try {
+      this.render(await api.runs());
+    } catch (err) {
+      this.body.replaceChildren(errorBox(toShownError(err), 'The runs could not be listed'));
+    }
+  }
+
+  private render(runs: Run[]): void {
+    if (runs.length === 0) {
+      this.body.replaceChildren(h('p', { class: 'empty' }, 'No runs yet. Open a runbook and run a step to start one.'));
+      return;
+    }
+    this.body.replaceChildren(
+      h(
+        'table',
+        { class: 'data-table runs-table' },
+        h('caption', { class: 'visually-hidden' }, `Runs, newest first: ${runs.length}`),
+        h(
+          'thead',
+          {},
+          h('tr', {}, ['Runbook', 'Run', 'Status', 'User', 'Started', 'Ended', 'Executions'].map((c) => h('th', { scope: 'col' }, c))),
+        ),
+        h(
+          'tbody',
+          {},
+          runs.map((run) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, h('a', { href: routeHash({ name: 'run', id: run.id }) }, run.title), h('div', { class: 'muted mono small' }, run.runbook)),
+              h('td', { class: 'mono' }, run.id),
+              h('td', {}, h('span', { class: `run-status run-${run.status}` }, run.status)),
+              h('td', {}, run.user),
+              h('td', { class: 'nowrap' }, formatTime(run.startedAt)),
+              h('td', { class: 'nowrap' }, formatTime(run.endedAt)),
+              h('td', {}, summary(run)),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+}
+
+function summary(run: Run): string {
+  const failed = run.executions.filter((e) => e.status === 'failed').length;
+  const text = plural(run.executions.length, 'execution');
+  return failed ? `${text}, ${failed} failed` : text;
+}

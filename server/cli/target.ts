@@ -1,0 +1,119 @@
+/**
+ * What `run` and `policy` share: loading a lone runbook file, `--param k=v` flags, finding the
+ * sandbox file, and opening the engine against the local sandbox (default) or AWS (`--aws`).
+ */
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { isRbError, RbError } from '../errors.js';
+import { loadRunbookFile } from '../runbook/load.js';
+import type { Runbook } from '../runbook/types.js';
+import type { RunEngine } from '../runs/engine.js';
+
+export interface TargetOptions {
+  aws?: boolean;
+  role?: string;
+  data?: string;
+  sandboxFile?: string;
+  iamRevocation?: boolean;
+}
+
+/** Loads FILE; any problem is bad input, reported as `file:line:col: error: message` lines. */
+export async function prepareRunbook(file: string, opts: TargetOptions): Promise<{ runbook: Runbook; runbookId: string }> {
+  const { runbook, problems } = await loadRunbookFile(file);
+  if (!runbook || problems.length > 0) {
+    const lines = problems.map((p) => `${p.file}:${p.line}:${p.column}: error: ${p.message}`);
+    throw new RbError('RB_ERR_RUNBOOK_INVALID', `${lines.join('\n')}\n${file}: ${problems.length} error${problems.length === 1 ? '' : 's'}; fix them (runbooks check ${file}).`);
+  }
+  // The id is the path relative to the runbooks folder (where sandbox.yaml lives), as the server names it.
+  const sandboxFile = findSandboxFile(file, opts);
+  const root = sandboxFile && !opts.sandboxFile ? dirname(sandboxFile) : dirname(resolve(file));
+  const rel = relative(root, resolve(file));
+  const runbookId = (rel.startsWith('..') ? basename(file) : rel).replace(/\.md$/, '').split(sep).join('/');
+  return { runbook, runbookId };
+}
+
+/** `k=v` flags to a record of raw strings; the engine validates and coerces them. */
+export function parseParamFlags(flags: string[]): Record<string, string> {
+  const params: Record<string, string> = Object.create(null);
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) throw new RbError('RB_ERR_CLI_USAGE', `--param ${JSON.stringify(flag)}: write it as name=value.`);
+    params[flag.slice(0, eq)] = flag.slice(eq + 1);
+  }
+  return { ...params };
+}
+
+/** `--sandbox-file`, else the nearest sandbox.yaml in FILE's folder or above it. */
+export function findSandboxFile(file: string, opts: TargetOptions): string | undefined {
+  if (opts.sandboxFile) return resolve(opts.sandboxFile);
+  let dir = dirname(resolve(file));
+  for (;;) {
+    const candidate = join(dir, 'sandbox.yaml');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export interface Target {
+  engine: RunEngine;
+  /** closes the engine (revoking active runs) and stops the sandbox it started, if any */
+  close(): Promise<void>;
+}
+
+/** Opens the engine: against the sandbox by default, against AWS (standard chain) with `--aws`. */
+export async function openTarget(file: string, opts: TargetOptions, progress: (line: string) => void): Promise<Target> {
+  const { createEngine } = await import('../runs/engine.js');
+  const dataDir = resolve(opts.data ?? './.runbooks');
+  if (opts.aws) {
+    const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (!region) throw new RbError('RB_ERR_CONFIG_INVALID', 'With --aws, set the region: AWS_REGION=eu-west-1 (or AWS_DEFAULT_REGION).');
+    const runbookRole = (await loadRunbookFile(file)).runbook?.access.role;
+    const role = opts.role ?? runbookRole;
+    if (!role) throw new RbError('RB_ERR_CONFIG_INVALID', 'With --aws, name the role to assume: --role arn:aws:iam::<account>:role/<name> (or access.role in the runbook).');
+    const engine = await createEngine({ dataDir, region, defaultRoleArn: role, iamRevocation: Boolean(opts.iamRevocation), idleTimeoutMs: 0 });
+    return { engine, close: () => engine.close() };
+  }
+  const sandboxFile = findSandboxFile(file, opts);
+  if (!sandboxFile) {
+    throw new RbError('RB_ERR_CONFIG_INVALID', `No sandbox.yaml in ${dirname(file)} or above it: pass --sandbox-file PATH, or --aws to use AWS.`);
+  }
+  progress(`starting the local sandbox (${relative(process.cwd(), sandboxFile) || sandboxFile})…`);
+  const { startSandbox } = await import('../sandbox/index.js');
+  const sandbox = await startSandbox({ sandboxFile });
+  try {
+    const engine = await createEngine({
+      dataDir,
+      region: sandbox.region,
+      account: sandbox.account,
+      endpoint: sandbox.endpoint,
+      credentials: sandbox.baseCredentials,
+      defaultRoleArn: opts.role ?? sandbox.roles[0].arn,
+      iamRevocation: true,
+      idleTimeoutMs: 0,
+    });
+    return {
+      engine,
+      close: async () => {
+        await engine.close();
+        await sandbox.stop();
+      },
+    };
+  } catch (err) {
+    await sandbox.stop();
+    throw err;
+  }
+}
+
+/** Prints a bad-input error (no stack) and returns exit code 2. */
+export function reportBadInput(err: unknown): number {
+  if (isRbError(err)) {
+    process.stderr.write(`runbooks: ${err.message}\n`);
+    const details = err.details as { params?: Array<{ param: string; message: string }> } | undefined;
+    for (const p of details?.params ?? []) process.stderr.write(`  --param ${p.param}: ${p.message}\n`);
+  } else {
+    process.stderr.write(`runbooks: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+  return 2;
+}

@@ -1,0 +1,81 @@
+/**
+ * The HTTP and WebSocket server (DESIGN.md §6), built by a factory so that tests drive it through
+ * `inject()` and `runbooks serve` listens with it. Every `/api` route but health needs a token or
+ * the sign-in cookie; bodies are JSON of at most 64 KiB, validated by schema; errors are coded.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { RunEngine } from '../runs/engine.js';
+import { createAuthenticator, type AuthConfig } from './auth.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { authenticateHook, type Gate } from './guard.js';
+import { loggerOptions } from './log.js';
+import { createFailureLimiter, type FailureLimitOptions } from './rate-limit.js';
+import { clientRoutes } from './routes/client.js';
+import { eventRoutes } from './routes/events.js';
+import { exportRoutes } from './routes/exports.js';
+import { metaRoutes } from './routes/meta.js';
+import { runbookRoutes } from './routes/runbooks.js';
+import { runRoutes } from './routes/runs.js';
+import { securityHeaders } from './security-headers.js';
+
+export type { AuthConfig, Principal } from './auth.js';
+export { randomToken } from './auth.js';
+export { loadUsersFile, type Role, type UserDecl } from './users.js';
+
+export interface AppOptions {
+  engine: RunEngine;
+  runbooksDir: string;
+  auth: AuthConfig;
+  /** the client folder (index.html, *.css, dist/app.js); absent: API only */
+  clientDir?: string;
+  logger?: boolean | object;
+  /** failed-authentication limit (default: 10 a minute per address) */
+  rateLimit?: FailureLimitOptions;
+  /** largest request body in bytes (default 64 KiB) */
+  bodyLimit?: number;
+}
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/** Builds the app (not yet listening). Throws RB_ERR_CONFIG_INVALID for an unusable AuthConfig. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const gate: Gate = { auth: createAuthenticator(options.auth), limiter: createFailureLimiter(options.rateLimit) };
+  const app = Fastify({
+    logger: loggerOptions(options.logger),
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Behind a trusted proxy on the same host, the client address (for the rate limit) is the forwarded one.
+    trustProxy: options.auth.trustedProxy ? ['127.0.0.1', '::1'] : false,
+    routerOptions: { maxParamLength: 1024 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true, allowUnionTypes: true } },
+    return503OnClosing: true,
+  });
+
+  // First, so that its hook marks upgrade requests and closes their socket after any refusal below.
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+
+  app.decorateRequest('principal', null);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onRequest', authenticateHook(gate));
+  app.addHook('onSend', securityHeaders);
+
+  // A POST without a body (or an empty JSON one) is an empty object: `more` and `complete` take none.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) done(null, {});
+    else parseJson(request, body as string, done);
+  });
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.method === 'POST') request.body = {};
+  });
+
+  metaRoutes(app);
+  runbookRoutes(app, { runbooksDir: options.runbooksDir });
+  runRoutes(app, { engine: options.engine, runbooksDir: options.runbooksDir });
+  exportRoutes(app, { engine: options.engine, runbooksDir: options.runbooksDir });
+  eventRoutes(app, { engine: options.engine });
+  clientRoutes(app, { clientDir: options.clientDir, gate });
+
+  return app;
+}

@@ -1,0 +1,63 @@
+/** A run's transcript (Markdown, JSON, HTML) and one step's items as CSV, as downloads. */
+import type { FastifyInstance } from 'fastify';
+import { RbError } from '../../errors.js';
+import { loadRunbook } from '../../runbook/load.js';
+import type { Runbook } from '../../runbook/types.js';
+import type { RunEngine } from '../../runs/engine.js';
+import { renderTranscript, stepCsv, TRANSCRIPT_TYPES, transcriptCsp, type TranscriptFormat } from '../../runs/transcript.js';
+import type { Run } from '../../runs/types.js';
+import { runParams, stepParams, transcriptQuery, type RunParams, type StepParams } from '../schemas.js';
+
+export function exportRoutes(app: FastifyInstance, options: { engine: RunEngine; runbooksDir: string }): void {
+  const { engine, runbooksDir } = options;
+
+  const runOf = (id: string): Run => {
+    const run = engine.getRun(id);
+    if (!run) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(id)}.`);
+    return run;
+  };
+
+  // An ended run's runbook is no longer held by the engine: read it again for its prose and sources.
+  // The requests, policies and results always come from the run record itself.
+  const runbookOf = async (run: Run): Promise<Runbook | undefined> => {
+    const live = engine.runbookOf(run.id);
+    if (live) return live;
+    try {
+      return (await loadRunbook(runbooksDir, run.runbook)).runbook;
+    } catch {
+      return undefined;
+    }
+  };
+
+  app.get<{ Params: RunParams; Querystring: { format: TranscriptFormat } }>(
+    '/api/runs/:run/transcript',
+    { schema: { params: runParams, querystring: transcriptQuery } },
+    async (request, reply) => {
+      const run = runOf(request.params.run);
+      const format = request.query.format;
+      const body = renderTranscript(run, await runbookOf(run), format);
+      if (format === 'html') reply.header('content-security-policy', transcriptCsp());
+      return reply
+        .type(TRANSCRIPT_TYPES[format])
+        .header('content-disposition', `attachment; filename="${run.id}.${format}"`)
+        .send(body);
+    },
+  );
+
+  app.get<{ Params: StepParams }>('/api/runs/:run/steps/:step/result.csv', { schema: { params: stepParams } }, async (request, reply) => {
+    const run = runOf(request.params.run);
+    const { step } = request.params;
+    const execution = run.executions.filter((e) => e.step === step).at(-1);
+    if (!execution) {
+      const runbook = engine.runbookOf(run.id);
+      if (runbook && !runbook.steps.some((s) => s.name === step)) {
+        throw new RbError('RB_ERR_STEP_NOT_FOUND', `The runbook has no step named ${JSON.stringify(step)}.`);
+      }
+      throw new RbError('RB_ERR_RUN_NO_EXECUTION', `Step ${step} has not been executed in run ${run.id}; execute it first.`);
+    }
+    return reply
+      .type('text/csv; charset=utf-8; header=present')
+      .header('content-disposition', `attachment; filename="${run.id}-${step}.csv"`)
+      .send(stepCsv(execution));
+  });
+}

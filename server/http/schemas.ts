@@ -1,0 +1,71 @@
+/**
+ * JSON schemas of every route's input. Unknown properties are errors, as in runbooks: a typo must
+ * not be silently ignored. Sizes are bounded so that no field can make the server do unbounded work.
+ */
+
+const runId = { type: 'string', pattern: '^[a-z0-9-]{1,64}$' } as const;
+// DESIGN.md §2.2: step names are [a-z0-9][a-z0-9-]*.
+const stepName = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,127}$' } as const;
+
+export const runParams = {
+  type: 'object',
+  required: ['run'],
+  properties: { run: runId },
+} as const;
+
+export const stepParams = {
+  type: 'object',
+  required: ['run', 'step'],
+  properties: { run: runId, step: stepName },
+} as const;
+
+export const startRunBody = {
+  type: 'object',
+  required: ['runbook'],
+  additionalProperties: false,
+  properties: {
+    runbook: { type: 'string', minLength: 1, maxLength: 1024 },
+    params: {
+      type: 'object',
+      maxProperties: 200,
+      // Values arrive as strings from forms; API clients may send JSON numbers and booleans.
+      additionalProperties: { type: ['string', 'number', 'boolean'], maxLength: 16_384 },
+    },
+  },
+} as const;
+
+export const executeBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { confirm: { type: 'boolean' } },
+} as const;
+
+export const decisionBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { comment: { type: 'string', maxLength: 2000 } },
+} as const;
+
+export const emptyBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {},
+} as const;
+
+export const transcriptQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { format: { type: 'string', enum: ['md', 'json', 'html'], default: 'md' } },
+} as const;
+
+export interface StartRunBody {
+  runbook: string;
+  params?: Record<string, string | number | boolean>;
+}
+export interface RunParams {
+  run: string;
+}
+export interface StepParams {
+  run: string;
+  step: string;
+}

@@ -1,0 +1,60 @@
+/**
+ * Rendering: a step plus validated parameter values becomes a request. Templates are applied to
+ * the parsed request's string values only, and PartiQL templates become `?` placeholders with
+ * their values bound in `Parameters`, so no parameter value can change a request's structure.
+ */
+import { isRbError, RbError } from '../errors.js';
+import { scanPartiql } from './partiql.js';
+import { renderTemplate } from './templates.js';
+import type { ParamValues, RenderedRequest, Step } from './types.js';
+
+function renderValue(value: unknown, values: ParamValues, now: Date): unknown {
+  if (typeof value === 'string') return renderTemplate(value, values, now);
+  if (Array.isArray(value)) return value.map((item) => renderValue(item, values, now));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) {
+      // defineProperty: an attribute named `__proto__` must stay an attribute.
+      Object.defineProperty(out, key, { value: renderValue(child, values, now), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return value;
+}
+
+function renderPartiql(step: Step, values: ParamValues, now: Date): RenderedRequest {
+  const scan = scanPartiql(step.source);
+  if (!scan.kind || scan.problems.length > 0) throw new Error('the statement has errors; run `runbooks check` on the runbook');
+  let statement = '';
+  let from = 0;
+  const parameters: unknown[] = [];
+  for (const t of scan.templates) {
+    statement += `${step.source.slice(from, t.start)}?`;
+    parameters.push(renderTemplate(t.text, values, now));
+    from = t.end;
+  }
+  statement = (statement + step.source.slice(from)).trim();
+  return {
+    operation: 'ExecuteStatement',
+    statementKind: scan.kind,
+    input: parameters.length > 0 ? { Statement: statement, Parameters: parameters } : { Statement: statement },
+  };
+}
+
+/**
+ * Renders one step with validated values (see `coerceParams`). `now` fixes the clock of the date
+ * helpers (tests). Throws RbError RB_ERR_TEMPLATE_RENDER naming the step when a value is missing
+ * or a helper refuses its argument.
+ */
+export function renderStep(step: Step, values: ParamValues, now: Date = new Date()): RenderedRequest {
+  try {
+    if (step.language === 'partiql') return renderPartiql(step, values, now);
+    if (!step.request || step.operation === 'ExecuteStatement') {
+      throw new Error('the request has errors; run `runbooks check` on the runbook');
+    }
+    return { operation: step.operation, input: renderValue(step.request, values, now) as Record<string, unknown> };
+  } catch (err) {
+    if (isRbError(err)) throw err;
+    throw new RbError('RB_ERR_TEMPLATE_RENDER', `step \`${step.name}\`: ${(err as Error).message}`);
+  }
+}

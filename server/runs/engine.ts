@@ -1,0 +1,596 @@
+/**
+ * The run lifecycle: a run starts with validated parameters, its steps execute in any order and any
+ * number of times (writes only when confirmed, approvals where the runbook asks), and it ends —
+ * completed, idle-expired, at shutdown, or found interrupted after a crash. Ending revokes every
+ * session the run was issued: the credentials are forgotten at once and, with IAM revocation on, an
+ * inline deny for `<role id>:rb-<run>-*` is put on each role used.
+ *
+ * Each execution gets its own STS session whose policy is derived from the rendered request alone.
+ * Credentials live only inside broker Session objects held in memory here; run records, events,
+ * audit records and errors name a session by its assumed-role id and expiry only.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { createBroker, forget, type Broker, type Session } from '../access/broker.js';
+import { deriveSessionPolicy, tablesOf, type PolicyDocument } from '../access/derive-policy.js';
+import { createKeySchemaCache, type KeySchemaCache } from '../access/key-schemas.js';
+import { createIamRevoker, type IamRevoker } from '../access/revocation.js';
+import { sessionName } from '../access/session-name.js';
+import { executeRequest, type Cursor } from '../dynamo/execute.js';
+import { RbError, isRbError } from '../errors.js';
+import { operations } from '../runbook/operations.js';
+import { coerceParams } from '../runbook/params.js';
+import { renderStep } from '../runbook/render.js';
+import type { RenderedRequest, Runbook, Step } from '../runbook/types.js';
+import { AuditLog, type AuditEntry } from './audit.js';
+import { openFileStore, type RunStore } from './store.js';
+import type { Approval, EndReason, ExecutionError, Run, RunEvent, SessionInfo, StepExecution } from './types.js';
+
+export interface EngineOptions {
+  /** runs/<id>.json and audit.jsonl live here */
+  dataDir: string;
+  region: string;
+  /** the account of table ARNs when a role ARN does not say (it always does) */
+  account?: string;
+  /** the sandbox's endpoint for STS, IAM and DynamoDB; absent means real AWS */
+  endpoint?: string;
+  /** the base principal; absent means the default AWS credential chain */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  defaultRoleArn: string;
+  iamRevocation: boolean;
+  /** complete runs with no activity for this long (default 1 hour) */
+  idleTimeoutMs?: number;
+  clock?: () => Date;
+  /** where unexpected errors are reported (never to the user, whose message stays generic) */
+  onInternalError?: (err: unknown) => void;
+}
+
+interface LiveRun {
+  runbook: Runbook;
+  /** sessions issued to this run, credentials inside, forgotten at revocation */
+  sessions: Session[];
+  /** table → key schema, from DescribeTable through scoped sessions (cached per run) */
+  keySchemas: KeySchemaCache;
+  /** step → continuation of its last execution */
+  cursors: Map<string, { cursor: Cursor; session: Session }>;
+  executionCounter: number;
+  /** serialises the run's state changes */
+  lock: Promise<unknown>;
+}
+
+const ROLE_ARN = /^arn:aws[\w-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/;
+const IDENTITY_CHARS = /[^\w+=,.@-]/g;
+
+/** SourceIdentity and tag-safe form of a user name: `[\w+=,.@-]{2,64}`, as STS requires. */
+export function sourceIdentityOf(user: string): string {
+  const cleaned = user.replace(IDENTITY_CHARS, '-').slice(0, 64);
+  return cleaned.length >= 2 ? cleaned : `${cleaned}--`.slice(0, 2);
+}
+
+function newRunId(): string {
+  // Short, so that `rb-<run>-<step>` leaves room for the step name within STS's 64 characters.
+  return randomBytes(5).toString('hex');
+}
+
+export class RunEngine {
+  readonly events = new EventEmitter();
+  private readonly runs = new Map<string, Run>();
+  private readonly live = new Map<string, LiveRun>();
+  private readonly broker: Broker;
+  private readonly revoker?: IamRevoker;
+  private readonly clock: () => Date;
+  private idleTimer?: NodeJS.Timeout;
+
+  private constructor(
+    private readonly options: EngineOptions,
+    private readonly store: RunStore,
+    private readonly audit: AuditLog,
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    const aws = { region: options.region, endpoint: options.endpoint, credentials: options.credentials };
+    this.broker = createBroker(aws);
+    if (options.iamRevocation) this.revoker = createIamRevoker(aws);
+    this.events.setMaxListeners(0);
+  }
+
+  /** Opens the store and audit log, and ends runs a crash left active (marked `interrupted`, revoked). */
+  static async create(options: EngineOptions): Promise<RunEngine> {
+    const store = await openFileStore(options.dataDir);
+    const audit = await AuditLog.open(options.dataDir, options.clock);
+    const engine = new RunEngine(options, store, audit);
+    for (const run of await store.loadAll()) engine.runs.set(run.id, run);
+    for (const run of engine.listRuns()) {
+      if (run.status === 'active') await engine.end(run, 'interrupted', 'system');
+    }
+    const idle = options.idleTimeoutMs ?? 3_600_000;
+    if (idle > 0) {
+      engine.idleTimer = setInterval(() => void engine.expireIdle(idle), Math.min(idle / 4, 30_000));
+      engine.idleTimer.unref();
+    }
+    return engine;
+  }
+
+  /** Starts a run: parameters are validated and coerced against the runbook's declarations first. */
+  async startRun(input: { runbook: Runbook; runbookId: string; params: Record<string, unknown>; user: string; roleArn?: string }): Promise<Run> {
+    const { values, errors } = coerceParams(input.runbook.params, input.params);
+    if (errors.length > 0) {
+      const list = errors.map((e) => `${e.param}: ${e.message}`).join('; ');
+      throw new RbError('RB_ERR_PARAM_INVALID', `Invalid parameters: ${list}`, { params: errors });
+    }
+    const roleArn = input.roleArn ?? input.runbook.access.role ?? this.options.defaultRoleArn;
+    if (!ROLE_ARN.test(roleArn)) {
+      throw new RbError('RB_ERR_CONFIG_INVALID', `The role ${JSON.stringify(roleArn)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).`);
+    }
+    const now = this.clock().toISOString();
+    const run: Run = {
+      id: newRunId(),
+      runbook: input.runbookId,
+      title: input.runbook.title,
+      user: input.user,
+      status: 'active',
+      params: values,
+      roleArn,
+      startedAt: now,
+      lastActivityAt: now,
+      executions: [],
+      approvals: {},
+    };
+    const sessions: Session[] = [];
+    const keySchemas = createKeySchemaCache({
+      broker: this.broker,
+      region: this.options.region,
+      endpoint: this.options.endpoint,
+      roleArn,
+      runId: run.id,
+      account: accountOf(roleArn) ?? this.options.account ?? '000000000000',
+      sourceIdentity: sourceIdentityOf(input.user),
+      tags: { runbook: run.runbook, run: run.id, step: 'keys', user: sourceIdentityOf(input.user) },
+      onSession: (session) => {
+        sessions.push(session);
+        void this.noteSession(run, session);
+      },
+    });
+    this.runs.set(run.id, run);
+    this.live.set(run.id, {
+      runbook: input.runbook,
+      sessions,
+      keySchemas,
+      cursors: new Map(),
+      executionCounter: 0,
+      lock: Promise.resolve(),
+    });
+    await this.record(run, { type: 'run.started', runId: run.id, user: input.user, data: { runbook: run.runbook, params: values, roleArn } });
+    this.emit({ type: 'run.started', run });
+    return run;
+  }
+
+  /**
+   * Executes one step: render, derive the policy, check confirmation and approval, assume a session
+   * with that policy, run the request with it. Resolves with the execution whether it succeeded or
+   * failed; throws only when nothing ran (bad state, confirmation or approval missing).
+   */
+  executeStep(runId: string, stepName: string, input: { user: string; confirm?: boolean }): Promise<StepExecution> {
+    return this.locked(runId, async (run, live) => {
+      const step = this.stepOf(live, stepName);
+      const request = this.render(step, run);
+      let policy: PolicyDocument;
+      try {
+        policy = await this.policyFor(run, live, request);
+      } catch (err) {
+        return this.failedBeforeRun(run, step, input.user, request, undefined, err);
+      }
+
+      if (step.needsApproval) {
+        const approval = run.approvals[step.name];
+        if (!approval || approval.status === 'denied' || approval.status === 'used') {
+          const requested: Approval = {
+            step: step.name,
+            status: 'pending',
+            requestedBy: input.user,
+            requestedAt: this.clock().toISOString(),
+            request,
+            policy,
+          };
+          run.approvals[step.name] = requested;
+          await this.record(run, { type: 'approval.requested', runId: run.id, user: input.user, data: { step: step.name, request, policy } });
+          this.emit({ type: 'approval.requested', runId: run.id, step: step.name, approval: requested });
+          throw new RbError('RB_ERR_RUN_APPROVAL_REQUIRED', `Step ${step.name} needs the approval of another person; the request is now pending.`, { approval: requested });
+        }
+        if (approval.status === 'pending') {
+          throw new RbError('RB_ERR_RUN_APPROVAL_REQUIRED', `Step ${step.name} is waiting for approval (requested by ${approval.requestedBy}).`, { approval });
+        }
+        if (approval.requestedBy !== input.user) {
+          throw new RbError('RB_ERR_AUTH_FORBIDDEN', `Only ${approval.requestedBy}, who requested the approval, may execute step ${step.name}.`);
+        }
+        if (JSON.stringify(approval.request) !== JSON.stringify(request)) {
+          // Parameters cannot change within a run, so this means the runbook changed under the run.
+          approval.status = 'denied';
+          throw new RbError('RB_ERR_RUN_APPROVAL_REQUIRED', `The request of step ${step.name} differs from the one approved; request approval again.`);
+        }
+      }
+      if (step.write && !input.confirm) {
+        throw new RbError('RB_ERR_RUN_CONFIRM_REQUIRED', `Step ${step.name} writes data: confirm this execution to run it.`, { request, policy });
+      }
+      if (step.needsApproval) run.approvals[step.name].status = 'used';
+
+      return this.runStep(run, live, step, input, request, policy);
+    });
+  }
+
+  /** Fetches the next page(s) of a step's last execution with the same session. */
+  more(runId: string, stepName: string, input: { user: string }): Promise<StepExecution> {
+    return this.locked(runId, async (run, live) => {
+      const step = this.stepOf(live, stepName);
+      const execution = lastExecution(run, step.name);
+      const continuation = live.cursors.get(step.name);
+      if (!execution || !execution.hasMore || !continuation) {
+        throw new RbError('RB_ERR_RUN_NO_MORE_PAGES', `Step ${step.name} has no further page: run it again to start over.`);
+      }
+      const started = performance.now();
+      try {
+        const result = await executeRequest(execution.request, continuation.session, {
+          region: this.options.region,
+          endpoint: this.options.endpoint,
+          maxItems: step.maxItems,
+          cursor: continuation.cursor,
+        });
+        execution.items.push(...result.items);
+        execution.count += result.count;
+        if (result.scannedCount !== undefined) execution.scannedCount = (execution.scannedCount ?? 0) + result.scannedCount;
+        execution.consumedCapacity = mergeCapacity(execution.consumedCapacity, result.consumedCapacity);
+        execution.hasMore = result.hasMore;
+        execution.pages += 1;
+        if (result.hasMore && result.cursor) live.cursors.set(step.name, { cursor: result.cursor, session: continuation.session });
+        else live.cursors.delete(step.name);
+        await this.record(run, {
+          type: 'step.page',
+          runId: run.id,
+          user: input.user,
+          data: { step: step.name, n: execution.n, items: result.items.length, sessionId: execution.session?.assumedRoleId },
+        });
+      } catch (err) {
+        execution.error = toExecutionError(err);
+        execution.hasMore = false;
+        live.cursors.delete(step.name);
+        await this.record(run, { type: 'step.page', runId: run.id, user: input.user, data: { step: step.name, n: execution.n, error: execution.error } });
+      }
+      execution.durationMs = (execution.durationMs ?? 0) + Math.round(performance.now() - started);
+      this.emit(execution.error ? { type: 'step.failed', runId: run.id, step: step.name, execution } : { type: 'step.succeeded', runId: run.id, step: step.name, execution });
+      return execution;
+    });
+  }
+
+  /** Another user's decision on a pending approval request. */
+  decideApproval(runId: string, stepName: string, input: { user: string; approve: boolean; comment?: string }): Promise<Approval> {
+    return this.locked(runId, async (run, live) => {
+      const step = this.stepOf(live, stepName);
+      const approval = run.approvals[step.name];
+      if (!approval || approval.status !== 'pending') {
+        throw new RbError('RB_ERR_APPROVAL_NOT_PENDING', `Step ${step.name} has no pending approval request.`);
+      }
+      if (approval.requestedBy === input.user) {
+        throw new RbError('RB_ERR_APPROVAL_SELF', `${input.user} requested this approval and cannot decide it; ask another approver.`);
+      }
+      approval.status = input.approve ? 'approved' : 'denied';
+      approval.decidedBy = input.user;
+      approval.decidedAt = this.clock().toISOString();
+      if (input.comment !== undefined) approval.comment = input.comment;
+      await this.record(run, {
+        type: 'approval.decided',
+        runId: run.id,
+        user: input.user,
+        data: { step: step.name, decision: approval.status, comment: input.comment ?? null, requestedBy: approval.requestedBy },
+      });
+      this.emit({ type: 'approval.decided', runId: run.id, step: step.name, approval });
+      return approval;
+    });
+  }
+
+  /** Completes a run and revokes every session it was issued. */
+  complete(runId: string, input: { user: string; reason?: EndReason }): Promise<Run> {
+    return this.locked(runId, async (run) => {
+      await this.end(run, input.reason ?? 'complete', input.user);
+      return run;
+    });
+  }
+
+  getRun(runId: string): Run | undefined {
+    return this.runs.get(runId);
+  }
+
+  /** Runs, newest first. */
+  listRuns(): Run[] {
+    return [...this.runs.values()].sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+  }
+
+  /**
+   * The sessions an active run holds (plain data; credentials stay behind `credentialsOf` until
+   * revocation forgets them). For diagnostics and for tests that prove what a session may do.
+   */
+  sessionsOf(runId: string): readonly Session[] {
+    return this.live.get(runId)?.sessions ?? [];
+  }
+
+  runbookOf(runId: string): Runbook | undefined {
+    return this.live.get(runId)?.runbook;
+  }
+
+  /** The rendered request and derived policy of a step, without running anything (for `runbooks policy`). */
+  async previewStep(runId: string, stepName: string): Promise<{ request: RenderedRequest; policy: PolicyDocument }> {
+    return this.locked(runId, async (run, live) => {
+      const step = this.stepOf(live, stepName);
+      const request = this.render(step, run);
+      return { request, policy: await this.policyFor(run, live, request) };
+    });
+  }
+
+  /** Ends every active run with reason `shutdown` (revoking its sessions) and closes the audit log. */
+  async close(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    for (const run of this.listRuns()) {
+      if (run.status === 'active') await this.locked(run.id, (r) => this.end(r, 'shutdown', 'system')).catch(() => undefined);
+    }
+    await this.audit.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async runStep(run: Run, live: LiveRun, step: Step, input: { user: string; confirm?: boolean }, request: RenderedRequest, policy: PolicyDocument): Promise<StepExecution> {
+    const execution: StepExecution = {
+      n: run.executions.filter((e) => e.step === step.name).length + 1,
+      step: step.name,
+      user: input.user,
+      status: 'running',
+      startedAt: this.clock().toISOString(),
+      request,
+      policy,
+      items: [],
+      count: 0,
+      hasMore: false,
+      pages: 0,
+      confirmed: Boolean(input.confirm),
+    };
+    run.executions.push(execution);
+    live.cursors.delete(step.name);
+    this.emit({ type: 'step.started', runId: run.id, step: step.name, n: execution.n, user: input.user });
+    const started = performance.now();
+    try {
+      const session = await this.assume(run, live, step.name, policy, input.user);
+      execution.session = sessionInfo(session, run.roleArn);
+      this.emit({ type: 'session.issued', runId: run.id, step: step.name, session: execution.session });
+      const result = await executeRequest(request, session, {
+        region: this.options.region,
+        endpoint: this.options.endpoint,
+        maxItems: step.maxItems,
+      });
+      execution.items = result.items;
+      execution.count = result.count;
+      if (result.scannedCount !== undefined) execution.scannedCount = result.scannedCount;
+      if (result.consumedCapacity !== undefined) execution.consumedCapacity = result.consumedCapacity;
+      if (result.attributes !== undefined) execution.attributes = result.attributes;
+      execution.hasMore = result.hasMore;
+      execution.pages = 1;
+      if (result.hasMore && result.cursor) live.cursors.set(step.name, { cursor: result.cursor, session });
+      execution.status = 'succeeded';
+    } catch (err) {
+      execution.status = 'failed';
+      execution.error = toExecutionError(err);
+      if (!isRbError(err)) this.options.onInternalError?.(err);
+    }
+    execution.durationMs = Math.round(performance.now() - started);
+    await this.record(run, {
+      type: 'step.executed',
+      runId: run.id,
+      user: input.user,
+      data: {
+        step: step.name,
+        n: execution.n,
+        status: execution.status,
+        write: step.write,
+        confirmed: execution.confirmed,
+        request,
+        policy,
+        sessionId: execution.session?.assumedRoleId ?? null,
+        expiration: execution.session?.expiration ?? null,
+        count: execution.count,
+        error: execution.error ?? null,
+      },
+    });
+    this.emit(
+      execution.status === 'succeeded'
+        ? { type: 'step.succeeded', runId: run.id, step: step.name, execution }
+        : { type: 'step.failed', runId: run.id, step: step.name, execution },
+    );
+    return execution;
+  }
+
+  /** An execution that failed before its request could run (the key-schema lookup, for example). */
+  private async failedBeforeRun(run: Run, step: Step, user: string, request: RenderedRequest, policy: unknown, err: unknown): Promise<StepExecution> {
+    const execution: StepExecution = {
+      n: run.executions.filter((e) => e.step === step.name).length + 1,
+      step: step.name,
+      user,
+      status: 'failed',
+      startedAt: this.clock().toISOString(),
+      durationMs: 0,
+      request,
+      ...(policy !== undefined ? { policy } : {}),
+      items: [],
+      count: 0,
+      hasMore: false,
+      pages: 0,
+      confirmed: false,
+      error: toExecutionError(err),
+    };
+    run.executions.push(execution);
+    await this.record(run, { type: 'step.executed', runId: run.id, user, data: { step: step.name, n: execution.n, status: 'failed', request, error: execution.error } });
+    this.emit({ type: 'step.failed', runId: run.id, step: step.name, execution });
+    return execution;
+  }
+
+  private render(step: Step, run: Run): RenderedRequest {
+    return renderStep(step, run.params);
+  }
+
+  /** The session policy of a request; key schemas come from DescribeTable through scoped sessions. */
+  private async policyFor(run: Run, live: LiveRun, request: RenderedRequest): Promise<PolicyDocument> {
+    const account = accountOf(run.roleArn) ?? this.options.account ?? '000000000000';
+    const partitionKeys = needsKeySchema(request) ? await live.keySchemas.partitionKeys(tablesOf(request)) : {};
+    return deriveSessionPolicy(request, { region: this.options.region, account, partitionKeys });
+  }
+
+  private async assume(run: Run, live: LiveRun, step: string, policy: PolicyDocument, user: string): Promise<Session> {
+    const runbook = live.runbook;
+    const session = await this.broker.assume({
+      roleArn: run.roleArn,
+      policy,
+      sessionName: sessionName(run.id, step, ++live.executionCounter),
+      durationSeconds: runbook.access.duration,
+      sourceIdentity: sourceIdentityOf(user === 'system' ? run.user : user),
+      tags: { runbook: run.runbook, run: run.id, step, user: sourceIdentityOf(run.user) },
+    });
+    live.sessions.push(session);
+    await this.noteSession(run, session);
+    return session;
+  }
+
+  private async end(run: Run, reason: EndReason, user: string): Promise<void> {
+    if (run.status !== 'active') {
+      throw new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${run.id} is already ${run.status}.`);
+    }
+    const live = this.live.get(run.id);
+    const sessions = live?.sessions ?? [];
+    for (const session of sessions) forget(session);
+    live?.cursors.clear();
+
+    // Every session the run was issued, key-schema lookups included, is named rb-<run>-*: one deny
+    // per role covers them all, even those whose credentials died with a crashed process.
+    const infos = run.executions.flatMap((e) => (e.session ? [e.session] : []));
+    const roles = new Map<string, { roleId: string; until: Date }>();
+    for (const s of sessions) addRole(roles, s.roleArn, s.roleId, s.expiration);
+    for (const info of infos) addRole(roles, info.roleArn, info.assumedRoleId.split(':')[0], new Date(info.expiration));
+    if (run.roleId && run.sessionsUntil) addRole(roles, run.roleArn, run.roleId, new Date(run.sessionsUntil));
+
+    const revocation: Run['revocation'] = { at: this.clock().toISOString(), sessions: sessions.length || infos.length, iam: this.revoker ? 'done' : 'off' };
+    if (this.revoker) {
+      try {
+        for (const [roleArn, { roleId, until }] of roles) {
+          await this.revoker.revokeRun({ roleArn, roleId, runId: run.id, until });
+          await this.revoker.prune(roleArn, this.clock()).catch(() => undefined);
+        }
+      } catch (err) {
+        revocation.iam = 'failed';
+        revocation.error = isRbError(err) ? err.message : 'IAM refused the deny policy';
+      }
+    }
+    for (const info of infos) info.revoked = true;
+    run.status = reason === 'idle' ? 'expired' : reason === 'interrupted' ? 'interrupted' : 'completed';
+    run.endReason = reason;
+    run.endedAt = revocation.at;
+    run.revocation = revocation;
+    this.live.delete(run.id);
+    await this.record(run, { type: 'session.revoked', runId: run.id, user, data: { ...revocation, sessionIds: infos.map((s) => s.assumedRoleId) } });
+    this.emit({ type: 'session.revoked', runId: run.id, sessions: infos, revocation });
+    await this.record(run, { type: 'run.completed', runId: run.id, user, data: { status: run.status, reason } });
+    this.emit({ type: 'run.completed', run });
+  }
+
+  /** Keeps in the run record what revocation needs after a crash: the role id and the latest expiry. */
+  private async noteSession(run: Run, session: Session): Promise<void> {
+    const until = session.expiration.toISOString();
+    if (run.roleId === session.roleId && run.sessionsUntil !== undefined && run.sessionsUntil >= until) return;
+    run.roleId = session.roleId;
+    if (run.sessionsUntil === undefined || run.sessionsUntil < until) run.sessionsUntil = until;
+    await this.store.save(run);
+  }
+
+  private async expireIdle(idleMs: number): Promise<void> {
+    const now = this.clock().getTime();
+    for (const run of this.listRuns()) {
+      if (run.status === 'active' && now - Date.parse(run.lastActivityAt) >= idleMs) {
+        await this.locked(run.id, (r) => (r.status === 'active' ? this.end(r, 'idle', 'system') : undefined)).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Runs `fn` with the run's lock held, so that concurrent requests on one run do not interleave. */
+  private locked<T>(runId: string, fn: (run: Run, live: LiveRun) => Promise<T> | T): Promise<T> {
+    const run = this.runs.get(runId);
+    if (!run) return Promise.reject(new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(runId)}.`));
+    const live = this.live.get(runId);
+    if (run.status !== 'active' || !live) {
+      // Ending an ended run, or anything on it, is refused with its state.
+      return Promise.reject(new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${run.id} is ${run.status}; start a new run.`));
+    }
+    const next = live.lock.then(async () => {
+      if (run.status !== 'active') throw new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${run.id} is ${run.status}; start a new run.`);
+      run.lastActivityAt = this.clock().toISOString();
+      return fn(run, live);
+    });
+    live.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  private stepOf(live: LiveRun, name: string): Step {
+    const step = live.runbook.steps.find((s) => s.name === name);
+    if (!step) throw new RbError('RB_ERR_STEP_NOT_FOUND', `The runbook has no step named ${JSON.stringify(name)}.`);
+    return step;
+  }
+
+  /** Appends to the audit log (flushed), then persists the run with the record's hash. */
+  private async record(run: Run, entry: AuditEntry): Promise<void> {
+    const rec = await this.audit.append(entry);
+    run.auditHash = rec.hash;
+    await this.store.save(run);
+  }
+
+  private emit(event: RunEvent): void {
+    this.events.emit('event', event);
+  }
+}
+
+export function createEngine(options: EngineOptions): Promise<RunEngine> {
+  return RunEngine.create(options);
+}
+
+function accountOf(roleArn: string): string | undefined {
+  return ROLE_ARN.exec(roleArn)?.[1];
+}
+
+/** Key schemas matter only where the policy can pin `dynamodb:LeadingKeys`. */
+function needsKeySchema(request: RenderedRequest): boolean {
+  if (request.operation === 'ExecuteStatement') return false;
+  const fact = operations[request.operation];
+  return fact.pinsLeadingKey && !(request.operation === 'Query' && request.input.IndexName !== undefined);
+}
+
+function lastExecution(run: Run, step: string): StepExecution | undefined {
+  for (let i = run.executions.length - 1; i >= 0; i--) if (run.executions[i].step === step) return run.executions[i];
+  return undefined;
+}
+
+function sessionInfo(session: Session, roleArn: string): SessionInfo {
+  const name = session.assumedRoleId.slice(session.assumedRoleId.indexOf(':') + 1);
+  return { assumedRoleId: session.assumedRoleId, sessionName: name, roleArn, expiration: session.expiration.toISOString(), revoked: false };
+}
+
+function addRole(roles: Map<string, { roleId: string; until: Date }>, roleArn: string, roleId: string, expiration: Date): void {
+  const prior = roles.get(roleArn);
+  if (!prior || prior.until < expiration) roles.set(roleArn, { roleId, until: expiration });
+}
+
+function toExecutionError(err: unknown): ExecutionError {
+  if (isRbError(err)) {
+    const details = (err.details ?? {}) as { awsCode?: string };
+    return { code: err.code, message: err.message, ...(details.awsCode ? { awsCode: details.awsCode } : {}) };
+  }
+  // Unexpected errors are reported by kind only: their text could carry request internals.
+  return { code: 'RB_ERR_INTERNAL', message: 'The step failed unexpectedly; the server log has details.' };
+}
+
+function mergeCapacity(a: unknown, b: unknown): unknown {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const sum = (x: unknown) => (Array.isArray(x) ? x : [x]);
+  return [...sum(a), ...sum(b)];
+}

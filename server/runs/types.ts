@@ -1,0 +1,111 @@
+/**
+ * Runs as plain data: what the store persists, the API returns and transcripts print. Nothing here
+ * ever holds a credential: a session is named by its assumed-role id and expiry only.
+ */
+import type { ParamValues, RenderedRequest } from '../runbook/types.js';
+
+export type RunStatus = 'active' | 'completed' | 'expired' | 'interrupted';
+
+/** Why a run ended: `complete` by a user, `idle` timeout, server `shutdown`, or found active after a crash. */
+export type EndReason = 'complete' | 'idle' | 'shutdown' | 'interrupted';
+
+export interface SessionInfo {
+  /** `AROA…:rb-<run>-<step>` */
+  assumedRoleId: string;
+  sessionName: string;
+  roleArn: string;
+  /** ISO 8601 */
+  expiration: string;
+  revoked: boolean;
+}
+
+export interface ExecutionError {
+  /** `RB_ERR_…` */
+  code: string;
+  message: string;
+  /** the AWS error code (`ConditionalCheckFailedException`, `AccessDeniedException`, …) when AWS refused */
+  awsCode?: string;
+}
+
+export type ExecutionStatus = 'running' | 'succeeded' | 'failed';
+
+export interface StepExecution {
+  /** 1-based number of this execution of the step within the run */
+  n: number;
+  step: string;
+  user: string;
+  status: ExecutionStatus;
+  startedAt: string;
+  durationMs?: number;
+  request: RenderedRequest;
+  /** the derived session policy (IAM JSON) */
+  policy?: unknown;
+  session?: SessionInfo;
+  items: Record<string, unknown>[];
+  count: number;
+  scannedCount?: number;
+  consumedCapacity?: unknown;
+  /** ReturnValues of a write, when asked for */
+  attributes?: Record<string, unknown>;
+  hasMore: boolean;
+  pages: number;
+  confirmed: boolean;
+  error?: ExecutionError;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used';
+
+export interface Approval {
+  step: string;
+  status: ApprovalStatus;
+  requestedBy: string;
+  requestedAt: string;
+  /** what the approver sees: exactly what will run and with which rights */
+  request: RenderedRequest;
+  policy: unknown;
+  decidedBy?: string;
+  decidedAt?: string;
+  comment?: string;
+}
+
+export interface Run {
+  id: string;
+  runbook: string;
+  title: string;
+  user: string;
+  status: RunStatus;
+  params: ParamValues;
+  roleArn: string;
+  startedAt: string;
+  lastActivityAt: string;
+  endedAt?: string;
+  endReason?: EndReason;
+  executions: StepExecution[];
+  approvals: Record<string, Approval>;
+  revocation?: RevocationInfo;
+  /** the role's unique id (`AROA…`) and the latest expiry of the run's sessions: what revocation after a crash needs */
+  roleId?: string;
+  sessionsUntil?: string;
+  /** hash of the run's last audit record */
+  auditHash?: string;
+}
+
+export interface RevocationInfo {
+  at: string;
+  sessions: number;
+  /** `done` when an inline deny was put on the role(s); `off` when IAM revocation is disabled */
+  iam: 'done' | 'off' | 'failed';
+  error?: string;
+}
+
+/** Events of §6, as sent on the WebSocket. */
+export type RunEvent =
+  | { type: 'run.started'; run: Run }
+  | { type: 'step.started'; runId: string; step: string; n: number; user: string }
+  | { type: 'session.issued'; runId: string; step: string; session: SessionInfo }
+  | { type: 'step.succeeded'; runId: string; step: string; execution: StepExecution }
+  | { type: 'step.failed'; runId: string; step: string; execution: StepExecution }
+  | { type: 'approval.requested'; runId: string; step: string; approval: Approval }
+  | { type: 'approval.decided'; runId: string; step: string; approval: Approval }
+  | { type: 'session.revoked'; runId: string; sessions: SessionInfo[]; revocation: RevocationInfo }
+  | { type: 'run.completed'; run: Run };

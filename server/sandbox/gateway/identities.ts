@@ -1,0 +1,190 @@
+/**
+ * Who may call the sandbox: the base principal (an IAM user whose only rights are to assume the
+ * sandbox's roles and edit their inline policies) and the STS sessions issued to it. Keys look
+ * like AWS's: `AKIA…`/`ASIA…` access key ids of 20 characters, 40-character secrets, long opaque
+ * session tokens. Everything is in memory; nothing here is ever logged.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { PolicyDocument, RoleConfig } from '../types.js';
+
+export interface RoleState {
+  name: string;
+  arn: string;
+  roleId: string;
+  maxSessionDuration: number;
+  createdAt: number;
+  /** attached identity policies, from the sandbox file */
+  policies: readonly PolicyDocument[];
+  /** inline policies put through IAM, by name: the document and the text as given */
+  inline: Map<string, { document: PolicyDocument; text: string }>;
+}
+
+export interface SessionInfo {
+  role: RoleState;
+  sessionName: string;
+  sourceIdentity?: string;
+  tags: ReadonlyArray<{ key: string; value: string }>;
+  /** the session policy, when AssumeRole was given one */
+  policy?: PolicyDocument;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export interface Principal {
+  kind: 'user' | 'session';
+  /** arn:aws:iam::<account>:user/<name> or arn:aws:sts::<account>:assumed-role/<role>/<session> */
+  arn: string;
+  /** aws:userid: AIDA… for the user, <role id>:<session name> for a session */
+  userId: string;
+  account: string;
+  session?: SessionInfo;
+}
+
+interface Credential {
+  secretAccessKey: string;
+  sessionToken?: string;
+  principal: Principal;
+}
+
+export type Lookup =
+  | { ok: true; principal: Principal; secretAccessKey: string }
+  | { ok: false; failure: 'unknown-key' | 'bad-token' | 'expired' };
+
+const BASE_USER = 'runbooks-server';
+// Session records are kept a day past expiry so a late request still gets ExpiredToken, as AWS's
+// self-contained tokens do, then forgotten.
+const KEEP_EXPIRED_MS = 24 * 3600_000;
+const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+export class Identities {
+  readonly base: { accessKeyId: string; secretAccessKey: string; principal: Principal };
+  readonly roles = new Map<string, RoleState>();
+  private readonly credentials = new Map<string, Credential>();
+
+  constructor(
+    readonly account: string,
+    roles: readonly RoleConfig[],
+    private readonly clock: () => number,
+  ) {
+    const principal: Principal = {
+      kind: 'user',
+      arn: `arn:aws:iam::${account}:user/${BASE_USER}`,
+      userId: uniqueId('AIDA', `${account}:user:${BASE_USER}`),
+      account,
+    };
+    this.base = { accessKeyId: randomKeyId('AKIA'), secretAccessKey: randomSecret(), principal };
+    this.credentials.set(this.base.accessKeyId, { secretAccessKey: this.base.secretAccessKey, principal });
+    const now = clock();
+    for (const r of roles) {
+      this.roles.set(r.name, {
+        name: r.name,
+        arn: `arn:aws:iam::${account}:role/${r.name}`,
+        roleId: uniqueId('AROA', `${account}:role:${r.name}`),
+        maxSessionDuration: r.maxSessionDuration,
+        createdAt: now,
+        policies: r.policies,
+        inline: new Map(),
+      });
+    }
+  }
+
+  /** The identity policy of the base principal: assume the sandbox roles and edit their inline policies. */
+  basePolicy(): PolicyDocument {
+    const roles = `arn:aws:iam::${this.account}:role/*`;
+    return {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'], Resource: roles },
+        { Effect: 'Allow', Action: ['iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy', 'iam:ListRolePolicies', 'iam:GetRole'], Resource: roles },
+      ],
+    };
+  }
+
+  /** The identity policies in force for a principal now (inline role policies are read at request time). */
+  identityPolicies(principal: Principal): PolicyDocument[] {
+    if (!principal.session) return [this.basePolicy()];
+    const role = principal.session.role;
+    return [...role.policies, ...[...role.inline.values()].map((p) => p.document)];
+  }
+
+  /** Finds the credential of an access key id and checks its session token and expiry. */
+  lookup(accessKeyId: string, sessionToken: string | undefined): Lookup {
+    const c = this.credentials.get(accessKeyId);
+    if (!c) return { ok: false, failure: 'unknown-key' };
+    if (c.sessionToken !== undefined) {
+      if (sessionToken === undefined || !sameString(sessionToken, c.sessionToken)) return { ok: false, failure: 'bad-token' };
+      if (this.clock() >= c.principal.session!.expiresAt) return { ok: false, failure: 'expired' };
+    } else if (sessionToken !== undefined) {
+      // A token sent with a long-term key belongs to nothing AWS issued.
+      return { ok: false, failure: 'bad-token' };
+    }
+    return { ok: true, principal: c.principal, secretAccessKey: c.secretAccessKey };
+  }
+
+  /** Issues session credentials for a role (checks are the caller's: see sts.ts). */
+  issueSession(info: Omit<SessionInfo, 'issuedAt' | 'expiresAt'> & { durationSeconds: number }): {
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken: string;
+    principal: Principal;
+  } {
+    this.prune();
+    // AWS reports times in whole seconds; the token issue time is what aws:TokenIssueTime tests.
+    const issuedAt = Math.floor(this.clock() / 1000) * 1000;
+    const session: SessionInfo = {
+      role: info.role,
+      sessionName: info.sessionName,
+      sourceIdentity: info.sourceIdentity,
+      tags: info.tags,
+      policy: info.policy,
+      issuedAt,
+      expiresAt: issuedAt + info.durationSeconds * 1000,
+    };
+    const principal: Principal = {
+      kind: 'session',
+      arn: `arn:aws:sts::${this.account}:assumed-role/${info.role.name}/${info.sessionName}`,
+      userId: `${info.role.roleId}:${info.sessionName}`,
+      account: this.account,
+      session,
+    };
+    const accessKeyId = randomKeyId('ASIA');
+    const secretAccessKey = randomSecret();
+    const sessionToken = randomBytes(264).toString('base64');
+    this.credentials.set(accessKeyId, { secretAccessKey, sessionToken, principal });
+    return { accessKeyId, secretAccessKey, sessionToken, principal };
+  }
+
+  private prune(): void {
+    const cutoff = this.clock() - KEEP_EXPIRED_MS;
+    for (const [key, c] of this.credentials) {
+      if (c.principal.session && c.principal.session.expiresAt < cutoff) this.credentials.delete(key);
+    }
+  }
+}
+
+function randomKeyId(prefix: string): string {
+  const bytes = randomBytes(16);
+  let id = prefix;
+  for (const b of bytes) id += KEY_ALPHABET[b & 31];
+  return id;
+}
+
+function randomSecret(): string {
+  // 30 random bytes are exactly 40 base64 characters, the length of an AWS secret access key.
+  return randomBytes(30).toString('base64');
+}
+
+/** A stable IAM-style unique id: prefix + 17 upper-case letters and digits derived from `seed`. */
+function uniqueId(prefix: string, seed: string): string {
+  const digest = createHash('sha256').update(seed).digest();
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  let id = prefix;
+  for (let i = 0; i < 17; i++) id += alphabet[digest[i] % alphabet.length];
+  return id;
+}
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

@@ -1,0 +1,74 @@
+/**
+ * The local sandbox: DynamoDB Local behind a gateway that enforces STS sessions and IAM policies,
+ * with the roles and seed tables of a sandbox file. `npm start`, the tests and `runbooks sandbox`
+ * run on it.
+ */
+import { RbError } from '../errors.js';
+import { checkSandboxConfig } from './config.js';
+import { startDynamoLocal } from './dynamo-local.js';
+import { startGateway } from './gateway/server.js';
+import { loadSandboxFile } from './load-file.js';
+import { seedTables } from './seed.js';
+import type { BaseCredentials, SandboxConfig, SandboxRole } from './types.js';
+
+export { startGateway, type Gateway, type GatewayOptions } from './gateway/server.js';
+export { loadSandboxFile, parseSandboxFile, type SandboxFileProblem } from './load-file.js';
+export { findJava } from './java.js';
+export { startDynamoLocal, type DynamoLocal } from './dynamo-local.js';
+export { LOCAL_CREDENTIALS } from './local-auth.js';
+export type { BaseCredentials, PolicyDocument, RoleConfig, SandboxConfig, SandboxRole, TableSeed } from './types.js';
+
+export interface SandboxOptions {
+  /** sandbox file to read (ignored when `config` is given); default runbooks/sandbox.yaml */
+  sandboxFile?: string;
+  config?: SandboxConfig;
+  /** gateway port on 127.0.0.1; 0 or absent picks a free one */
+  port?: number;
+  /** keep DynamoDB Local's data in this folder instead of memory */
+  dataDir?: string;
+  /** epoch milliseconds, for the gateway (session expiry, signature times) */
+  clock?: () => number;
+}
+
+export interface Sandbox {
+  /** http://127.0.0.1:PORT, for STS, IAM and DynamoDB alike */
+  endpoint: string;
+  region: string;
+  account: string;
+  /** the base principal: it can only assume the roles and edit their inline policies */
+  baseCredentials: BaseCredentials;
+  roles: SandboxRole[];
+  /** raw DynamoDB Local, without any access control: for test set-up only */
+  dynamoLocalEndpoint: string;
+  /** milliseconds spent starting: DynamoDB Local to ready, seeding, in total */
+  timings: { dynamoLocalMs: number; seedMs: number; totalMs: number };
+  /** stops the gateway and DynamoDB Local (with its whole process group); idempotent */
+  stop(): Promise<void>;
+}
+
+/** Starts DynamoDB Local, seeds it and starts the gateway in front of it. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const started = performance.now();
+  const config = options.config ? checkSandboxConfig(options.config) : loadSandboxFile(options.sandboxFile ?? 'runbooks/sandbox.yaml');
+  const local = await startDynamoLocal({ dataDir: options.dataDir });
+  try {
+    const seedStart = performance.now();
+    await seedTables(local.endpoint, config.tables, config.region);
+    const seedMs = performance.now() - seedStart;
+    const gateway = await startGateway({ config, dynamoLocalEndpoint: local.endpoint, port: options.port, clock: options.clock });
+    let stopping: Promise<void> | undefined;
+    return {
+      endpoint: gateway.endpoint,
+      region: gateway.region,
+      account: gateway.account,
+      baseCredentials: gateway.baseCredentials,
+      roles: gateway.roles,
+      dynamoLocalEndpoint: local.endpoint,
+      timings: { dynamoLocalMs: local.startupMs, seedMs, totalMs: performance.now() - started },
+      stop: () => (stopping ??= gateway.stop().finally(() => local.stop())),
+    };
+  } catch (err) {
+    await local.stop();
+    throw err instanceof RbError ? err : new RbError('RB_ERR_SANDBOX_START', `The sandbox could not start: ${(err as Error).message}`);
+  }
+}

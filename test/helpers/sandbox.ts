@@ -1,0 +1,118 @@
+/**
+ * The suite's shared sandbox (started once by test/global-setup.ts) and real SDK clients pointed at
+ * it. Clients of the gateway sign with sandbox-issued credentials; `localDynamo()` talks to
+ * DynamoDB Local directly, without access control, for setting up test tables only.
+ */
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
+import { IAMClient } from '@aws-sdk/client-iam';
+
+export interface SandboxInfo {
+  /** http://127.0.0.1:PORT: STS, IAM and DynamoDB */
+  endpoint: string;
+  region: string;
+  account: string;
+  /** the base principal's long-term key: it may only assume roles and edit their inline policies */
+  accessKeyId: string;
+  secretAccessKey: string;
+  roles: Array<{ name: string; arn: string; roleId: string }>;
+  /** raw DynamoDB Local, no access control */
+  dynamoLocalEndpoint: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    sandbox: SandboxInfo;
+  }
+}
+
+export interface SessionCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration?: Date;
+}
+
+/** The shared sandbox of this test run. */
+export function sandboxInfo(): SandboxInfo {
+  return inject('sandbox');
+}
+
+/** The ARN of a sandbox role (runbook-runner, runbook-readonly, runbook-tester). */
+export function roleArn(name: string, info = sandboxInfo()): string {
+  const role = info.roles.find((r) => r.name === name);
+  if (!role) throw new Error(`the sandbox has no role ${name} (it has ${info.roles.map((r) => r.name).join(', ')})`);
+  return role.arn;
+}
+
+function base(info: SandboxInfo) {
+  return {
+    endpoint: info.endpoint,
+    region: info.region,
+    credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey },
+    // A refusal should surface at once, not after the SDK's retries.
+    maxAttempts: 1,
+  };
+}
+
+/** STS client signed with the base principal's credentials (or `credentials`). */
+export function stsClient(credentials?: SessionCredentials, info = sandboxInfo()): STSClient {
+  return new STSClient({ ...base(info), ...(credentials ? { credentials } : {}) });
+}
+
+/** IAM client signed with the base principal's credentials (or `credentials`). */
+export function iamClient(credentials?: SessionCredentials, info = sandboxInfo()): IAMClient {
+  return new IAMClient({ ...base(info), ...(credentials ? { credentials } : {}) });
+}
+
+/** DynamoDB client of the gateway, signed with `credentials` (a session's, usually). */
+export function dynamoClient(credentials: SessionCredentials | { accessKeyId: string; secretAccessKey: string }, info = sandboxInfo(), extra: DynamoDBClientConfig = {}): DynamoDBClient {
+  return new DynamoDBClient({ ...base(info), credentials, ...extra });
+}
+
+/** Document client of the gateway, signed with `credentials`. */
+export function documentClient(credentials: SessionCredentials, info = sandboxInfo()): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(dynamoClient(credentials, info));
+}
+
+/** DynamoDB client of DynamoDB Local itself, bypassing the gateway: for test set-up only. */
+export function localDynamo(info = sandboxInfo()): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: info.dynamoLocalEndpoint,
+    region: info.region,
+    credentials: { accessKeyId: 'sandboxlocal', secretAccessKey: 'sandboxlocal' },
+  });
+}
+
+/** Assumes a sandbox role with the base principal and returns the session's credentials. */
+export async function assumeRole(
+  role: string,
+  input: Partial<AssumeRoleCommandInput> = {},
+  info = sandboxInfo(),
+): Promise<SessionCredentials & { assumedRoleId: string; arn: string }> {
+  const sts = stsClient(undefined, info);
+  try {
+    const out = await sts.send(
+      new AssumeRoleCommand({ RoleArn: roleArn(role, info), RoleSessionName: `t-${randomUUID().slice(0, 8)}`, DurationSeconds: 900, ...input }),
+    );
+    const c = out.Credentials!;
+    return {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+      expiration: c.Expiration,
+      assumedRoleId: out.AssumedRoleUser!.AssumedRoleId!,
+      arn: out.AssumedRoleUser!.Arn!,
+    };
+  } finally {
+    sts.destroy();
+  }
+}
+
+/** A table name no other test uses. */
+export function uniqueTableName(prefix = 'test'): string {
+  return `${prefix}-${randomUUID().slice(0, 12)}`;
+}

@@ -1,0 +1,261 @@
+// Authentication and its hardening: tokens, the sign-in cookie, named users and roles, the trusted
+// proxy header, the Origin rule, the failed-attempt limit, security headers, and logs without tokens.
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { CONTENT_SECURITY_POLICY } from '../../server/http/security-headers.js';
+import { bearer, OWNER, startTestServer, USERS, type TestServer } from './helpers.js';
+
+/** Every `/api` route with a method and a concrete URL (ids need not exist: auth comes first). */
+const API_ROUTES: Array<[string, string]> = [
+  ['GET', '/api/me'],
+  ['GET', '/api/runbooks'],
+  ['GET', '/api/runbooks/shop/customer'],
+  ['POST', '/api/runs'],
+  ['GET', '/api/runs'],
+  ['GET', '/api/runs/abc123'],
+  ['POST', '/api/runs/abc123/steps/read-customer/execute'],
+  ['POST', '/api/runs/abc123/steps/read-customer/more'],
+  ['POST', '/api/runs/abc123/steps/read-customer/approve'],
+  ['POST', '/api/runs/abc123/steps/read-customer/deny'],
+  ['POST', '/api/runs/abc123/complete'],
+  ['GET', '/api/runs/abc123/transcript?format=md'],
+  ['GET', '/api/runs/abc123/steps/read-customer/result.csv'],
+  ['GET', '/api/events'],
+  ['GET', '/api/no-such-route'],
+];
+
+function cookieOf(setCookie: string | string[] | undefined): string {
+  const header = Array.isArray(setCookie) ? setCookie[0] : setCookie;
+  expect(header).toBeDefined();
+  return header!.split(';')[0];
+}
+
+async function wsOpen(url: string, headers: Record<string, string>): Promise<{ opened: boolean; status?: number; socket?: WebSocket }> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, { headers });
+    socket.on('open', () => resolve({ opened: true, socket }));
+    socket.on('unexpected-response', (_req, res) => {
+      resolve({ opened: false, status: res.statusCode });
+      res.resume();
+      socket.terminate();
+    });
+    socket.on('error', () => resolve({ opened: false }));
+  });
+}
+
+describe('authentication', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // Many deliberate failures below: the failed-attempt limit has its own test.
+    server = await startTestServer({ rateLimit: { max: 10_000 } });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('answers 401 RB_ERR_AUTH_REQUIRED on every /api route without a token, and with a wrong one', async () => {
+    for (const [method, url] of API_ROUTES) {
+      for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789abcdef' }, { authorization: 'Basic b3duZXI6eA==' }, { cookie: 'rb_token=v1.b3duZXI.AAAA' }]) {
+        const res = await server.app.inject({ method: method as 'GET', url, headers, ...(method === 'POST' ? { payload: {} } : {}) });
+        expect(res.statusCode, `${method} ${url} ${JSON.stringify(headers)}`).toBe(401);
+        expect(res.json().error.code).toBe('RB_ERR_AUTH_REQUIRED');
+      }
+    }
+  });
+
+  it('lets health through without a token', async () => {
+    const res = await server.app.inject({ method: 'GET', url: '/api/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ ok: true });
+  });
+
+  it('names the user of each token, with their roles', async () => {
+    const me = async (who: Parameters<typeof bearer>[0]) => (await server.app.inject({ method: 'GET', url: '/api/me', headers: bearer(who) })).json();
+    expect(await me('owner')).toEqual({ user: 'owner', roles: ['runner', 'approver', 'admin'] });
+    expect(await me('alice')).toEqual({ user: 'alice', roles: ['runner'] });
+    expect(await me('bob')).toEqual({ user: 'bob', roles: ['approver'] });
+  });
+
+  it('exchanges /?token= once for an HttpOnly SameSite=Strict cookie that does not hold the token', async () => {
+    const res = await server.app.inject({ method: 'GET', url: `/?token=${USERS.alice.token}` });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('/');
+    const setCookie = String(res.headers['set-cookie']);
+    expect(setCookie).toMatch(/^rb_token=v1\.[\w-]+\.[\w-]+; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(setCookie).not.toContain(USERS.alice.token);
+    const cookie = cookieOf(res.headers['set-cookie']);
+    const me = await server.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
+    expect(me.json()).toEqual({ user: 'alice', roles: ['runner'] });
+  });
+
+  it('refuses a wrong /?token= with a 401 page and sets no cookie', async () => {
+    const res = await server.app.inject({ method: 'GET', url: '/?token=not-the-token-0123456789' });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('refuses a forged or tampered cookie and tells the browser to drop it', async () => {
+    const good = cookieOf((await server.app.inject({ method: 'GET', url: `/?token=${USERS.bob.token}` })).headers['set-cookie']);
+    // Same MAC, another user's name: the MAC is keyed by the user's own token.
+    const [, , mac] = good.split('=')[1].split('.');
+    const forged = `rb_token=v1.${Buffer.from('owner').toString('base64url')}.${mac}`;
+    const res = await server.app.inject({ method: 'GET', url: '/api/me', headers: { cookie: forged } });
+    expect(res.statusCode).toBe(401);
+    expect(String(res.headers['set-cookie'])).toContain('Max-Age=0');
+  });
+
+  it('refuses a runner approving, and an approver starting a run (403 RB_ERR_AUTH_FORBIDDEN)', async () => {
+    const approve = await server.app.inject({ method: 'POST', url: '/api/runs/abc123/steps/read-customer/approve', headers: bearer('alice'), payload: {} });
+    expect(approve.statusCode).toBe(403);
+    expect(approve.json().error.code).toBe('RB_ERR_AUTH_FORBIDDEN');
+    expect(approve.json().error.message).toContain('approver');
+    const start = await server.app.inject({ method: 'POST', url: '/api/runs', headers: bearer('bob'), payload: { runbook: 'shop/customer', params: { customerId: 'C1001' } } });
+    expect(start.statusCode).toBe(403);
+    expect(start.json().error.code).toBe('RB_ERR_AUTH_FORBIDDEN');
+  });
+
+  it('refuses a state-changing request signed in by cookie from another origin', async () => {
+    const cookie = cookieOf((await server.app.inject({ method: 'GET', url: `/?token=${USERS.alice.token}` })).headers['set-cookie']);
+    const foreign = await server.app.inject({
+      method: 'POST',
+      url: '/api/runs',
+      headers: { cookie, origin: 'http://localhost:3000', host: 'localhost:4680' },
+      payload: { runbook: 'shop/customer', params: { customerId: 'C1001' } },
+    });
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.json().error.code).toBe('RB_ERR_AUTH_ORIGIN');
+    const own = await server.app.inject({
+      method: 'POST',
+      url: '/api/runs',
+      headers: { cookie, origin: 'http://localhost:4680', host: 'localhost:4680' },
+      payload: { runbook: 'shop/customer', params: { customerId: 'C1001' } },
+    });
+    expect(own.statusCode).toBe(201);
+    // Reads are harmless from anywhere the cookie goes; a bearer token cannot be forged by a page.
+    expect((await server.app.inject({ method: 'GET', url: '/api/runs', headers: { cookie, origin: 'http://localhost:3000' } })).statusCode).toBe(200);
+  });
+
+  it('sets the security headers on API answers, pages and errors', async () => {
+    for (const [url, headers] of [['/api/me', bearer('owner')], ['/api/me', {}], ['/', {}], ['/api/health', {}]] as const) {
+      const res = await server.app.inject({ method: 'GET', url, headers });
+      expect(res.headers['content-security-policy'], url).toBe(CONTENT_SECURITY_POLICY);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      if (url.startsWith('/api')) expect(res.headers['cache-control']).toBe('no-store');
+    }
+  });
+});
+
+describe('the WebSocket upgrade', () => {
+  let server: TestServer;
+  let base: string;
+  beforeAll(async () => {
+    server = await startTestServer();
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = server.app.server.address() as { port: number };
+    base = `ws://127.0.0.1:${address.port}/api/events`;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('is refused with 401 without a token or with a wrong one', async () => {
+    expect(await wsOpen(base, {})).toEqual({ opened: false, status: 401 });
+    expect(await wsOpen(base, { authorization: 'Bearer wrong-token-0123456789abcdef' })).toEqual({ opened: false, status: 401 });
+    expect(await wsOpen(base, { cookie: 'rb_token=v1.YWxpY2U.AAAA', origin: base.replace('ws:', 'http:').replace('/api/events', '') })).toEqual({ opened: false, status: 401 });
+  });
+
+  it('is refused with 403 from another origin, even with a valid token', async () => {
+    const res = await wsOpen(base, { ...bearer('owner'), origin: 'http://evil.example' });
+    expect(res).toEqual({ opened: false, status: 403 });
+  });
+
+  it('needs an Origin when signed in by cookie; accepts the own origin with the cookie, and a bearer token without Origin', async () => {
+    const cookie = cookieOf((await server.app.inject({ method: 'GET', url: `/?token=${USERS.carol.token}` })).headers['set-cookie']);
+    expect(await wsOpen(base, { cookie })).toEqual({ opened: false, status: 403 });
+    const own = await wsOpen(base, { cookie, origin: base.replace('ws:', 'http:').replace('/api/events', '') });
+    expect(own.opened).toBe(true);
+    own.socket!.close();
+    const script = await wsOpen(base, bearer('alice'));
+    expect(script.opened).toBe(true);
+    script.socket!.close();
+  });
+});
+
+describe('failed-authentication limit', () => {
+  it('refuses an address with 429 after 10 failures in a minute, valid token included, until the minute passes', async () => {
+    let now = 1_000_000;
+    const server = await startTestServer({ rateLimit: { now: () => now } });
+    try {
+      for (let i = 0; i < 10; i++) {
+        const res = await server.app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer guess-${i}-0123456789abcdef` } });
+        expect(res.statusCode).toBe(401);
+      }
+      const locked = await server.app.inject({ method: 'GET', url: '/api/me', headers: bearer('owner') });
+      expect(locked.statusCode).toBe(429);
+      expect(locked.json().error.code).toBe('RB_ERR_AUTH_RATE_LIMITED');
+      const page = await server.app.inject({ method: 'GET', url: `/?token=${OWNER.token}` });
+      expect(page.statusCode).toBe(429);
+      // Requests without any credential are not guesses: they do not count, and health stays open.
+      expect((await server.app.inject({ method: 'GET', url: '/api/health' })).statusCode).toBe(200);
+      now += 60_000;
+      expect((await server.app.inject({ method: 'GET', url: '/api/me', headers: bearer('owner') })).statusCode).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('trusted proxy header', () => {
+  it('takes the user from the configured header only, with users-file roles or runner', async () => {
+    const server = await startTestServer({ auth: { trustedProxy: { header: 'X-Forwarded-User' } } });
+    try {
+      const me = async (headers: Record<string, string>) => server.app.inject({ method: 'GET', url: '/api/me', headers });
+      expect((await me({ 'x-forwarded-user': 'bob' })).json()).toEqual({ user: 'bob', roles: ['approver'] });
+      expect((await me({ 'x-forwarded-user': 'dave' })).json()).toEqual({ user: 'dave', roles: ['runner'] });
+      expect((await me({ 'x-remote-user': 'dave' })).statusCode).toBe(401);
+      expect((await me({ 'x-forwarded-user': 'not a valid name!' })).statusCode).toBe(401);
+    } finally {
+      await server.close();
+    }
+    const plain = await startTestServer();
+    try {
+      const res = await plain.app.inject({ method: 'GET', url: '/api/me', headers: { 'x-forwarded-user': 'bob' } });
+      expect(res.statusCode).toBe(401);
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe('logging', () => {
+  it('never writes a token, cookie or ?token= value to the log', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const server = await startTestServer({ logger: { level: 'trace', stream } });
+    try {
+      const login = await server.app.inject({ method: 'GET', url: `/?token=${USERS.alice.token}` });
+      const cookie = cookieOf(login.headers['set-cookie']);
+      await server.app.inject({ method: 'GET', url: '/api/me', headers: bearer('owner') });
+      await server.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
+      await server.app.inject({ method: 'GET', url: '/api/me', headers: { authorization: 'Bearer wrong-token-0123456789abcdef' } });
+      await server.app.inject({ method: 'GET', url: '/?token=wrong-token-in-the-url-0123' });
+      const log = lines.join('');
+      expect(log).toContain('/api/me');
+      expect(log).toContain('token=[redacted]');
+      for (const secret of [OWNER.token, USERS.alice.token, 'wrong-token-0123456789abcdef', 'wrong-token-in-the-url-0123', cookie.split('=')[1]]) {
+        expect(log).not.toContain(secret);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});

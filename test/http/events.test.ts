@@ -1,0 +1,102 @@
+// WS /api/events with a real `ws` client on a listening server: the events of a run, in order.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { RunEvent } from '../../server/runs/types.js';
+import { bearer, credentialLeaks, ensureItemsTable, putItem, startTestServer, unique, USERS, type TestServer } from './helpers.js';
+
+/** A connected client that records every frame. */
+async function connect(url: string, headers: Record<string, string>): Promise<{ socket: WebSocket; events: RunEvent[]; frames: string[] }> {
+  const socket = new WebSocket(url, { headers });
+  const events: RunEvent[] = [];
+  const frames: string[] = [];
+  socket.on('message', (data, isBinary) => {
+    expect(isBinary).toBe(false);
+    frames.push(String(data));
+    events.push(JSON.parse(String(data)) as RunEvent);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  return { socket, events, frames };
+}
+
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('WS /api/events', () => {
+  let server: TestServer;
+  let url: string;
+  let origin: string;
+  beforeAll(async () => {
+    await ensureItemsTable();
+    server = await startTestServer();
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = server.app.server.address() as { port: number };
+    url = `ws://127.0.0.1:${port}/api/events`;
+    origin = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('sends every event of a run, in order, to each authenticated client', async () => {
+    const itemId = unique('ws');
+    await putItem({ id: itemId, state: 'BROKEN' });
+    const script = await connect(url, bearer('bob'));
+    // A browser: signed in by cookie, from the server's own origin.
+    const login = await server.app.inject({ method: 'GET', url: `/?token=${USERS.carol.token}` });
+    const cookie = String(login.headers['set-cookie']).split(';')[0];
+    const browser = await connect(url, { cookie, origin });
+
+    const api = (who: 'alice' | 'bob', path: string, payload?: unknown) =>
+      server.app.inject({ method: 'POST', url: path, headers: bearer(who), ...(payload !== undefined ? { payload: payload as object } : {}) });
+    const run = (await api('alice', '/api/runs', { runbook: 'shop/fix-item', params: { id: itemId, to: 'FIXED' } })).json().run;
+    await api('alice', `/api/runs/${run.id}/steps/read-item/execute`);
+    await api('alice', `/api/runs/${run.id}/steps/set-state/execute`, { confirm: true });
+    await api('bob', `/api/runs/${run.id}/steps/set-state/approve`, { comment: 'go' });
+    await api('alice', `/api/runs/${run.id}/steps/set-state/execute`, { confirm: true });
+    await api('alice', `/api/runs/${run.id}/complete`);
+
+    const expected = [
+      'run.started',
+      'step.started', 'session.issued', 'step.succeeded',
+      'approval.requested', 'approval.decided',
+      'step.started', 'session.issued', 'step.succeeded',
+      'session.revoked', 'run.completed',
+    ];
+    const ofRun = (events: RunEvent[]) => events.filter((e) => ('runId' in e ? e.runId : e.run.id) === run.id);
+    for (const client of [script, browser]) {
+      await until(() => ofRun(client.events).length >= expected.length, 'the run\'s events');
+      const events = ofRun(client.events);
+      expect(events.map((e) => e.type)).toEqual(expected);
+      expect(events[0]).toMatchObject({ type: 'run.started', run: { id: run.id, user: 'alice' } });
+      expect(events[1]).toMatchObject({ type: 'step.started', step: 'read-item', n: 1, user: 'alice' });
+      expect(events[2]).toMatchObject({ type: 'session.issued', step: 'read-item' });
+      expect((events[2] as Extract<RunEvent, { type: 'session.issued' }>).session.assumedRoleId).toContain(`:rb-${run.id}-`);
+      expect(events[3]).toMatchObject({ type: 'step.succeeded', execution: { items: [{ id: itemId, state: 'BROKEN' }] } });
+      expect(events[5]).toMatchObject({ type: 'approval.decided', approval: { status: 'approved', decidedBy: 'bob', comment: 'go' } });
+      expect(events[8]).toMatchObject({ type: 'step.succeeded', execution: { step: 'set-state', attributes: { state: 'FIXED' } } });
+      expect(events[9]).toMatchObject({ type: 'session.revoked', revocation: { sessions: expect.any(Number) } });
+      expect(events[10]).toMatchObject({ type: 'run.completed', run: { status: 'completed' } });
+      expect(credentialLeaks(client.frames.join('\n'))).toEqual([]);
+    }
+    script.socket.close();
+    browser.socket.close();
+  });
+
+  it('closes the sockets when the server closes', async () => {
+    const extra = await startTestServer();
+    await extra.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = extra.app.server.address() as { port: number };
+    const client = await connect(`ws://127.0.0.1:${port}/api/events`, bearer('alice'));
+    const closed = new Promise<number>((resolve) => client.socket.once('close', (code) => resolve(code)));
+    await extra.close();
+    expect(await closed).toBeGreaterThan(0);
+  });
+});

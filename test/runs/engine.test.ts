@@ -1,0 +1,287 @@
+/**
+ * The run lifecycle against the shared sandbox: each step runs with its own least-privilege
+ * session; completion, idle expiry, shutdown and crash recovery revoke every session of the run,
+ * shown by the gateway refusing the very credentials the engine held.
+ */
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { credentialsOf, isHeld } from '../../server/access/credentials.js';
+import { isRbError } from '../../server/errors.js';
+import { parseRunbook } from '../../server/runbook/parse.js';
+import type { Runbook } from '../../server/runbook/types.js';
+import { verifyAuditLog } from '../../server/runs/audit.js';
+import { createEngine, type EngineOptions, type RunEngine } from '../../server/runs/engine.js';
+import type { RunEvent } from '../../server/runs/types.js';
+
+const sandbox = inject('sandbox');
+const roleArn = (name: string) => sandbox.roles.find((r) => r.name === name)!.arn;
+const table = `EngineTest${Date.now().toString(36)}`;
+
+const READS = `---
+title: Engine reads
+params:
+  customerId: { type: string, pattern: "^C[0-9]{4,}$" }
+---
+# Customer
+\`\`\`dynamodb {"name":"customer"}
+operation: GetItem
+TableName: Customers
+Key: { customerId: "{{customerId}}" }
+\`\`\`
+# Orders
+\`\`\`dynamodb {"name":"orders"}
+operation: Query
+TableName: Orders
+KeyConditionExpression: "pk = :pk"
+ExpressionAttributeValues: { ":pk": "CUSTOMER#{{customerId}}" }
+\`\`\`
+`;
+
+const WRITES = `---
+title: Engine writes
+params:
+  id: { type: string }
+access:
+  approval: writes
+---
+# Put
+\`\`\`dynamodb {"name":"put"}
+operation: PutItem
+TableName: ${table}
+Item: { id: "{{id}}", note: "written by the engine test" }
+\`\`\`
+# Read back
+\`\`\`dynamodb {"name":"get"}
+operation: GetItem
+TableName: ${table}
+Key: { id: "{{id}}" }
+\`\`\`
+`;
+
+function parse(text: string): Runbook {
+  const { runbook, problems } = parseRunbook(text, 'engine-test.md');
+  expect(problems).toEqual([]);
+  return runbook!;
+}
+
+/** A Document Client that signs with raw credentials, talking to the gateway as any AWS client would. */
+function clientWith(creds: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) {
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: sandbox.region, endpoint: sandbox.endpoint, credentials: { ...creds }, maxAttempts: 1 }),
+  );
+}
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'allowed';
+  } catch (err) {
+    return (err as Error).name;
+  }
+}
+
+/** Credentials of the sessions the engine still holds for a run (key-schema lookups are forgotten at once). */
+function heldCredentials(engine: RunEngine, runId: string) {
+  return engine.sessionsOf(runId).filter(isHeld).map((s) => ({ ...credentialsOf(s) }));
+}
+
+const dirs: string[] = [];
+const engines: RunEngine[] = [];
+async function newEngine(extra: Partial<EngineOptions> = {}): Promise<RunEngine> {
+  const dataDir = extra.dataDir ?? (await mkdtemp(join(tmpdir(), 'rb-engine-')));
+  dirs.push(dataDir);
+  const engine = await createEngine({
+    dataDir,
+    region: sandbox.region,
+    endpoint: sandbox.endpoint,
+    credentials: { accessKeyId: sandbox.accessKeyId, secretAccessKey: sandbox.secretAccessKey },
+    defaultRoleArn: roleArn('runbook-runner'),
+    iamRevocation: true,
+    idleTimeoutMs: 0,
+    ...extra,
+  });
+  engines.push(engine);
+  return engine;
+}
+
+beforeAll(async () => {
+  const local = new DynamoDBClient({ region: sandbox.region, endpoint: sandbox.dynamoLocalEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  await local.send(
+    new CreateTableCommand({
+      TableName: table,
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+});
+
+afterAll(async () => {
+  for (const e of engines) await e.close().catch(() => undefined);
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe('run engine', () => {
+  it('runs each step with a session that can do exactly that step', async () => {
+    const engine = await newEngine();
+    const run = await engine.startRun({ runbook: parse(READS), runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const ex = await engine.executeStep(run.id, 'customer', { user: 'alice' });
+    expect(ex.status).toBe('succeeded');
+    expect(ex.items).toEqual([expect.objectContaining({ customerId: 'C1001', name: 'Ada Lovelace' })]);
+    expect(ex.session?.assumedRoleId).toMatch(/^AROA[A-Z0-9]{17}:rb-/);
+    expect(JSON.stringify(ex.policy)).toContain('dynamodb:LeadingKeys');
+
+    const stepSession = engine.sessionsOf(run.id).find((s) => s.assumedRoleId === ex.session!.assumedRoleId)!;
+    const creds = { ...credentialsOf(stepSession) };
+    const client = clientWith(creds);
+    // What the step did still works with its credentials…
+    const own = await client.send(new GetCommand({ TableName: 'Customers', Key: { customerId: 'C1001' } }));
+    expect(own.Item?.name).toBe('Ada Lovelace');
+    // …and nothing else does: another partition key, another table, a write.
+    expect(await refusal(client.send(new GetCommand({ TableName: 'Customers', Key: { customerId: 'C1002' } })))).toBe('AccessDeniedException');
+    expect(await refusal(client.send(new QueryCommand({ TableName: 'Orders', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'CUSTOMER#C1001' } })))).toBe('AccessDeniedException');
+    expect(await refusal(client.send(new PutCommand({ TableName: 'Customers', Item: { customerId: 'C1001', name: 'x' } })))).toBe('AccessDeniedException');
+    await engine.complete(run.id, { user: 'alice' });
+  });
+
+  it('revokes every session of a run at completion, and only that run', async () => {
+    const engine = await newEngine();
+    const events: RunEvent[] = [];
+    engine.events.on('event', (e: RunEvent) => events.push(e));
+    const runbook = parse(READS);
+    const a = await engine.startRun({ runbook, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const b = await engine.startRun({ runbook, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'bob' });
+    await engine.executeStep(a.id, 'customer', { user: 'alice' });
+    await engine.executeStep(a.id, 'orders', { user: 'alice' });
+    await engine.executeStep(b.id, 'customer', { user: 'bob' });
+    const credsA = heldCredentials(engine, a.id);
+    const credsB = heldCredentials(engine, b.id);
+    expect(credsA.length).toBeGreaterThanOrEqual(2);
+
+    const ended = await engine.complete(a.id, { user: 'alice' });
+    expect(ended.status).toBe('completed');
+    expect(ended.revocation).toMatchObject({ iam: 'done' });
+    expect(ended.executions.every((e) => e.session?.revoked)).toBe(true);
+    expect(engine.sessionsOf(a.id)).toEqual([]);
+
+    const get = { TableName: 'Customers', Key: { customerId: 'C1001' } };
+    for (const creds of credsA) expect(await refusal(clientWith(creds).send(new GetCommand(get)))).toBe('AccessDeniedException');
+    const stillB = await clientWith(credsB[0]).send(new GetCommand(get));
+    expect(stillB.Item?.customerId).toBe('C1001');
+
+    const types = events.filter((e) => 'runId' in e ? e.runId === a.id : e.run.id === a.id).map((e) => e.type);
+    expect(types).toEqual([
+      'run.started',
+      'step.started', 'session.issued', 'step.succeeded',
+      'step.started', 'session.issued', 'step.succeeded',
+      'session.revoked', 'run.completed',
+    ]);
+    await expect(engine.executeStep(a.id, 'customer', { user: 'alice' })).rejects.toMatchObject({ code: 'RB_ERR_RUN_NOT_ACTIVE' });
+    await engine.complete(b.id, { user: 'bob' });
+  });
+
+  it('refuses bad parameters by name before anything runs', async () => {
+    const engine = await newEngine();
+    const err = await engine.startRun({ runbook: parse(READS), runbookId: 'reads', params: { customerId: "C1' OR 1=1" }, user: 'alice' }).catch((e) => e);
+    expect(isRbError(err)).toBe(true);
+    expect(err.code).toBe('RB_ERR_PARAM_INVALID');
+    expect(err.details.params[0].param).toBe('customerId');
+    expect(engine.listRuns()).toEqual([]);
+  });
+
+  it('runs a write only when confirmed, and only after another person approves', async () => {
+    const engine = await newEngine({ defaultRoleArn: roleArn('runbook-tester') });
+    const run = await engine.startRun({ runbook: parse(WRITES), runbookId: 'writes', params: { id: 'w1' }, user: 'alice' });
+
+    const first = await engine.executeStep(run.id, 'put', { user: 'alice', confirm: true }).catch((e) => e);
+    expect(first.code).toBe('RB_ERR_RUN_APPROVAL_REQUIRED');
+    expect(first.details.approval).toMatchObject({ status: 'pending', requestedBy: 'alice' });
+    await expect(engine.decideApproval(run.id, 'put', { user: 'alice', approve: true })).rejects.toMatchObject({ code: 'RB_ERR_APPROVAL_SELF' });
+    const approval = await engine.decideApproval(run.id, 'put', { user: 'bob', approve: true, comment: 'ok' });
+    expect(approval).toMatchObject({ status: 'approved', decidedBy: 'bob', comment: 'ok' });
+
+    const unconfirmed = await engine.executeStep(run.id, 'put', { user: 'alice' }).catch((e) => e);
+    expect(unconfirmed.code).toBe('RB_ERR_RUN_CONFIRM_REQUIRED');
+    expect(unconfirmed.details.request).toEqual({ operation: 'PutItem', input: { TableName: table, Item: { id: 'w1', note: 'written by the engine test' } } });
+
+    const put = await engine.executeStep(run.id, 'put', { user: 'alice', confirm: true });
+    expect(put.status).toBe('succeeded');
+    const get = await engine.executeStep(run.id, 'get', { user: 'alice' });
+    expect(get.items).toEqual([{ id: 'w1', note: 'written by the engine test' }]);
+
+    // The approval was for one execution: the next one asks again.
+    const again = await engine.executeStep(run.id, 'put', { user: 'alice', confirm: true }).catch((e) => e);
+    expect(again.code).toBe('RB_ERR_RUN_APPROVAL_REQUIRED');
+    await engine.complete(run.id, { user: 'alice' });
+  });
+
+  it('expires idle runs and revokes their sessions', async () => {
+    let now = Date.now();
+    const engine = await newEngine({ idleTimeoutMs: 400, clock: () => new Date(now) });
+    const run = await engine.startRun({ runbook: parse(READS), runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    await engine.executeStep(run.id, 'customer', { user: 'alice' });
+    const creds = heldCredentials(engine, run.id);
+    now += 60_000;
+    await expect.poll(() => engine.getRun(run.id)?.status, { timeout: 5000 }).toBe('expired');
+    expect(engine.getRun(run.id)?.endReason).toBe('idle');
+    for (const c of creds) {
+      expect(await refusal(clientWith(c).send(new GetCommand({ TableName: 'Customers', Key: { customerId: 'C1001' } })))).toBe('AccessDeniedException');
+    }
+  });
+
+  it('revokes at shutdown, and marks runs a crash left active as interrupted', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'rb-engine-'));
+    dirs.push(dataDir);
+    const get = new GetCommand({ TableName: 'Customers', Key: { customerId: 'C1001' } });
+
+    // Shutdown.
+    const closing = await newEngine({ dataDir });
+    const r1 = await closing.startRun({ runbook: parse(READS), runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    await closing.executeStep(r1.id, 'customer', { user: 'alice' });
+    const [c1] = heldCredentials(closing, r1.id);
+    await closing.close();
+    expect(closing.getRun(r1.id)).toMatchObject({ status: 'completed', endReason: 'shutdown' });
+    expect(await refusal(clientWith(c1).send(get))).toBe('AccessDeniedException');
+
+    // A crash: the engine is abandoned without closing; the next one on the same data recovers.
+    const crashed = await newEngine({ dataDir });
+    const r2 = await crashed.startRun({ runbook: parse(READS), runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    await crashed.executeStep(r2.id, 'customer', { user: 'alice' });
+    const [c2] = heldCredentials(crashed, r2.id);
+    expect((await clientWith(c2).send(get)).Item?.customerId).toBe('C1001');
+
+    const recovered = await newEngine({ dataDir });
+    expect(recovered.getRun(r2.id)).toMatchObject({ status: 'interrupted', endReason: 'interrupted' });
+    expect(recovered.getRun(r1.id)?.status).toBe('completed');
+    expect(await refusal(clientWith(c2).send(get))).toBe('AccessDeniedException');
+    const audit = await verifyAuditLog(dataDir);
+    expect(audit.ok).toBe(true);
+  });
+
+  it('never writes a credential to the run store, the audit log, events or results', async () => {
+    const engine = await newEngine();
+    const seen: string[] = [];
+    engine.events.on('event', (e: RunEvent) => seen.push(JSON.stringify(e)));
+    const run = await engine.startRun({ runbook: parse(READS), runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const results = [await engine.executeStep(run.id, 'customer', { user: 'alice' }), await engine.executeStep(run.id, 'orders', { user: 'alice' })];
+    const secrets = heldCredentials(engine, run.id).flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken!]);
+    expect(secrets.length).toBeGreaterThanOrEqual(6);
+    secrets.push(sandbox.secretAccessKey);
+    await engine.complete(run.id, { user: 'alice' });
+    const dataDir = dirs[dirs.length - 1];
+    const files = await readdir(join(dataDir, 'runs'));
+    const texts = [
+      ...seen,
+      JSON.stringify(results),
+      JSON.stringify(engine.getRun(run.id)),
+      await readFile(join(dataDir, 'audit.jsonl'), 'utf8'),
+      ...(await Promise.all(files.map((f) => readFile(join(dataDir, 'runs', f), 'utf8')))),
+    ].join('\n');
+    expect(texts).toContain(results[0].session!.assumedRoleId);
+    for (const secret of secrets) expect(texts).not.toContain(secret);
+  });
+});

@@ -1,0 +1,329 @@
+// Transcripts and CSV from plain run data: what each format must carry, and that hostile item values
+// stay inert in every one of them (HTML checked by parsing it in real Chromium).
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { parseRunbook } from '../../server/runbook/parse.js';
+import type { Runbook } from '../../server/runbook/types.js';
+import { renderTranscript, resultColumns, stepCsv } from '../../server/runs/transcript.js';
+import type { Run, StepExecution } from '../../server/runs/types.js';
+
+const HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">';
+
+const RUNBOOK_TEXT = `---
+title: Customer check
+params:
+  customerId:
+    type: string
+    pattern: "^C[0-9]{4}$"
+---
+
+# Customer check
+
+Look the customer up, then list their orders.
+
+## Read the customer
+
+\`\`\`dynamodb {"name":"read-customer"}
+operation: GetItem
+TableName: Customers
+Key:
+  customerId: "{{customerId}}"
+\`\`\`
+
+## List orders
+
+\`\`\`dynamodb {"name":"orders"}
+operation: Query
+TableName: Orders
+KeyConditionExpression: "#pk = :pk AND begins_with(sk, :o)"
+ExpressionAttributeNames:
+  "#pk": pk
+ExpressionAttributeValues:
+  ":pk": "CUSTOMER#{{customerId}}"
+  ":o": "ORDER#"
+\`\`\`
+
+Done.
+`;
+
+function runbook(): Runbook {
+  const { runbook, problems } = parseRunbook(RUNBOOK_TEXT, 'customer-check.md', { id: 'shop/customer-check' });
+  expect(problems).toEqual([]);
+  return runbook!;
+}
+
+const policy = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: ['dynamodb:Query'], Resource: ['arn:aws:dynamodb:us-east-1:000000000000:table/Orders'] }],
+};
+
+function execution(overrides: Partial<StepExecution>): StepExecution {
+  return {
+    n: 1,
+    step: 'orders',
+    user: 'alice',
+    status: 'succeeded',
+    startedAt: '2026-11-27T10:00:01.000Z',
+    durationMs: 42,
+    request: {
+      operation: 'Query',
+      input: {
+        TableName: 'Orders',
+        KeyConditionExpression: '#pk = :pk AND begins_with(sk, :o)',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': 'CUSTOMER#C1001', ':o': 'ORDER#' },
+      },
+    },
+    policy,
+    session: {
+      assumedRoleId: 'AROAEXAMPLE123:rb-abc123-orders-2',
+      sessionName: 'rb-abc123-orders-2',
+      roleArn: 'arn:aws:iam::000000000000:role/runbook-runner',
+      expiration: '2026-11-27T10:15:01.000Z',
+      revoked: true,
+    },
+    items: [
+      { status: 'SHIPPED', pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-01#A7', total: 42.5, note: HOSTILE, lines: [{ sku: 'BOOK-1', qty: 1 }] },
+      { pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-20#B2', total: -3, note: 'a | b `c` ```fence```\nsecond line', formula: '=HYPERLINK("http://x")' },
+    ],
+    count: 2,
+    scannedCount: 2,
+    hasMore: false,
+    pages: 1,
+    confirmed: false,
+    ...overrides,
+  };
+}
+
+function sampleRun(): Run {
+  return {
+    id: 'abc123',
+    runbook: 'shop/customer-check',
+    title: 'Customer check',
+    user: 'alice',
+    status: 'completed',
+    params: { customerId: 'C1001', comment: HOSTILE },
+    roleArn: 'arn:aws:iam::000000000000:role/runbook-runner',
+    startedAt: '2026-11-27T10:00:00.000Z',
+    lastActivityAt: '2026-11-27T10:00:03.000Z',
+    endedAt: '2026-11-27T10:00:05.000Z',
+    endReason: 'complete',
+    executions: [
+      execution({
+        step: 'read-customer',
+        request: { operation: 'GetItem', input: { TableName: 'Customers', Key: { customerId: 'C1001' } } },
+        session: {
+          assumedRoleId: 'AROAEXAMPLE123:rb-abc123-read-customer-1',
+          sessionName: 'rb-abc123-read-customer-1',
+          roleArn: 'arn:aws:iam::000000000000:role/runbook-runner',
+          expiration: '2026-11-27T10:15:00.000Z',
+          revoked: true,
+        },
+        items: [],
+        count: 0,
+        status: 'failed',
+        error: { code: 'RB_ERR_DYNAMO_ACCESS_DENIED', message: `denied ${HOSTILE}`, awsCode: 'AccessDeniedException' },
+      }),
+      execution({}),
+    ],
+    approvals: {
+      orders: {
+        step: 'orders',
+        status: 'used',
+        requestedBy: 'alice',
+        requestedAt: '2026-11-27T10:00:02.000Z',
+        request: { operation: 'Query', input: { TableName: 'Orders' } },
+        policy,
+        decidedBy: 'bob',
+        decidedAt: '2026-11-27T10:00:02.500Z',
+        comment: `ok ${HOSTILE}`,
+      },
+    },
+    revocation: { at: '2026-11-27T10:00:05.000Z', sessions: 2, iam: 'done' },
+    auditHash: 'f'.repeat(64),
+  };
+}
+
+/** RFC 4180 reader, to check what a spreadsheet program would see. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i++;
+    } else cell += c;
+  }
+  expect(cell, 'the CSV ends with CRLF').toBe('');
+  return rows;
+}
+
+describe('stepCsv', () => {
+  it('puts the key attributes the request names first, then the rest as they appear', () => {
+    expect(resultColumns(execution({}))).toEqual(['pk', 'sk', 'status', 'total', 'note', 'lines', 'formula']);
+    const get = execution({ request: { operation: 'GetItem', input: { TableName: 'Customers', Key: { customerId: 'C1' } } }, items: [{ name: 'A', customerId: 'C1' }] });
+    expect(resultColumns(get)).toEqual(['customerId', 'name']);
+  });
+
+  it('writes RFC 4180 with CRLF, quoting, JSON for nested values and empty cells for missing attributes', () => {
+    const csv = stepCsv(execution({}));
+    expect(csv.endsWith('\r\n')).toBe(true);
+    const rows = parseCsv(csv);
+    expect(rows[0]).toEqual(['pk', 'sk', 'status', 'total', 'note', 'lines', 'formula']);
+    expect(rows[1]).toEqual(['CUSTOMER#C1001', 'ORDER#2026-11-01#A7', 'SHIPPED', '42.5', HOSTILE, '[{"sku":"BOOK-1","qty":1}]', '']);
+    expect(rows[2][4]).toBe('a | b `c` ```fence```\nsecond line');
+    expect(rows).toHaveLength(3);
+  });
+
+  it("guards text cells that a spreadsheet would evaluate with a leading ', but not numbers", () => {
+    const rows = parseCsv(stepCsv(execution({})));
+    expect(rows[2][6]).toBe('\'=HYPERLINK("http://x")');
+    expect(rows[2][3]).toBe('-3');
+    const more = execution({ items: [{ pk: 'p', a: '+1', b: '-1', c: '@SUM(A1)', d: '\tx', e: 'plain' }] });
+    expect(parseCsv(stepCsv(more))[1]).toEqual(['p', "'+1", "'-1", "'@SUM(A1)", "'\tx", 'plain']);
+    const header = execution({ items: [{ pk: 'p', '=cmd': 1 }] });
+    expect(parseCsv(stepCsv(header))[0]).toEqual(['pk', "'=cmd"]);
+  });
+
+  it('is empty for an execution without items', () => {
+    expect(stepCsv(execution({ items: [], count: 0 }))).toBe('');
+  });
+});
+
+describe('renderTranscript: JSON', () => {
+  it('holds the whole run, the runbook and the audit hash', () => {
+    const run = sampleRun();
+    const doc = JSON.parse(renderTranscript(run, runbook(), 'json'));
+    expect(doc.run).toEqual(run);
+    expect(doc.auditHash).toBe(run.auditHash);
+    expect(doc.runbook.steps.map((s: { name: string }) => s.name)).toEqual(['read-customer', 'orders']);
+    expect(doc.runbook.params[0].name).toBe('customerId');
+  });
+
+  it('works without the runbook', () => {
+    const doc = JSON.parse(renderTranscript(sampleRun(), undefined, 'json'));
+    expect(doc.runbook).toBeNull();
+    expect(doc.run.executions).toHaveLength(2);
+  });
+});
+
+describe('renderTranscript: Markdown', () => {
+  const text = renderTranscript(sampleRun(), runbook(), 'md');
+
+  it('carries who, when, the parameters, each request, policy, session id and result', () => {
+    expect(text).toMatch(/^# Customer check\n/);
+    expect(text).toContain('| User | alice |');
+    expect(text).toContain('| Started | 2026-11-27T10:00:00.000Z |');
+    expect(text).toContain('| customerId | C1001 |');
+    expect(text).toContain('"KeyConditionExpression": "#pk = :pk AND begins_with(sk, :o)"');
+    expect(text).toContain('"dynamodb:Query"');
+    expect(text).toContain('AROAEXAMPLE123:rb-abc123-orders-2');
+    expect(text).toContain('AROAEXAMPLE123:rb-abc123-read-customer-1');
+    expect(text).toContain('| pk | sk | status | total | note | lines | formula |');
+    expect(text).toContain('ORDER#2026-11-20#B2');
+    expect(text).toContain(`\`${'f'.repeat(64)}\``);
+    expect(text).toContain('- error `RB_ERR_DYNAMO_ACCESS_DENIED` (AccessDeniedException): denied &lt;script&gt;');
+  });
+
+  it('keeps the runbook: prose, then each step block with its outcome under it', () => {
+    const prose = text.indexOf('Look the customer up');
+    const block = text.indexOf('```dynamodb {"name":"read-customer"}');
+    const outcome = text.indexOf('**Outcome of `read-customer`, execution 1: failed**');
+    const nextBlock = text.indexOf('```dynamodb {"name":"orders"}');
+    expect(prose).toBeGreaterThan(0);
+    expect(block).toBeGreaterThan(prose);
+    expect(outcome).toBeGreaterThan(block);
+    expect(nextBlock).toBeGreaterThan(outcome);
+    expect(text.indexOf('Done.')).toBeGreaterThan(nextBlock);
+  });
+
+  it('escapes values: no raw HTML, no broken table rows, no escaping fence', () => {
+    expect(text).not.toContain('<script>');
+    expect(text).not.toContain('<img');
+    expect(text).toContain('&lt;script&gt;');
+    // The result row of the second item has exactly the table's 7 cells despite the `|` inside.
+    const row = text.split('\n').find((l) => l.includes('ORDER#2026-11-20#B2'))!;
+    expect(row.split(/(?<!\\)\|/).length - 2).toBe(7);
+    // Every fence closes: an even number of fence lines of each length.
+    const fences = text.split('\n').filter((l) => /^`{3,}/.test(l)).map((l) => /^`+/.exec(l)![0].length);
+    expect(fences.length % 2).toBe(0);
+  });
+});
+
+describe('renderTranscript: HTML', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    if (!existsSync('/usr/bin/chromium')) {
+      throw new Error('The HTML transcript is checked by parsing it in Chromium: install it (Debian: apt-get install chromium).');
+    }
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('is self-contained, escapes every value and carries what the run did (parsed by Chromium)', async () => {
+    const html = renderTranscript(sampleRun(), runbook(), 'html');
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.setContent(html, { waitUntil: 'load' });
+    const seen = await page.evaluate(() => ({
+      scripts: document.querySelectorAll('script').length,
+      imgs: document.querySelectorAll('img').length,
+      handlers: [...document.querySelectorAll('*')].flatMap((el) => [...el.attributes].map((a) => a.name)).filter((n) => n.startsWith('on')),
+      pwned: (window as unknown as { pwned?: number }).pwned ?? null,
+      text: document.body.textContent ?? '',
+      csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
+      style: document.querySelector('style')?.textContent ?? '',
+      links: document.querySelectorAll('link, [src], [href]').length,
+      cells: [...document.querySelectorAll('table.results td')].map((td) => td.textContent),
+    }));
+    await page.close();
+    expect(seen.scripts).toBe(0);
+    expect(seen.imgs).toBe(0);
+    expect(seen.handlers).toEqual([]);
+    expect(seen.pwned).toBeNull();
+    expect(seen.links).toBe(0);
+    expect(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:'))).toEqual([]);
+    // The hostile value is shown as text, exactly.
+    expect(seen.cells).toContain(HOSTILE);
+    expect(seen.text).toContain(`ok ${HOSTILE}`);
+    // Who, when, parameters, request, policy, session ids, results, audit hash.
+    for (const expected of ['alice', 'bob', '2026-11-27T10:00:00.000Z', 'C1001', '"KeyConditionExpression"', 'dynamodb:Query', 'AROAEXAMPLE123:rb-abc123-orders-2', 'AROAEXAMPLE123:rb-abc123-read-customer-1', 'ORDER#2026-11-20#B2', 'f'.repeat(64), 'AccessDeniedException']) {
+      expect(seen.text + seen.cells.join(' ')).toContain(expected);
+    }
+    // A strict policy whose only allowance is the inline style sheet, by hash.
+    const hash = createHash('sha256').update(seen.style).digest('base64');
+    expect(seen.csp).toBe(`default-src 'none'; style-src 'sha256-${hash}'; img-src data:; base-uri 'none'; form-action 'none'`);
+  });
+
+  it('renders from the compiled program too (the template is found from dist/)', async () => {
+    const compiled = new URL('../../dist/server/runs/transcript.js', import.meta.url);
+    expect(existsSync(compiled), 'dist/ is missing: run `npm run build` first').toBe(true);
+    const mod = (await import(compiled.href)) as typeof import('../../server/runs/transcript.js');
+    const html = mod.renderTranscript(sampleRun(), runbook(), 'html');
+    expect(html).toBe(renderTranscript(sampleRun(), runbook(), 'html'));
+  });
+});
