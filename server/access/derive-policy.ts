@@ -53,7 +53,8 @@ export function deriveSessionPolicy(request: RenderedRequest, ctx: DeriveContext
     needs.set(resource, actions);
     const prior = actions.get(grant.action);
     if (value === undefined || prior === null) actions.set(grant.action, null);
-    else actions.set(grant.action, new Set([...(prior ?? []), value]));
+    else if (prior) prior.add(value);
+    else actions.set(grant.action, new Set([value]));
   }
   // Actions on a resource that share the same pinned values share one statement; then resources
   // with the same actions and the same condition share one. Both merges grant exactly the same.

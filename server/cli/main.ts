@@ -30,6 +30,8 @@ const shared = {
   param: () =>
     new Option('-p, --param <k=v>', 'parameter value (repeatable)').argParser(collect).default([] as string[]),
   json: () => new Option('--json', 'machine-readable output'),
+  iamRevocation: () =>
+    new Option('--iam-revocation', 'at completion, also deny the run\'s sessions with an inline IAM role policy (always on in the sandbox)').env('RUNBOOKS_IAM_REVOCATION'),
 };
 
 function collect(value: string, previous: string[]): string[] {
@@ -78,6 +80,7 @@ program
   .addOption(new Option('--user <name>', 'who runs it (recorded as SourceIdentity)').env('RUNBOOKS_USER'))
   .addOption(shared.aws())
   .addOption(shared.role())
+  .addOption(shared.iamRevocation())
   .addOption(shared.data())
   .addOption(shared.sandboxFile())
   .action(async (file: string, opts) => exitWith((await import('./run.js')).runCommand(file, opts)));
@@ -105,7 +108,7 @@ program
   .addOption(shared.sandboxFile())
   .addOption(new Option('--users <file>', 'users file (YAML: name, token, roles)').env('RUNBOOKS_USERS'))
   .addOption(new Option('--trusted-proxy-header <name>', 'take the user from this header set by a trusted reverse proxy').env('RUNBOOKS_TRUSTED_PROXY_HEADER'))
-  .addOption(new Option('--iam-revocation', 'also revoke through an inline IAM deny policy (default on in the sandbox)').env('RUNBOOKS_IAM_REVOCATION'))
+  .addOption(shared.iamRevocation())
   .addOption(new Option('--idle-timeout <seconds>', 'complete runs idle this long').env('RUNBOOKS_IDLE_TIMEOUT').default('3600'))
   .action(async (dir: string, opts) => exitWith((await import('./serve.js')).serveCommand(dir, opts)));
 

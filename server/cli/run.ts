@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { isRbError, RbError } from '../errors.js';
+import { coerceParams } from '../runbook/params.js';
 import type { Run, StepExecution } from '../runs/types.js';
 import type { RunEngine } from '../runs/engine.js';
 import { formatTable } from './table.js';
@@ -43,6 +44,15 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
     return reportBadInput(err);
   }
   const { runbook, runbookId } = prepared;
+  // Parameters are checked before anything starts: bad input costs no sandbox and no session.
+  let params: Record<string, string>;
+  try {
+    params = parseParamFlags(opts.param);
+    const { errors } = coerceParams(runbook.params, params);
+    if (errors.length > 0) throw new RbError('RB_ERR_PARAM_INVALID', `Invalid parameters for ${file}:`, { params: errors });
+  } catch (err) {
+    return reportBadInput(err);
+  }
   const names = opts.step.length > 0 ? opts.step : runbook.steps.map((s) => s.name);
   const unknown = names.filter((n) => !runbook.steps.some((s) => s.name === n));
   if (unknown.length > 0) {
@@ -58,7 +68,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   try {
     let run: Run;
     try {
-      run = await engine.startRun({ runbook, runbookId, params: parseParamFlags(opts.param), user: opts.user ?? defaultUser(), roleArn: opts.role });
+      run = await engine.startRun({ runbook, runbookId, params, user: opts.user ?? defaultUser(), roleArn: opts.role });
     } catch (err) {
       return reportBadInput(err);
     }

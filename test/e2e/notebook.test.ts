@@ -103,6 +103,7 @@ describe.runIf(availability.available || availability.required)('the notebook in
     await expect.poll(() => items.count()).toBe(4);
     const desk = items.filter({ hasText: 'Order desk' });
     expect(await desk.innerText()).toMatch(/3 steps[\s\S]*Look up a customer, page through their orders[\s\S]*shop\/order-desk[\s\S]*orders[\s\S]*support/);
+    expect(await alice.locator('.runbook-item.has-problems').count()).toBe(1);
     const broken = items.filter({ hasText: 'A runbook with a typo' });
     expect(await broken.innerText()).toMatch(/1 problem[\s\S]*shop\/broken\.md:\d+:\d+: .*descripton/);
 
@@ -361,7 +362,11 @@ describe.runIf(availability.available || availability.required)('the notebook in
       }, to);
     performanceFigures.scrollToEndMs = await scroll('end');
     await events.locator(`tr[aria-rowindex="${EVENTS + 1}"]`).waitFor();
-    expect(await events.locator(`tr[aria-rowindex="${EVENTS + 1}"] td`).nth(2).innerText()).toBe(`EVENT#${String(EVENTS - 1).padStart(5, '0')}`);
+    const headers = await events.locator('thead th[title]').evaluateAll((ths) => ths.map((th) => th.getAttribute('title')));
+    expect(headers[0]).toBe('pk');
+    // +1: the item-number column has no title.
+    const sk = events.locator(`tr[aria-rowindex="${EVENTS + 1}"] td`).nth(headers.indexOf('sk') + 1);
+    expect(await sk.innerText()).toBe(`EVENT#${String(EVENTS - 1).padStart(5, '0')}`);
     performanceFigures.scrollToStartMs = await scroll('start');
     await events.locator('tr[aria-rowindex="2"]').waitFor();
     const longTasks = await alice.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
