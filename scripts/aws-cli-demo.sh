@@ -23,8 +23,10 @@ endpoint=$(field endpoint <"$work/sandbox.json")
 role=$(field roles.0 <"$work/sandbox.json")
 
 # Only the sandbox's credentials: no profile, config file or session token of the user's own.
+# (An empty file rather than /dev/null: AWS CLI v1 hangs reading /dev/null as its config.)
 unset AWS_PROFILE AWS_SESSION_TOKEN
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=""
+: >"$work/empty-config"
+export AWS_CONFIG_FILE="$work/empty-config" AWS_SHARED_CREDENTIALS_FILE="$work/empty-config" AWS_PAGER=""
 export AWS_DEFAULT_REGION=$(field region <"$work/sandbox.json") AWS_REGION=$(field region <"$work/sandbox.json")
 export AWS_ACCESS_KEY_ID=$(field accessKeyId <"$work/sandbox.json")
 export AWS_SECRET_ACCESS_KEY=$(field secretAccessKey <"$work/sandbox.json")
@@ -45,7 +47,7 @@ echo "   session $(field AssumedRoleUser.Arn <"$work/session.json"), expires $(f
 echo "== query C1001's orders through the gateway"
 aws dynamodb query --table-name Orders --key-condition-expression 'pk = :pk' \
   --expression-attribute-values '{":pk":{"S":"CUSTOMER#C1001"}}' \
-  --projection-expression 'orderId, #s, total' --expression-attribute-names '{"#s":"status"}' --output text
+  --projection-expression 'orderId, #s, #t' --expression-attribute-names '{"#s":"status","#t":"total"}' --output text
 
 echo "== the same session asks for C1002's orders (must be refused)"
 if aws dynamodb query --table-name Orders --key-condition-expression 'pk = :pk' \

@@ -6,9 +6,30 @@ import type { ConfirmDetails } from '../api.js';
 import { h, jsonBlock } from '../dom.js';
 import { copyText } from './copy.js';
 
+const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+
+/** Tab and Shift+Tab cycle inside the dialog: the modal makes the page inert, but Tab would still leave for the browser's own controls. */
+function trapFocus(dialog: HTMLDialogElement): void {
+  dialog.addEventListener('keydown', (event) => {
+    if (event.key !== 'Tab') return;
+    const focusable = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.getClientRects().length > 0);
+    if (focusable.length === 0) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+}
+
 function open(dialog: HTMLDialogElement, focus?: HTMLElement): void {
   document.body.appendChild(dialog);
   dialog.addEventListener('close', () => dialog.remove());
+  trapFocus(dialog);
   dialog.showModal();
   focus?.focus();
 }

@@ -377,6 +377,7 @@ export class NotebookView implements View, CellHost {
           const execution = await api.execute(run.id, cell.step.name, confirm);
           this.recordExecution(execution);
           cell.setExecution(execution);
+          this.afterApprovedExecution(cell);
           return execution.status === 'succeeded';
         } catch (err) {
           if (err instanceof ApiError && err.code === 'RB_ERR_RUN_CONFIRM_REQUIRED' && !confirm) {
@@ -493,6 +494,11 @@ export class NotebookView implements View, CellHost {
     }
   }
 
+  /** An execution consumes its approval (`used`), which no event reports: fetch the run's approvals again. */
+  private afterApprovedExecution(cell: Cell): void {
+    if (cell.step.needsApproval && cell.approval?.status === 'approved') void this.refresh();
+  }
+
   // -- keyboard and live events ------------------------------------------------------------------
 
   /** Shift+Enter runs the focused cell and moves to the next, Ctrl+Enter runs it in place (as in Jupyter). */
@@ -532,6 +538,7 @@ export class NotebookView implements View, CellHost {
       case 'step.failed':
         this.recordExecution(event.execution);
         cell?.setExecution(event.execution);
+        if (cell) this.afterApprovedExecution(cell);
         break;
       case 'approval.requested':
       case 'approval.decided':

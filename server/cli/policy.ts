@@ -4,7 +4,8 @@
  * JSON an admin can paste into IAM. Key schemas (for `dynamodb:LeadingKeys`) come from the sandbox
  * file's tables; with `--aws`, from DescribeTable through scoped sessions, as in a run.
  */
-import { deriveSessionPolicy, minimalRolePolicy, type PolicyDocument } from '../access/derive-policy.js';
+import { deriveSessionPolicy, describeTablePolicy, minimalRolePolicy, tablesOf, type PolicyDocument } from '../access/derive-policy.js';
+import { needsKeySchema } from '../runs/engine.js';
 import { RbError } from '../errors.js';
 import { coerceParams } from '../runbook/params.js';
 import { renderStep } from '../runbook/render.js';
@@ -29,6 +30,7 @@ export async function policyCommand(file: string, opts: PolicyOptions): Promise<
     const raw = parseParamFlags(opts.param);
     let steps: StepPolicy[];
     let roleArn: string;
+    let region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     if (opts.aws) {
       const target = await openTarget(file, opts, (l) => process.stderr.write(`${l}\n`));
       try {
@@ -59,17 +61,23 @@ export async function policyCommand(file: string, opts: PolicyOptions): Promise<
         if (hash) partitionKeys[input.TableName] = hash.AttributeName;
       }
       roleArn = opts.role ?? runbook.access.role ?? `arn:aws:iam::${config.account}:role/${config.roles[0].name}`;
+      region = config.region;
       const account = /^arn:aws[\w-]*:iam::(\d{12}):/.exec(roleArn)?.[1] ?? config.account;
       steps = runbook.steps.map((step) => {
         const request = renderStep(step, values);
         return { name: step.name, operation: step.operation, write: step.write, request, policy: deriveSessionPolicy(request, { region: config.region, account, partitionKeys }) };
       });
     }
+    const scope = { region, account: /^arn:aws[\w-]*:iam::(\d{12}):/.exec(roleArn)?.[1] ?? '000000000000' };
     const out = {
       runbook: runbookId,
       role: roleArn,
       steps: steps.map(({ name, operation, write, policy }) => ({ name, operation, write, policy })),
-      rolePolicy: minimalRolePolicy(steps.map((s) => s.policy)),
+      // The role must also allow the DescribeTable lookups that pin dynamodb:LeadingKeys.
+      rolePolicy: minimalRolePolicy([
+        ...steps.map((s) => s.policy),
+        ...steps.filter((s) => needsKeySchema(s.request)).flatMap((s) => tablesOf(s.request).map((t) => describeTablePolicy(t, scope))),
+      ]),
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;

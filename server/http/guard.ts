@@ -11,17 +11,23 @@ import type { Role } from './users.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** the authenticated user of an `/api` request (null only on public routes) */
+    /** the authenticated user (null only on public routes) */
     principal: Principal | null;
   }
+  interface FastifyContextConfig {
+    /** true on the few routes anyone may reach: health, the notebook's page and assets */
+    public?: boolean;
+  }
 }
+
+/** Route options of a route anyone may reach without a token. */
+export const PUBLIC_ROUTE = { config: { public: true } } as const;
 
 export interface Gate {
   auth: Authenticator;
   limiter: FailureLimiter;
 }
 
-const PUBLIC_API = new Set(['/api/health']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** True when the request is a WebSocket upgrade. */
@@ -57,12 +63,15 @@ export function setCookieHeader(value: string, secure: boolean): string {
   return `${COOKIE_NAME}=${value}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
-/** onRequest hook: authenticates `/api` requests and the WebSocket upgrade. */
+/**
+ * onRequest hook: authenticates every request but those of routes marked public. Deciding by the
+ * matched route, not by the URL's text, means no spelling of a path (`/%61pi/runs`) gets around it;
+ * requests that match no route need a token too, so a 404 reveals nothing to a stranger.
+ */
 export function authenticateHook(gate: Gate) {
   const { auth, limiter } = gate;
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const path = request.url.split('?')[0];
-    if (!(path === '/api' || path.startsWith('/api/')) || PUBLIC_API.has(path)) return undefined;
+    if (request.routeOptions.config.public === true) return undefined;
 
     if (limiter.blocked(request.ip)) {
       return sendError(reply, 'RB_ERR_AUTH_RATE_LIMITED');

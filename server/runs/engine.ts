@@ -558,7 +558,7 @@ function accountOf(roleArn: string): string | undefined {
 }
 
 /** Key schemas matter only where the policy can pin `dynamodb:LeadingKeys`. */
-function needsKeySchema(request: RenderedRequest): boolean {
+export function needsKeySchema(request: RenderedRequest): boolean {
   if (request.operation === 'ExecuteStatement') return false;
   const fact = operations[request.operation];
   return fact.pinsLeadingKey && !(request.operation === 'Query' && request.input.IndexName !== undefined);

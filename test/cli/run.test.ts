@@ -184,7 +184,7 @@ describe('runbooks policy', () => {
       Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CUSTOMER#C1001'] } },
     });
     const actions = doc.rolePolicy.Statement.flatMap((s: { Action: string[] }) => s.Action);
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PartiQLSelect', 'dynamodb:UpdateItem']));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PartiQLSelect', 'dynamodb:UpdateItem', 'dynamodb:DescribeTable']));
     expect(JSON.stringify(doc.rolePolicy)).not.toContain('Condition');
   });
 

@@ -251,7 +251,7 @@ describe.runIf(availability.available || availability.required)('the notebook in
       await dialog.getByRole('button', { name: 'Run write' }).click();
       await expect.poll(() => hold.getAttribute('data-status')).toBe('succeeded');
       expect(await hold.getByLabel('Returned attributes').innerText()).toContain('"ON_HOLD"');
-      expect(await hold.locator('.approval-box').innerText()).toContain('The approval was used by the execution below.');
+      await expect.poll(() => hold.locator('.approval-box').innerText()).toContain('The approval was used by the execution below.');
       const item = (await local.send(new GetItemCommand({ TableName: harness.table, Key: key }))).Item;
       expect([item?.status?.S, item?.heldFor?.S]).toEqual(['ON_HOLD', 'FRAUD_CHECK']);
     } finally {
@@ -326,6 +326,7 @@ describe.runIf(availability.available || availability.required)('the notebook in
     const rows = alice.locator('table.runs-table tbody tr');
     await expect.poll(() => rows.count()).toBe(2);
     const texts = await rows.allInnerTexts();
+    console.log(JSON.stringify(texts));
     expect(texts[0]).toMatch(/Triage a customer[\s\S]*active\s+alice\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
     expect(texts[1]).toMatch(new RegExp(`Order desk[\\s\\S]*${runId}\\s+completed\\s+alice\\s+\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\s+\\d{4}-`));
     expect(await accessibilityProblems(alice)).toEqual([]);

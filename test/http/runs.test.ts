@@ -264,8 +264,11 @@ describe('run routes', () => {
         if (format === 'html') {
           expect(text).not.toContain(HOSTILE);
           expect(text).toContain('&lt;script&gt;window.pwned&#x3D;1&lt;/script&gt;');
-          expect(res.headers['content-security-policy']).toMatch(/^default-src 'none'; style-src 'sha256-/);
-          expect(text).toContain(`content="${String(res.headers['content-security-policy']).replace(/'/g, '&#x27;').replace(/=/g, '&#x3D;')}"`);
+          const csp = String(res.headers['content-security-policy']);
+          expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'$/);
+          // The meta tag carries the same policy (frame-ancestors has no effect in a meta tag).
+          const meta = csp.replace("; frame-ancestors 'none'", '');
+          expect(text).toContain(`content="${meta.replace(/'/g, '&#x27;').replace(/=/g, '&#x3D;')}"`);
         }
         // In Markdown, raw text is only inert inside fenced code blocks (request, policy, attributes).
         if (format === 'md') expect(text.replace(/^(`{3,})[^\n]*\n[\s\S]*?\n\1$/gm, '')).not.toContain(HOSTILE);

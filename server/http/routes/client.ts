@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFile, realpath } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative } from 'node:path';
 import type { Gate } from '../guard.js';
-import { setCookieHeader } from '../guard.js';
+import { PUBLIC_ROUTE, setCookieHeader } from '../guard.js';
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -45,7 +45,7 @@ async function readInside(folder: string, path: string): Promise<Buffer | undefi
 export function clientRoutes(app: FastifyInstance, options: { clientDir?: string; gate: Gate }): void {
   const { clientDir, gate } = options;
 
-  app.get<{ Querystring: { token?: string } }>('/', async (request, reply) => {
+  app.get<{ Querystring: { token?: string } }>('/', PUBLIC_ROUTE, async (request, reply) => {
     const token = typeof request.query.token === 'string' ? request.query.token : undefined;
     if (token !== undefined) return exchange(request, reply, token);
     const html = clientDir ? await readInside(clientDir, 'index.html') : undefined;
@@ -71,7 +71,7 @@ export function clientRoutes(app: FastifyInstance, options: { clientDir?: string
 
   if (!clientDir) return;
 
-  app.get<{ Params: { '*': string } }>('/*', async (request, reply) => {
+  app.get<{ Params: { '*': string } }>('/*', PUBLIC_ROUTE, async (request, reply) => {
     const path = request.params['*'];
     const ext = extname(path).toLowerCase();
     const type = TYPES[ext];

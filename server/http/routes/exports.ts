@@ -36,7 +36,8 @@ export function exportRoutes(app: FastifyInstance, options: { engine: RunEngine;
       const run = runOf(request.params.run);
       const format = request.query.format;
       const body = renderTranscript(run, await runbookOf(run), format);
-      if (format === 'html') reply.header('content-security-policy', transcriptCsp());
+      // The transcript's own policy (its one inline style sheet, by hash); framing is refused as everywhere.
+      if (format === 'html') reply.header('content-security-policy', `${transcriptCsp()}; frame-ancestors 'none'`);
       return reply
         .type(TRANSCRIPT_TYPES[format])
         .header('content-disposition', `attachment; filename="${run.id}.${format}"`)
