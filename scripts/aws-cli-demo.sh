@@ -5,8 +5,7 @@
 # AWS_CLI=/path/to/aws picks a particular one. Usage: scripts/aws-cli-demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-aws_cli=${AWS_CLI:-aws}
-command -v "$aws_cli" >/dev/null || { echo "aws-cli-demo: the AWS CLI is not installed (Debian: apt-get install awscli)" >&2; exit 2; }
+aws_cli=$(command -v "${AWS_CLI:-aws}") || { echo "aws-cli-demo: the AWS CLI is not installed (Debian: apt-get install awscli)" >&2; exit 2; }
 [ -f dist/server/cli/main.js ] || npm run build >/dev/null
 
 work=$(mktemp -d)

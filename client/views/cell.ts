@@ -59,6 +59,7 @@ export class Cell {
     readonly step: StepSummary,
     readonly index: number,
     private readonly host: CellHost,
+    intro: Node[] = [],
   ) {
     const titleId = uniqueId(`cell-title-${step.name}`);
     this.status = h('span', { class: 'cell-status', role: 'status' });
@@ -89,6 +90,7 @@ export class Cell {
         ),
         h('div', { class: 'cell-actions' }, this.status, this.runButton),
       ),
+      intro.some((n) => n.textContent?.trim()) ? h('div', { class: 'prose cell-intro' }, intro) : null,
       h('pre', { class: 'source', 'aria-label': `Source of step ${step.title}` }, h('code', {}, step.source)),
       this.approvalBox,
       this.noticeBox,

@@ -168,14 +168,8 @@ export class NotebookView implements View, CellHost {
         nodes.push(proseElement(section.html));
         continue;
       }
-      // A step's title is the heading above it: the cell shows it, so the prose need not repeat it.
-      const prose = nodes.at(-1);
-      const heading = prose instanceof HTMLElement && prose.classList.contains('prose') ? prose.lastElementChild : null;
-      if (heading && /^H[1-6]$/.test(heading.tagName) && heading.textContent?.trim() === section.step.title) {
-        heading.remove();
-        if (prose instanceof HTMLElement && prose.textContent?.trim() === '') nodes.pop();
-      }
-      const cell = new Cell(section.step, this.cells.length, this);
+      const cell = new Cell(section.step, this.cells.length, this, takeIntro(nodes.at(-1), section.step.title));
+      if (nodes.at(-1)?.textContent?.trim() === '') nodes.pop();
       this.cells.push(cell);
       nodes.push(cell.element);
     }
@@ -198,7 +192,7 @@ export class NotebookView implements View, CellHost {
       );
       return;
     }
-    const complete = h('button', { type: 'button', class: 'button danger-outline', disabled: run.status !== 'active', onclick: () => void this.complete() }, 'Complete run');
+    const complete = run.status === 'active' ? h('button', { type: 'button', class: 'button danger-outline', onclick: () => void this.complete() }, 'Complete run') : null;
     const formats: Array<[TranscriptFormat, string]> = [
       ['md', 'Markdown'],
       ['json', 'JSON'],
@@ -550,6 +544,24 @@ export class NotebookView implements View, CellHost {
         break;
     }
   }
+}
+
+/**
+ * A step's title is the nearest heading above it, so the cell shows that heading: it is taken out
+ * of the prose, and what follows it (the step's own explanation) moves into the cell, under its title.
+ */
+function takeIntro(prose: Node | undefined, title: string): Node[] {
+  if (!(prose instanceof HTMLElement) || !prose.classList.contains('prose')) return [];
+  const headings = prose.querySelectorAll(':scope > h1, :scope > h2, :scope > h3, :scope > h4, :scope > h5, :scope > h6');
+  const heading = headings[headings.length - 1];
+  if (!heading || heading.textContent?.trim() !== title) return [];
+  const intro: Node[] = [];
+  for (let next = heading.nextSibling; next; next = heading.nextSibling) {
+    intro.push(next);
+    next.remove();
+  }
+  heading.remove();
+  return intro;
 }
 
 function lastExecution(run: Run, step: string): Execution | undefined {

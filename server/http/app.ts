@@ -76,6 +76,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   exportRoutes(app, { engine: options.engine, runbooksDir: options.runbooksDir });
   eventRoutes(app, { engine: options.engine });
   clientRoutes(app, { clientDir: options.clientDir, gate });
+  // Unknown /api paths stay behind authentication, not behind the notebook's public asset route.
+  app.all('/api/*', async (_request, reply) => reply.callNotFound());
 
   return app;
 }

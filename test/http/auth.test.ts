@@ -4,7 +4,10 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CONTENT_SECURITY_POLICY } from '../../server/http/security-headers.js';
+import { fileURLToPath } from 'node:url';
 import { bearer, OWNER, startTestServer, USERS, type TestServer } from './helpers.js';
+
+const CLIENT_DIR = fileURLToPath(new URL('../../client', import.meta.url));
 
 /** Every `/api` route with a method and a concrete URL (ids need not exist: auth comes first). */
 const API_ROUTES: Array<[string, string]> = [
@@ -23,6 +26,13 @@ const API_ROUTES: Array<[string, string]> = [
   ['GET', '/api/runs/abc123/steps/read-customer/result.csv'],
   ['GET', '/api/events'],
   ['GET', '/api/no-such-route'],
+  // Other spellings of the same paths reach the same routes, and the same check.
+  ['GET', '/%61pi/runs'],
+  ['GET', '/api/%72uns'],
+  ['GET', '/api/runs/'],
+  ['GET', '/api//runs'],
+  ['GET', '/api/runbooks/shop%2fcustomer'],
+  ['HEAD', '/api/runs'],
 ];
 
 function cookieOf(setCookie: string | string[] | undefined): string {
@@ -59,8 +69,22 @@ describe('authentication', () => {
       for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789abcdef' }, { authorization: 'Basic b3duZXI6eA==' }, { cookie: 'rb_token=v1.b3duZXI.AAAA' }]) {
         const res = await server.app.inject({ method: method as 'GET', url, headers, ...(method === 'POST' ? { payload: {} } : {}) });
         expect(res.statusCode, `${method} ${url} ${JSON.stringify(headers)}`).toBe(401);
-        expect(res.json().error.code).toBe('RB_ERR_AUTH_REQUIRED');
+        if (method !== 'HEAD') expect(res.json().error.code).toBe('RB_ERR_AUTH_REQUIRED');
       }
+    }
+  });
+
+  it('keeps unknown /api paths behind the token when the notebook is served too', async () => {
+    const withClient = await startTestServer({ clientDir: CLIENT_DIR });
+    try {
+      for (const url of ['/api/no-such-route', '/%61pi/runs', '/api/runs/abc123/x']) {
+        expect((await withClient.app.inject({ method: 'GET', url })).statusCode, url).toBe(401);
+      }
+      expect((await withClient.app.inject({ method: 'GET', url: '/api/no-such-route', headers: bearer('alice') })).statusCode).toBe(404);
+      // The other spelling does reach the route: with the token it answers.
+      expect((await withClient.app.inject({ method: 'GET', url: '/%61pi/runs', headers: bearer('alice') })).json()).toHaveProperty('runs');
+    } finally {
+      await withClient.close();
     }
   });
 

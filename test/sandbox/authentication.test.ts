@@ -3,7 +3,10 @@
  * their expiry. Time is a controllable clock of an in-process gateway in front of the suite's
  * DynamoDB Local, so expiry is tested without waiting.
  */
+import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { SourceData } from '@smithy/types';
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { loadSandboxFile, startGateway, type Gateway } from '../../server/sandbox/index.js';
@@ -156,5 +159,74 @@ describe('refusals', () => {
     expect(err.name).toBe('InvalidSignatureException');
     expect(Math.abs((client.config.systemClockOffset ?? 0) - (START - Date.now()))).toBeLessThan(5_000);
     client.destroy();
+  });
+});
+
+describe('signatures made the way other clients make them', () => {
+  // The AWS CLI signs content-type, host and x-amz-date (and the token when it has one); other
+  // SDKs leave the token unsigned or add x-amz-content-sha256. Requests here are signed with the
+  // reference signer and sent as they are.
+  class Sha256 {
+    private readonly hash;
+    constructor(secret?: SourceData) {
+      this.hash = secret ? createHmac('sha256', Buffer.from(secret as Uint8Array)) : createHash('sha256');
+    }
+    update(data: SourceData): void {
+      this.hash.update(typeof data === 'string' ? data : Buffer.from(data as Uint8Array));
+    }
+    async digest(): Promise<Uint8Array> {
+      return this.hash.digest();
+    }
+  }
+
+  async function send(
+    service: 'dynamodb' | 'sts',
+    credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+    request: { method: string; headers: Record<string, string>; body?: string; query?: Record<string, string> },
+    options: { unsignableHeaders?: Set<string> } = {},
+  ): Promise<{ status: number; body: string }> {
+    const url = new URL(gateway.endpoint);
+    const signer = new SignatureV4({ credentials, region: gateway.region, service, sha256: Sha256, applyChecksum: false });
+    const signed = await signer.sign(
+      { method: request.method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: request.query ?? {}, headers: { host: url.host, ...request.headers }, body: request.body },
+      { signingDate: new Date(now), ...options },
+    );
+    const qs = new URLSearchParams(request.query ?? {}).toString();
+    const { host: _host, ...headers } = signed.headers;
+    const res = await fetch(`${gateway.endpoint}/${qs ? `?${qs}` : ''}`, { method: request.method, headers, body: request.body });
+    return { status: res.status, body: await res.text() };
+  }
+
+  const getItem = (body = JSON.stringify({ TableName: 'Customers', Key: { customerId: { S: 'C1002' } } })) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+    body,
+  });
+
+  it('a session token sent but not signed', async () => {
+    now = START;
+    const { credentials } = await session();
+    const res = await send('dynamodb', credentials, getItem(), { unsignableHeaders: new Set(['x-amz-security-token']) });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body).Item.name.S).toBe('Grace Hopper');
+  });
+
+  it('a signed x-amz-content-sha256, which must be the body\'s hash', async () => {
+    now = START;
+    const { credentials } = await session();
+    const body = getItem().body;
+    const hash = createHash('sha256').update(body).digest('hex');
+    const ok = await send('dynamodb', credentials, { ...getItem(body), headers: { ...getItem().headers, 'x-amz-content-sha256': hash } });
+    expect(ok.status).toBe(200);
+    const lying = await send('dynamodb', credentials, { ...getItem(body), headers: { ...getItem().headers, 'x-amz-content-sha256': createHash('sha256').update('{}').digest('hex') } });
+    expect(lying.status).toBe(400);
+    expect(JSON.parse(lying.body).__type).toBe('com.amazon.coral.service#InvalidSignatureException');
+  });
+
+  it('an STS call as a signed GET with its parameters in the query string', async () => {
+    now = START;
+    const res = await send('sts', gateway.baseCredentials, { method: 'GET', headers: {}, query: { Action: 'GetCallerIdentity', Version: '2011-06-15' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('<Arn>arn:aws:iam::000000000000:user/runbooks-server</Arn>');
   });
 });

@@ -75,7 +75,7 @@ export function clientRoutes(app: FastifyInstance, options: { clientDir?: string
     const path = request.params['*'];
     const ext = extname(path).toLowerCase();
     const type = TYPES[ext];
-    if (!ASSET_PATH.test(path) || path.startsWith('api/') || !type) return reply.callNotFound();
+    if (!ASSET_PATH.test(path) || !type) return reply.callNotFound();
     // The bundle lives in client/dist/; style sheets sit in client/ itself.
     const body = (await readInside(join(clientDir, 'dist'), path)) ?? (ext === '.css' ? await readInside(clientDir, path) : undefined);
     if (!body) return reply.callNotFound();
