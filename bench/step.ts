@@ -43,13 +43,19 @@ function stats(samples: number[]) {
   return { median: q(0.5), p95: q(0.95), mean: s.reduce((a, b) => a + b, 0) / s.length };
 }
 
-async function time(n: number, fn: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < Math.min(20, n); i++) await fn(); // warm-up: connections, JIT
-  const out: number[] = [];
+/**
+ * Times the paths interleaved, one call of each per round, so that drift in the machine's load
+ * affects all of them alike (measuring one path after another would compare different moments).
+ */
+async function timeInterleaved(n: number, paths: Array<() => Promise<unknown>>): Promise<number[][]> {
+  for (let i = 0; i < 20; i++) for (const fn of paths) await fn(); // warm-up: connections, JIT
+  const out = paths.map(() => [] as number[]);
   for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    out.push(performance.now() - t);
+    for (let p = 0; p < paths.length; p++) {
+      const t = performance.now();
+      await paths[p]();
+      out[p].push(performance.now() - t);
+    }
   }
   return out;
 }
@@ -66,10 +72,10 @@ try {
   const direct = DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: sandbox.region, endpoint: sandbox.dynamoLocalEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   );
-  const directSamples = await time(iterations, async () => {
+  const directPath = async () => {
     const out = await direct.send(new QueryCommand(request.input as never));
     if (out.Count !== expected) throw new Error(`direct: ${out.Count} items`);
-  });
+  };
 
   const broker = createBroker({ region: sandbox.region, endpoint: sandbox.endpoint, credentials: sandbox.baseCredentials });
   const policy = deriveSessionPolicy(request, { region: sandbox.region, account: sandbox.account, partitionKeys: { Orders: 'pk' } });
@@ -81,10 +87,10 @@ try {
     sourceIdentity: 'bench',
     tags: { run: 'bench' },
   });
-  const noStsSamples = await time(iterations, async () => {
+  const noStsPath = async () => {
     const out = await executeRequest(request, session, { region: sandbox.region, endpoint: sandbox.endpoint, maxItems: 1000 });
     if (out.count !== expected) throw new Error(`no-sts: ${out.count} items`);
-  });
+  };
 
   const engine = await createEngine({
     dataDir,
@@ -96,10 +102,11 @@ try {
     idleTimeoutMs: 0,
   });
   const run = await engine.startRun({ runbook, runbookId: 'bench', params: { customerId: 'C1001' }, user: 'bench' });
-  const engineSamples = await time(iterations, async () => {
+  const enginePath = async () => {
     const ex = await engine.executeStep(run.id, 'orders', { user: 'bench' });
     if (ex.status !== 'succeeded' || ex.count !== expected) throw new Error(`engine: ${JSON.stringify(ex.error)}`);
-  });
+  };
+  const [directSamples, noStsSamples, engineSamples] = await timeInterleaved(iterations, [directPath, noStsPath, enginePath]);
   await engine.complete(run.id, { user: 'bench' });
   await engine.close();
   broker.destroy();

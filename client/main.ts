@@ -126,7 +126,10 @@ class Shell {
   }
 
   private banner(key: string, text: string | undefined, kind: 'error' | 'warning' = 'error'): void {
-    this.banners.querySelector(`[data-banner="${key}"]`)?.remove();
+    const current = this.banners.querySelector(`[data-banner="${key}"]`);
+    // The same words again are not news: an alert re-inserted would be announced again.
+    if (current && current.textContent === text) return;
+    current?.remove();
     if (text) this.banners.append(h('div', { class: `banner banner-${kind}`, role: 'alert', 'data-banner': key }, text));
   }
 
@@ -144,12 +147,13 @@ class Shell {
       return;
     }
     if (state === 'closed' && this.lostTimer === undefined) {
-      // A blip (a proxy recycling the socket) should not flash a banner.
+      // A blip (a proxy recycling the socket) should not flash a banner; each failed retry re-checks why.
       this.lostTimer = window.setTimeout(() => void this.connectionLost(), 1500);
     }
   }
 
   private async connectionLost(): Promise<void> {
+    this.lostTimer = undefined;
     if (this.live.state === 'open') return;
     let reachable = true;
     try {

@@ -266,7 +266,11 @@ export class Cell {
     }
     this.errorSlot.replaceChildren(...(exec.error ? [errorBox(exec.error, exec.items.length > 0 ? 'Loading more failed' : 'The step failed')] : []));
 
-    if (exec.items.length > 0) {
+    if (exec.items.length > 0 && this.step.operation === 'DescribeTable') {
+      // One deeply nested item (the table description) reads better as JSON than as one table row.
+      this.table = undefined;
+      this.resultSlot.replaceChildren(h('div', { class: 'results' }, jsonBlock(exec.items[0], `Table description from ${this.step.title}`)));
+    } else if (exec.items.length > 0) {
       this.showTable(exec, runId);
     } else {
       this.table = undefined;

@@ -1,5 +1,5 @@
 /** Past and active runs, newest first: runbook, status, who started it, when; each opens as its notebook. */
-import { api } from '../api.js';
+import { api, transcriptUrl, type TranscriptFormat } from '../api.js';
 import type { Run, RunEvent } from '../api-types.js';
 import { h } from '../dom.js';
 import { formatTime, plural } from '../format.js';
@@ -54,7 +54,7 @@ export class RunHistoryView implements View {
         h(
           'thead',
           {},
-          h('tr', {}, ['Runbook', 'Run', 'Status', 'User', 'Started', 'Ended', 'Executions'].map((c) => h('th', { scope: 'col' }, c))),
+          h('tr', {}, ['Runbook', 'Run', 'Status', 'User', 'Started', 'Ended', 'Executions', 'Transcript'].map((c) => h('th', { scope: 'col' }, c))),
         ),
         h(
           'tbody',
@@ -70,6 +70,7 @@ export class RunHistoryView implements View {
               h('td', { class: 'nowrap' }, formatTime(run.startedAt)),
               h('td', { class: 'nowrap' }, formatTime(run.endedAt)),
               h('td', {}, summary(run)),
+              h('td', { class: 'nowrap transcript-links' }, formats.map(([format, name]) => h('a', { href: transcriptUrl(run.id, format), download: `${run.id}.${format}`, 'aria-label': `Download the transcript of run ${run.id} as ${name}` }, format))),
             ),
           ),
         ),
@@ -77,6 +78,12 @@ export class RunHistoryView implements View {
     );
   }
 }
+
+const formats: Array<[TranscriptFormat, string]> = [
+  ['md', 'Markdown'],
+  ['json', 'JSON'],
+  ['html', 'HTML'],
+];
 
 function summary(run: Run): string {
   const failed = run.executions.filter((e) => e.status === 'failed').length;

@@ -149,7 +149,7 @@ async function createTable(table: string): Promise<void> {
 /** Starts the server over the shared sandbox with the fixture runbooks; `stop()` undoes everything. */
 export async function startHarness(): Promise<Harness> {
   const sandbox = sandboxInfo();
-  const table = uniqueTableName('e2e');
+  const table = uniqueTableName('Shop');
   await createTable(table);
 
   const work = await mkdtemp(join(tmpdir(), 'rb-e2e-'));

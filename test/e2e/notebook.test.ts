@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { localDynamo } from '../helpers/sandbox.js';
 import { browserAvailability, bundleClient, CUSTOMER, EVENTS, launchBrowser, startHarness, USERS, type Harness } from './harness.js';
 
@@ -82,6 +82,16 @@ describe.runIf(availability.available || availability.required)('the notebook in
       page.on('pageerror', (err) => scriptErrors.push(`${who}: ${err.message}`));
     }
   }, 180_000);
+
+  beforeEach(({ task }) => {
+    // What each browser showed when a stage failed, for whoever reads the failure.
+    onTestFailed(async () => {
+      const name = task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+      for (const [who, page] of [['alice', alice], ['bob', bob]] as const) {
+        await page?.screenshot({ path: join(SCREENSHOTS, `failed-${name}-${who}.png`), fullPage: true }).catch(() => undefined);
+      }
+    });
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -162,6 +172,15 @@ describe.runIf(availability.available || availability.required)('the notebook in
     expect(await customer.locator('thead th[title]').evaluateAll((ths) => ths.map((th) => th.getAttribute('title')))).toEqual(['pk', 'sk', 'address', 'email', 'name', 'tier']);
     await customer.getByRole('cell', { name: 'Ada Lovelace' }).waitFor();
     await customer.getByRole('cell', { name: '{city: London, country: GB}' }).waitFor();
+    // The row number opens the whole item.
+    await customer.getByRole('button', { name: 'Show item 1 in full' }).click();
+    const item = alice.getByRole('dialog', { name: 'Results of The customer: item 1 of 1' });
+    expect(JSON.parse(await item.getByLabel('Item 1').innerText())).toMatchObject({ name: 'Ada Lovelace', address: { city: 'London', country: 'GB' } });
+    await item.getByRole('button', { name: 'Close' }).click();
+    await item.waitFor({ state: 'detached' });
+    // Closing the dialog returned the focus to its button; back to the next cell.
+    expect(await alice.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Show item 1 in full');
+    await cell(alice, 'orders').focus();
 
     await alice.keyboard.press('Shift+Enter');
     const orders = cell(alice, 'orders');
@@ -172,6 +191,8 @@ describe.runIf(availability.available || availability.required)('the notebook in
     await expect.poll(() => orders.locator('.results-count').innerText()).toBe('50 items · more available');
     expect(await orders.locator('table').getAttribute('aria-rowcount')).toBe('51');
     expect(await orders.locator('.exec-meta').innerText()).toMatch(/2 pages/);
+    // ReturnConsumedCapacity: TOTAL in the step: the capacity of both pages, summed.
+    expect(await orders.locator('.exec-capacity').innerText()).toMatch(/^[\d.]+ (capacity units?|RCU)$/);
 
     // The session badge: the assumed-role id STS issued for this step, counting down.
     expect(await orders.locator('.session-id').innerText()).toMatch(new RegExp(`^AROA[A-Z0-9]+:rb-${runId}-orders`));
