@@ -191,6 +191,7 @@ export class RunEngine {
             request,
             policy,
           };
+          if (approval) (run.pastApprovals ??= []).push(approval);
           run.approvals[step.name] = requested;
           await this.record(run, { type: 'approval.requested', runId: run.id, user: input.user, data: { step: step.name, request, policy } });
           this.emit({ type: 'approval.requested', runId: run.id, step: step.name, approval: requested });

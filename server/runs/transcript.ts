@@ -239,7 +239,7 @@ function markdownTranscript(run: Run, runbook: Runbook | undefined): string {
     for (const e of part.executions) out.push(...markdownExecution(e));
   }
 
-  const approvals = Object.values(run.approvals);
+  const approvals = allApprovals(run);
   if (approvals.length > 0) {
     out.push('## Approvals', '');
     out.push(
@@ -373,7 +373,7 @@ function htmlTranscript(run: Run, runbook: Runbook | undefined): string {
             }),
           },
     ),
-    approvals: Object.values(run.approvals).map((a) => ({
+    approvals: allApprovals(run).map((a) => ({
       step: a.step,
       status: a.status,
       requestedBy: a.requestedBy,
@@ -384,4 +384,9 @@ function htmlTranscript(run: Run, runbook: Runbook | undefined): string {
     })),
   };
   return t.render(view);
+}
+
+/** Every approval of the run, earlier ones first: a step approved, used and approved again shows twice. */
+function allApprovals(run: Run) {
+  return [...(run.pastApprovals ?? []), ...Object.values(run.approvals)];
 }

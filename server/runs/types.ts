@@ -81,7 +81,10 @@ export interface Run {
   endedAt?: string;
   endReason?: EndReason;
   executions: StepExecution[];
+  /** the current approval of each step that needed one */
   approvals: Record<string, Approval>;
+  /** earlier approvals of the run (used or denied, then requested again), oldest first */
+  pastApprovals?: Approval[];
   revocation?: RevocationInfo;
   /** the role's unique id (`AROA…`) and the latest expiry of the run's sessions: what revocation after a crash needs */
   roleId?: string;

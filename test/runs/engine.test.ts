@@ -216,6 +216,8 @@ describe('run engine', () => {
     // The approval was for one execution: the next one asks again.
     const again = await engine.executeStep(run.id, 'put', { user: 'alice', confirm: true }).catch((e) => e);
     expect(again.code).toBe('RB_ERR_RUN_APPROVAL_REQUIRED');
+    // The earlier decision stays on the record for the transcript.
+    expect(engine.getRun(run.id)?.pastApprovals).toEqual([expect.objectContaining({ step: 'put', status: 'used', decidedBy: 'bob', comment: 'ok' })]);
     await engine.complete(run.id, { user: 'alice' });
   });
 
