@@ -97,6 +97,7 @@ export class NotebookView implements View, CellHost {
           return undefined;
         });
         if (!this.runbook) {
+          this.element.setAttribute('aria-busy', 'false');
           this.renderRunBar();
           this.renderParams();
           return;
@@ -106,8 +107,9 @@ export class NotebookView implements View, CellHost {
       }
     } catch (err) {
       this.element.setAttribute('aria-busy', 'false');
-      const shown = toShownError(err);
-      this.header.replaceChildren(this.breadcrumbs('Not found'), h('h1', {}, 'runId' in target ? 'Run not found' : 'Runbook not found'), errorBox(shown, 'runId' in target ? 'This run cannot be shown' : 'This runbook cannot be shown'));
+      const what = 'runId' in target ? 'run' : 'runbook';
+      const heading = err instanceof ApiError && err.status === 404 ? `${what === 'run' ? 'Run' : 'Runbook'} not found` : `This ${what} cannot be shown`;
+      this.header.replaceChildren(this.breadcrumbs(heading), h('h1', {}, heading), errorBox(toShownError(err), `The ${what} could not be loaded`));
       return;
     }
     this.element.setAttribute('aria-busy', 'false');

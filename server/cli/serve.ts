@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { isRbError, RbError } from '../errors.js';
 import type { RunEngine } from '../runs/engine.js';
 import type { UserDecl } from '../http/users.js';
+import { awsEngineOptions, sandboxEngineOptions } from './target.js';
 
 export interface ServeOptions {
   port: number;
@@ -92,14 +93,9 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
     const { createEngine } = await import('../runs/engine.js');
     const onInternalError = (err: unknown) => note(`internal error: ${err instanceof Error ? err.message : String(err)}`);
     if (opts.aws) {
-      const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-      if (!region) throw new RbError('RB_ERR_CLI_USAGE', 'With --aws, set the region: AWS_REGION=eu-west-1 (or AWS_DEFAULT_REGION).');
-      if (!opts.role) throw new RbError('RB_ERR_CLI_USAGE', 'With --aws, name the role each step assumes: --role arn:aws:iam::<account>:role/<name>.');
       resources.engine = await createEngine({
+        ...awsEngineOptions(opts.role, opts.iamRevocation),
         dataDir,
-        region,
-        defaultRoleArn: opts.role,
-        iamRevocation: Boolean(opts.iamRevocation),
         idleTimeoutMs: idleSeconds * 1000,
         onInternalError,
       });
@@ -113,13 +109,8 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
       const sandbox = await startSandbox({ sandboxFile });
       resources.sandbox = sandbox;
       resources.engine = await createEngine({
+        ...sandboxEngineOptions(sandbox, opts.role),
         dataDir,
-        region: sandbox.region,
-        account: sandbox.account,
-        endpoint: sandbox.endpoint,
-        credentials: sandbox.baseCredentials,
-        defaultRoleArn: opts.role ?? sandbox.roles[0].arn,
-        iamRevocation: true,
         idleTimeoutMs: idleSeconds * 1000,
         onInternalError,
       });

@@ -7,7 +7,8 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { isRbError, RbError } from '../errors.js';
 import { loadRunbookFile } from '../runbook/load.js';
 import type { Runbook } from '../runbook/types.js';
-import type { RunEngine } from '../runs/engine.js';
+import type { EngineOptions, RunEngine } from '../runs/engine.js';
+import type { Sandbox } from '../sandbox/index.js';
 
 export interface TargetOptions {
   aws?: boolean;
@@ -56,6 +57,26 @@ export function findSandboxFile(file: string, opts: TargetOptions): string | und
   }
 }
 
+/** Engine options for real AWS: region and credentials from the standard chain. */
+export function awsEngineOptions(role: string | undefined, iamRevocation: boolean | undefined): Omit<EngineOptions, 'dataDir'> {
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new RbError('RB_ERR_CLI_USAGE', 'With --aws, set the region: AWS_REGION=eu-west-1 (or AWS_DEFAULT_REGION).');
+  if (!role) throw new RbError('RB_ERR_CLI_USAGE', 'With --aws, name the role each step assumes: --role arn:aws:iam::<account>:role/<name> (or access.role in the runbook).');
+  return { region, defaultRoleArn: role, iamRevocation: Boolean(iamRevocation) };
+}
+
+/** Engine options for the local sandbox: its endpoint, base principal and first role; IAM revocation on. */
+export function sandboxEngineOptions(sandbox: Sandbox, role: string | undefined): Omit<EngineOptions, 'dataDir'> {
+  return {
+    region: sandbox.region,
+    account: sandbox.account,
+    endpoint: sandbox.endpoint,
+    credentials: sandbox.baseCredentials,
+    defaultRoleArn: role ?? sandbox.roles[0].arn,
+    iamRevocation: true,
+  };
+}
+
 export interface Target {
   engine: RunEngine;
   /** closes the engine (revoking active runs) and stops the sandbox it started, if any */
@@ -67,12 +88,8 @@ export async function openTarget(file: string, opts: TargetOptions, progress: (l
   const { createEngine } = await import('../runs/engine.js');
   const dataDir = resolve(opts.data ?? './.runbooks');
   if (opts.aws) {
-    const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (!region) throw new RbError('RB_ERR_CONFIG_INVALID', 'With --aws, set the region: AWS_REGION=eu-west-1 (or AWS_DEFAULT_REGION).');
-    const runbookRole = (await loadRunbookFile(file)).runbook?.access.role;
-    const role = opts.role ?? runbookRole;
-    if (!role) throw new RbError('RB_ERR_CONFIG_INVALID', 'With --aws, name the role to assume: --role arn:aws:iam::<account>:role/<name> (or access.role in the runbook).');
-    const engine = await createEngine({ dataDir, region, defaultRoleArn: role, iamRevocation: Boolean(opts.iamRevocation), idleTimeoutMs: 0 });
+    const role = opts.role ?? (await loadRunbookFile(file)).runbook?.access.role;
+    const engine = await createEngine({ ...awsEngineOptions(role, opts.iamRevocation), dataDir, idleTimeoutMs: 0 });
     return { engine, close: () => engine.close() };
   }
   const sandboxFile = findSandboxFile(file, opts);
@@ -83,16 +100,7 @@ export async function openTarget(file: string, opts: TargetOptions, progress: (l
   const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({ sandboxFile });
   try {
-    const engine = await createEngine({
-      dataDir,
-      region: sandbox.region,
-      account: sandbox.account,
-      endpoint: sandbox.endpoint,
-      credentials: sandbox.baseCredentials,
-      defaultRoleArn: opts.role ?? sandbox.roles[0].arn,
-      iamRevocation: true,
-      idleTimeoutMs: 0,
-    });
+    const engine = await createEngine({ ...sandboxEngineOptions(sandbox, opts.role), dataDir, idleTimeoutMs: 0 });
     return {
       engine,
       close: async () => {
