@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// As in bin/runbooks.js: the SDK's notice about its future Node support is noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

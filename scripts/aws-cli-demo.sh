@@ -22,7 +22,6 @@ endpoint=$(field endpoint <"$work/sandbox.json")
 role=$(field roles.0 <"$work/sandbox.json")
 
 # Only the sandbox's credentials: no profile, config file or session token of the user's own.
-# (An empty file rather than /dev/null: AWS CLI v1 hangs reading /dev/null as its config.)
 unset AWS_PROFILE AWS_SESSION_TOKEN
 : >"$work/empty-config"
 export AWS_CONFIG_FILE="$work/empty-config" AWS_SHARED_CREDENTIALS_FILE="$work/empty-config" AWS_PAGER=""

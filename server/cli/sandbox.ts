@@ -54,15 +54,13 @@ export async function sandboxCommand(dir: string, opts: SandboxCommandOptions): 
       ].join('\n'),
     );
   }
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
+  // The handlers stay until the stack is down: a second Ctrl+C (or a signal sent to both a wrapper
+  // and this process) must not cut the shutdown short.
+  const signalled = new Promise<void>((resolve) => {
+    process.on('SIGINT', resolve);
+    process.on('SIGTERM', resolve);
   });
+  await signalled;
   await sandbox.stop();
   if (!opts.json) process.stdout.write('Sandbox stopped.\n');
   return 0;

@@ -23,36 +23,44 @@ export async function seedTables(dynamoLocalEndpoint: string, tables: readonly T
   const client = new DynamoDBClient({ endpoint: dynamoLocalEndpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
   const doc = DynamoDBDocumentClient.from(client);
   const result: SeedResult = { created: [], existing: [], items: 0 };
-  try {
-    for (const table of tables) {
-      const name = table.input.TableName;
-      try {
-        await client.send(new CreateTableCommand(table.input as never));
-      } catch (err) {
-        if (err instanceof ResourceInUseException) {
-          result.existing.push(name);
-          continue;
-        }
-        throw new RbError('RB_ERR_SANDBOX_START', `Cannot create the seed table ${name}: ${(err as Error).message}`);
+  // Tables are independent: create and fill them concurrently (DynamoDB Local serves requests in parallel).
+  const seedOne = async (table: TableSeed): Promise<void> => {
+    const name = table.input.TableName;
+    try {
+      await client.send(new CreateTableCommand(table.input as never));
+    } catch (err) {
+      if (err instanceof ResourceInUseException) {
+        result.existing.push(name);
+        return;
       }
-      result.created.push(name);
-      for (let i = 0; i < table.items.length; i += BATCH) {
-        let pending: Record<string, unknown[]> | undefined = {
-          [name]: table.items.slice(i, i + BATCH).map((Item) => ({ PutRequest: { Item } })),
-        };
-        while (pending && Object.keys(pending).length) {
-          try {
-            const out = await doc.send(new BatchWriteCommand({ RequestItems: pending as never }));
-            pending = out.UnprocessedItems as Record<string, unknown[]> | undefined;
-          } catch (err) {
-            throw new RbError('RB_ERR_SANDBOX_START', `Cannot write the seed items of ${name} (items ${i + 1}-${Math.min(i + BATCH, table.items.length)}): ${(err as Error).message}`);
-          }
-        }
-      }
-      result.items += table.items.length;
+      throw new RbError('RB_ERR_SANDBOX_START', `Cannot create the seed table ${name}: ${(err as Error).message}`);
     }
+    result.created.push(name);
+    const batches: Promise<void>[] = [];
+    for (let i = 0; i < table.items.length; i += BATCH) batches.push(writeBatch(doc, name, table.items, i));
+    await Promise.all(batches);
+    result.items += table.items.length;
+  };
+  try {
+    await Promise.all(tables.map(seedOne));
   } finally {
     client.destroy();
   }
+  result.created.sort();
+  result.existing.sort();
   return result;
+}
+
+async function writeBatch(doc: DynamoDBDocumentClient, name: string, items: readonly Record<string, unknown>[], from: number): Promise<void> {
+  let pending: Record<string, unknown[]> | undefined = {
+    [name]: items.slice(from, from + BATCH).map((Item) => ({ PutRequest: { Item } })),
+  };
+  while (pending && Object.keys(pending).length) {
+    try {
+      const out = await doc.send(new BatchWriteCommand({ RequestItems: pending as never }));
+      pending = out.UnprocessedItems as Record<string, unknown[]> | undefined;
+    } catch (err) {
+      throw new RbError('RB_ERR_SANDBOX_START', `Cannot write the seed items of ${name} (items ${from + 1}-${Math.min(from + BATCH, items.length)}): ${(err as Error).message}`);
+    }
+  }
 }

@@ -135,8 +135,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return;
       }
       const table = (parsed as { TableName?: unknown }).TableName;
-      if (CONTROL_PLANE.has(m[2]) && typeof table === 'string') schemas.forget(table);
-      forward(req, res, body, now);
+      // A table created, changed or deleted may have another key schema: read it again next time.
+      const forget = CONTROL_PLANE.has(m[2]) && typeof table === 'string' ? () => schemas.forget(table) : undefined;
+      forget?.();
+      forward(req, res, body, now, forget);
       return;
     }
     send(res, queryProtocol(received, requestId, now), now);
@@ -166,7 +168,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, now: number): void {
+  function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, now: number, done?: () => void): void {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined || name === 'authorization' || name === 'x-amz-security-token' || name === 'host' || name === 'connection') continue;
@@ -185,6 +187,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         // Clients correct their clock from Date; it must be the sandbox's clock, not DynamoDB Local's.
         out.date = new Date(now).toUTCString();
         res.writeHead(answer.statusCode ?? 502, out);
+        if (done) answer.once('end', done);
         answer.pipe(res);
       },
     );
