@@ -19,7 +19,7 @@ export const errorCatalogue = {
   RB_ERR_PARAM_INVALID: { status: 400, message: 'One or more parameter values are invalid; see details for each.' },
   RB_ERR_TEMPLATE_RENDER: { status: 400, message: 'A template could not be rendered with the given parameters.' },
   // sandbox
-  RB_ERR_SANDBOX_JAVA_MISSING: { status: 500, message: 'DynamoDB Local needs Java 17 or newer: install it (Debian: `apt-get install openjdk-17-jre-headless`).' },
+  RB_ERR_SANDBOX_JAVA_MISSING: { status: 500, message: 'DynamoDB Local needs Java 17 or newer: install it (Debian: `apt-get install openjdk-17-jdk-headless`).' },
   RB_ERR_SANDBOX_START: { status: 500, message: 'The local sandbox could not start; see the message for the cause.' },
   RB_ERR_SANDBOX_FILE_INVALID: { status: 400, message: 'The sandbox file is invalid; fix the line it names.' },
   // access

@@ -8,10 +8,11 @@ import { mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { RbError } from '../errors.js';
 import { findJava } from './java.js';
+import { loopbackLauncher } from './loopback-launcher.js';
 import { LOCAL_AUTHORIZATION } from './local-auth.js';
 import { WATCHDOG_SCRIPT } from './watchdog.js';
 
@@ -56,6 +57,10 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
   const java = await findJava();
   const home = dynamoLocalHome();
   const storage = options.dataDir ? ['-dbPath', prepareDataDir(options.dataDir)] : ['-inMemory'];
+  const jar = join(home, 'DynamoDBLocal.jar');
+  const launcher = await loopbackLauncher(java.command, jar);
+  if (!launcher) warnOnce('runbooks: DynamoDB Local listens on every network interface: install a JDK (javac), e.g. `apt-get install openjdk-17-jdk-headless`, to bind it to 127.0.0.1 only.');
+  const main = launcher ? ['-cp', `${jar}${delimiter}${launcher}`, 'LoopbackDynamoDBLocal'] : ['-jar', jar];
   let lastError: unknown;
   // The free port is found by binding and releasing it; another process may take it in between,
   // so a lost race is retried with a new port.
@@ -64,7 +69,7 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     const args = [
       ...JVM_FLAGS,
       `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
-      '-jar', join(home, 'DynamoDBLocal.jar'),
+      ...main,
       '-port', String(port),
       ...storage,
       '-sharedDb',
@@ -81,6 +86,13 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
 }
 
 class PortTakenError extends Error {}
+
+let warned = false;
+function warnOnce(message: string): void {
+  if (warned) return;
+  warned = true;
+  process.stderr.write(`${message}\n`);
+}
 
 function prepareDataDir(dir: string): string {
   const abs = resolve(dir);

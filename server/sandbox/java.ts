@@ -10,7 +10,7 @@ export interface JavaRuntime {
 }
 
 const MIN_MAJOR = 17;
-const HOW = 'install Java 17 or newer (Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`; macOS: `brew install openjdk@17`) or set JAVA_HOME';
+const HOW = 'install Java 17 or newer (Debian/Ubuntu: `apt-get install openjdk-17-jdk-headless`; macOS: `brew install openjdk@17`) or set JAVA_HOME';
 
 let found: Promise<JavaRuntime> | undefined;
 
