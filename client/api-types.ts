@@ -3,7 +3,6 @@
  * executions and approvals are the server's own types, imported as types only (nothing of the
  * server is bundled from there).
  */
-import type { AccessDecl, ParamDecl, RunbookProblem, StepLanguage } from '../server/runbook/types.js';
 import type { StepExecution } from '../server/runs/types.js';
 
 export type { Approval, Run, RunEvent, SessionInfo, StepExecution, RevocationInfo, ExecutionError } from '../server/runs/types.js';
@@ -14,39 +13,12 @@ export interface Me {
   roles: string[];
 }
 
-export interface RunbookSummary {
-  id: string;
-  title: string;
-  description?: string;
-  tags: string[];
-  steps: number;
-  problems: RunbookProblem[];
-}
-
-export interface StepSummary {
-  name: string;
-  title: string;
-  language: StepLanguage;
-  source: string;
-  line: number;
-  operation: string;
-  write: boolean;
-  needsApproval: boolean;
-  maxItems: number;
-}
-
-export type RunbookSection = { kind: 'prose'; html: string } | { kind: 'step'; step: StepSummary };
-
-export interface RunbookDetail {
-  id: string;
-  title: string;
-  description?: string;
-  tags: string[];
-  params: ParamDecl[];
-  access: AccessDecl;
-  sections: RunbookSection[];
-  problems: RunbookProblem[];
-}
+export type {
+  RunbookSummary,
+  StepView as StepSummary,
+  SectionView as RunbookSection,
+  RunbookView as RunbookDetail,
+} from '../server/http/view-types.js';
 
 /** An execution as the client reads it: `keys` (the table's key attribute names) when the server sends them. */
 export type Execution = StepExecution & { keys?: string[] };

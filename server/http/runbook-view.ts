@@ -4,41 +4,10 @@
  */
 import { isAbsolute, relative } from 'node:path';
 import { renderProse } from '../runbook/prose.js';
-import type { AccessDecl, ParamDecl, Runbook, RunbookProblem } from '../runbook/types.js';
+import type { AccessDecl, Runbook, RunbookProblem } from '../runbook/types.js';
+import type { RunbookSummary, RunbookView, SectionView } from './view-types.js';
 
-export interface RunbookSummary {
-  id: string;
-  title: string;
-  description?: string;
-  tags: string[];
-  steps: number;
-  problems: RunbookProblem[];
-}
-
-export interface StepView {
-  name: string;
-  title: string;
-  language: string;
-  source: string;
-  line: number;
-  operation: string;
-  write: boolean;
-  needsApproval: boolean;
-  maxItems: number;
-}
-
-export type SectionView = { kind: 'prose'; html: string } | { kind: 'step'; step: StepView };
-
-export interface RunbookView {
-  id: string;
-  title: string;
-  description?: string;
-  tags: string[];
-  params: ParamDecl[];
-  access: AccessDecl;
-  sections: SectionView[];
-  problems: RunbookProblem[];
-}
+export type { RunbookSummary, RunbookView, SectionView, StepView } from './view-types.js';
 
 // What a runbook whose structure could not be read at all is shown as: its problems say why.
 const NO_ACCESS: AccessDecl = { duration: 900, approval: 'none' };

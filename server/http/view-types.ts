@@ -1,0 +1,39 @@
+/**
+ * The shapes the API gives of runbooks (DESIGN §6), shared as types with the browser client: plain
+ * types only, no runtime import, so the client's bundle takes nothing from here.
+ */
+import type { AccessDecl, ParamDecl, RunbookProblem, StepLanguage } from '../runbook/types.js';
+
+export interface RunbookSummary {
+  id: string;
+  title: string;
+  description?: string;
+  tags: string[];
+  steps: number;
+  problems: RunbookProblem[];
+}
+
+export interface StepView {
+  name: string;
+  title: string;
+  language: StepLanguage;
+  source: string;
+  line: number;
+  operation: string;
+  write: boolean;
+  needsApproval: boolean;
+  maxItems: number;
+}
+
+export type SectionView = { kind: 'prose'; html: string } | { kind: 'step'; step: StepView };
+
+export interface RunbookView {
+  id: string;
+  title: string;
+  description?: string;
+  tags: string[];
+  params: ParamDecl[];
+  access: AccessDecl;
+  sections: SectionView[];
+  problems: RunbookProblem[];
+}
