@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CONTENT_SECURITY_POLICY } from '../../server/http/security-headers.js';
 import { fileURLToPath } from 'node:url';
-import { bearer, OWNER, startTestServer, USERS, type TestServer } from './helpers.js';
+import { credentialsOf, isHeld } from '../../server/access/credentials.js';
+import { bearer, credentialLeaks, OWNER, startTestServer, USERS, type TestServer } from './helpers.js';
 
 const CLIENT_DIR = fileURLToPath(new URL('../../client', import.meta.url));
 
@@ -256,6 +257,39 @@ describe('trusted proxy header', () => {
 });
 
 describe('logging', () => {
+  it('never writes a session credential to the log, at trace level, through a whole run', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const server = await startTestServer({ logger: { level: 'trace', stream } });
+    try {
+      const started = await server.app.inject({ method: 'POST', url: '/api/runs', headers: bearer('alice'), payload: { runbook: 'shop/customer', params: { customerId: 'C1001' } } });
+      const runId = started.json().run.id as string;
+      const executed = await server.app.inject({ method: 'POST', url: `/api/runs/${runId}/steps/read-customer/execute`, headers: bearer('alice'), payload: {} });
+      expect(executed.json().execution.status).toBe('succeeded');
+      const secrets = server.engine
+        .sessionsOf(runId)
+        .filter(isHeld)
+        .flatMap((s) => {
+          const c = credentialsOf(s);
+          return [c.accessKeyId, c.secretAccessKey, c.sessionToken ?? ''];
+        });
+      expect(secrets.length).toBeGreaterThanOrEqual(3);
+      await server.app.inject({ method: 'POST', url: `/api/runs/${runId}/complete`, headers: bearer('alice'), payload: {} });
+      await server.app.inject({ method: 'GET', url: `/api/runs/${runId}/transcript?format=json`, headers: bearer('alice') });
+      const log = lines.join('');
+      expect(log).toContain(`/api/runs/${runId}/steps/read-customer/execute`);
+      for (const secret of secrets) expect(log).not.toContain(secret);
+      expect(credentialLeaks(log)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('never writes a token, cookie or ?token= value to the log', async () => {
     const lines: string[] = [];
     const stream = new Writable({
