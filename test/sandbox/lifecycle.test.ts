@@ -22,7 +22,7 @@ describe('Java', () => {
     const err = await probe('/nonexistent/bin/java').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RbError);
     expect((err as RbError).code).toBe('RB_ERR_SANDBOX_JAVA_MISSING');
-    expect((err as RbError).message).toMatch(/`\/nonexistent\/bin\/java` was not found: install Java 17 or newer \(Debian\/Ubuntu: `apt-get install openjdk-17-jre-headless`/);
+    expect((err as RbError).message).toMatch(/`\/nonexistent\/bin\/java` was not found: install Java 17 or newer \(Debian\/Ubuntu: `apt-get install openjdk-17-jdk-headless`/);
   });
 
   it('must be 17 or newer', async () => {
