@@ -20,8 +20,8 @@ export type {
   RunbookView as RunbookDetail,
 } from '../server/http/view-types.js';
 
-/** An execution as the client reads it: `keys` (the table's key attribute names) when the server sends them. */
-export type Execution = StepExecution & { keys?: string[] };
+/** An execution as the client reads it (with `keys`, the table's key attribute names, when the server could read them). */
+export type Execution = StepExecution;
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };

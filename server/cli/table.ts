@@ -2,8 +2,8 @@
 
 const MAX_CELL = 40;
 
-export function columnsOf(items: Record<string, unknown>[]): string[] {
-  const seen = new Set<string>();
+export function columnsOf(items: Record<string, unknown>[], keys: string[] = []): string[] {
+  const seen = new Set<string>(keys.filter((k) => items.some((item) => k in item)));
   for (const item of items) for (const k of Object.keys(item)) seen.add(k);
   return [...seen];
 }
@@ -16,8 +16,9 @@ function cell(value: unknown): string {
   return safe.length > MAX_CELL ? `${safe.slice(0, MAX_CELL - 1)}…` : safe;
 }
 
-export function formatTable(items: Record<string, unknown>[], width = 160): string {
-  const columns = columnsOf(items);
+/** A plain-text table: key attributes first (when known), then every other attribute in order of appearance. */
+export function formatTable(items: Record<string, unknown>[], width = 160, keys: string[] = []): string {
+  const columns = columnsOf(items, keys);
   const rows = items.map((item) => columns.map((c) => cell(item[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();

@@ -372,6 +372,8 @@ export class RunEngine {
       execution.hasMore = result.hasMore;
       execution.pages = 1;
       if (result.hasMore && result.cursor) live.cursors.set(step.name, { cursor: result.cursor, session });
+      const keys = execution.items.length > 0 ? await this.keyAttributes(live, request) : undefined;
+      if (keys) execution.keys = keys;
       execution.status = 'succeeded';
     } catch (err) {
       execution.status = 'failed';
@@ -438,6 +440,24 @@ export class RunEngine {
     const account = accountOf(run.roleArn) ?? this.options.account ?? '000000000000';
     const partitionKeys = needsKeySchema(request) ? await live.keySchemas.partitionKeys(tablesOf(request)) : {};
     return deriveSessionPolicy(request, { region: this.options.region, account, partitionKeys });
+  }
+
+  /**
+   * The key attributes of the items a single-table request returns (index keys first for an index),
+   * so results can show keys first. Best effort: a role that may not DescribeTable gets none.
+   */
+  private async keyAttributes(live: LiveRun, request: RenderedRequest): Promise<string[] | undefined> {
+    const tables = tablesOf(request);
+    if (tables.length !== 1) return undefined;
+    try {
+      const schema = await live.keySchemas.schema(tables[0]);
+      const indexName = request.operation === 'ExecuteStatement' ? undefined : request.input.IndexName;
+      const index = typeof indexName === 'string' ? schema.indexes[indexName] : undefined;
+      const names = [index?.partitionKey, index?.sortKey, schema.partitionKey, schema.sortKey];
+      return [...new Set(names.filter((n): n is string => typeof n === 'string'))];
+    } catch {
+      return undefined;
+    }
   }
 
   private async assume(run: Run, live: LiveRun, step: string, policy: PolicyDocument, user: string): Promise<Session> {

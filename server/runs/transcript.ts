@@ -99,8 +99,10 @@ export function resultColumns(execution: StepExecution): string[] {
   return [...keys, ...order.filter((n) => !keys.includes(n))];
 }
 
-// Key attribute names the request itself reveals: its Key, or the names in a KeyConditionExpression.
+// Key attribute names: the table's (from its schema, when the engine read it), else those the
+// request itself reveals: its Key, or the names in a KeyConditionExpression.
 function keyNames(execution: StepExecution): string[] {
+  if (execution.keys) return execution.keys;
   const input = execution.request.input as Record<string, unknown>;
   if (isPlainObject(input.Key)) return Object.keys(input.Key);
   if (typeof input.KeyConditionExpression === 'string') {

@@ -45,6 +45,8 @@ export interface StepExecution {
   count: number;
   scannedCount?: number;
   consumedCapacity?: unknown;
+  /** the key attribute names of the items (index keys first for an index), when the table's schema could be read */
+  keys?: string[];
   /** ReturnValues of a write, when asked for */
   attributes?: Record<string, unknown>;
   hasMore: boolean;

@@ -133,6 +133,7 @@ describe('run engine', () => {
     expect(ex.status).toBe('succeeded');
     expect(ex.items).toEqual([expect.objectContaining({ customerId: 'C1001', name: 'Ada Lovelace' })]);
     expect(ex.session?.assumedRoleId).toMatch(/^AROA[A-Z0-9]{17}:rb-/);
+    expect(ex.keys).toEqual(['customerId']);
     expect(JSON.stringify(ex.policy)).toContain('dynamodb:LeadingKeys');
 
     const stepSession = engine.sessionsOf(run.id).find((s) => s.assumedRoleId === ex.session!.assumedRoleId)!;

@@ -230,6 +230,7 @@ describe('every operation from a runbook equals the SDK sent directly', () => {
       expect(ex.items).toEqual(out.Items);
       expect(ex.count).toBe(out.Count);
       expect(ex.items.length).toBeGreaterThan(0);
+      expect(ex.keys).toEqual(step === 'query' ? ['pk', 'sk'] : ['status', 'pk', 'sk']);
     }
   });
 
