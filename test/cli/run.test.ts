@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createIdTable } from '../helpers/sandbox.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const sandbox = inject('sandbox');
@@ -51,15 +51,7 @@ const ACCESS_KEY = /\b(?:ASIA|AKIA)[A-Z0-9]{16}\b/;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'rb-cli-run-'));
-  const local = new DynamoDBClient({ region: sandbox.region, endpoint: sandbox.dynamoLocalEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await local.send(
-    new CreateTableCommand({
-      TableName: table,
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createIdTable(table);
   await writeFile(
     join(work, 'write.md'),
     `---

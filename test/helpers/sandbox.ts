@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -115,4 +115,21 @@ export async function assumeRole(
 /** A table name no other test uses. */
 export function uniqueTableName(prefix = 'test'): string {
   return `${prefix}-${randomUUID().slice(0, 12)}`;
+}
+
+/** Creates a PAY_PER_REQUEST table in DynamoDB Local with a string partition key `id` (set-up only). */
+export async function createIdTable(name: string, info = sandboxInfo()): Promise<void> {
+  const local = localDynamo(info);
+  try {
+    await local.send(
+      new CreateTableCommand({
+        TableName: name,
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } finally {
+    local.destroy();
+  }
 }
