@@ -147,7 +147,7 @@ export class RunEngine {
       tags: { runbook: run.runbook, run: run.id, step: 'keys', user: sourceIdentityOf(input.user) },
       onSession: (session) => {
         sessions.push(session);
-        void this.noteSession(run, session);
+        this.noteSession(run, session).catch((err: unknown) => this.options.onInternalError?.(err));
       },
     });
     this.runs.set(run.id, run);
@@ -332,6 +332,8 @@ export class RunEngine {
       if (run.status === 'active') await this.locked(run.id, (r) => this.end(r, 'shutdown', 'system')).catch(() => undefined);
     }
     await this.audit.close();
+    this.broker.destroy();
+    this.revoker?.destroy();
   }
 
   // ---------------------------------------------------------------------------------------------
