@@ -433,8 +433,20 @@ export class RunEngine {
     return execution;
   }
 
+  /**
+   * The request exactly as it will be sent (and shown, confirmed, approved and audited): the
+   * rendered step, asking for its consumed capacity (`TOTAL`) where the step does not say, so that
+   * every cell can show what it cost.
+   */
   private render(step: Step, run: Run): RenderedRequest {
-    return renderStep(step, run.params);
+    const request = renderStep(step, run.params);
+    if (request.operation !== 'ExecuteStatement' && 'ReturnConsumedCapacity' in operations[request.operation].fields && request.input.ReturnConsumedCapacity === undefined) {
+      return { ...request, input: { ...request.input, ReturnConsumedCapacity: 'TOTAL' } };
+    }
+    if (request.operation === 'ExecuteStatement' && (request.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity === undefined) {
+      return { ...request, input: { ...request.input, ReturnConsumedCapacity: 'TOTAL' } as typeof request.input };
+    }
+    return request;
   }
 
   /** The session policy of a request; key schemas come from DescribeTable through scoped sessions. */

@@ -89,7 +89,9 @@ describe('run routes', () => {
       const { execution } = res.json();
       expect(execution).toMatchObject({ n: 1, step: 'read-customer', user: 'alice', status: 'succeeded', count: 1, hasMore: false, confirmed: false });
       expect(execution.items[0]).toMatchObject({ customerId: 'C1001', name: 'Ada Lovelace' });
-      expect(execution.request).toEqual({ operation: 'GetItem', input: { TableName: 'Customers', Key: { customerId: 'C1001' } } });
+      // The request exactly as sent: the engine asks for consumed capacity where the step does not say.
+      expect(execution.request).toEqual({ operation: 'GetItem', input: { TableName: 'Customers', Key: { customerId: 'C1001' }, ReturnConsumedCapacity: 'TOTAL' } });
+      expect(execution.consumedCapacity).toEqual([expect.objectContaining({ TableName: 'Customers', CapacityUnits: expect.any(Number) })]);
       expect(JSON.stringify(execution.policy)).toContain('dynamodb:GetItem');
       expect(JSON.stringify(execution.policy)).toContain('dynamodb:LeadingKeys');
       expect(execution.session.assumedRoleId).toMatch(new RegExp(`^AROA[A-Z0-9]+:rb-${runId}-`));

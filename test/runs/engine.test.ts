@@ -200,7 +200,7 @@ describe('run engine', () => {
 
     const unconfirmed = await engine.executeStep(run.id, 'put', { user: 'alice' }).catch((e) => e);
     expect(unconfirmed.code).toBe('RB_ERR_RUN_CONFIRM_REQUIRED');
-    expect(unconfirmed.details.request).toEqual({ operation: 'PutItem', input: { TableName: table, Item: { id: 'w1', note: 'written by the engine test' } } });
+    expect(unconfirmed.details.request).toEqual({ operation: 'PutItem', input: { TableName: table, Item: { id: 'w1', note: 'written by the engine test' }, ReturnConsumedCapacity: 'TOTAL' } });
 
     const put = await engine.executeStep(run.id, 'put', { user: 'alice', confirm: true });
     expect(put.status).toBe('succeeded');

@@ -260,7 +260,7 @@ describe('every operation from a runbook equals the SDK sent directly', () => {
 
   it('PartiQL SELECT, with the parameter bound', async () => {
     const ex = await execute('partiql-select');
-    expect(ex.request.input).toEqual({ Statement: `SELECT pk, sk, n FROM "${A}" WHERE pk = ?`, Parameters: ['P1'] });
+    expect(ex.request.input).toEqual({ Statement: `SELECT pk, sk, n FROM "${A}" WHERE pk = ?`, Parameters: ['P1'], ReturnConsumedCapacity: 'TOTAL' });
     const out = await sendDirect(ex.request);
     expect([...ex.items].sort(byKey)).toEqual([...(out.Items as never[])].sort(byKey));
   });
