@@ -5,7 +5,7 @@
  */
 import type { StepExecution } from '../server/runs/types.js';
 
-export type { Approval, Run, RunEvent, SessionInfo, StepExecution, RevocationInfo, ExecutionError } from '../server/runs/types.js';
+export type { Approval, Run, RunEvent, RunSummary, SessionInfo, StepExecution, RevocationInfo, ExecutionError } from '../server/runs/types.js';
 export type { ParamDecl, RenderedRequest, RunbookProblem } from '../server/runbook/types.js';
 
 export interface Me {

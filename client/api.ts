@@ -3,7 +3,7 @@
  * server exchanged it for an HttpOnly cookie when the page was opened with `/?token=`, and every
  * request sends that cookie (`credentials: 'same-origin'`).
  */
-import type { Approval, Execution, Me, RenderedRequest, Run, RunbookDetail, RunbookSummary } from './api-types.js';
+import type { Approval, Execution, Me, RenderedRequest, Run, RunbookDetail, RunbookSummary, RunSummary } from './api-types.js';
 
 /** What the client calls a failure to reach the server at all (no HTTP status). */
 export const NETWORK_ERROR = 'NETWORK';
@@ -71,7 +71,7 @@ export const api = {
   me: () => call<Me>('GET', '/api/me'),
   runbooks: async () => (await call<{ runbooks: RunbookSummary[] }>('GET', '/api/runbooks')).runbooks,
   runbook: async (id: string) => (await call<{ runbook: RunbookDetail }>('GET', `/api/runbooks/${runbookPath(id)}`)).runbook,
-  runs: async () => (await call<{ runs: Run[] }>('GET', '/api/runs')).runs,
+  runs: async () => (await call<{ runs: RunSummary[] }>('GET', '/api/runs')).runs,
   run: async (id: string) => (await call<{ run: Run }>('GET', `/api/runs/${seg(id)}`)).run,
   startRun: async (runbook: string, params: Record<string, string>) => (await call<{ run: Run }>('POST', '/api/runs', { runbook, params })).run,
   execute: async (run: string, step: string, confirm?: boolean) =>

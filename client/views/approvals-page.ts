@@ -3,7 +3,7 @@
  * approver other than the requester approves or denies each, with a comment.
  */
 import { api } from '../api.js';
-import { hasRole, type Approval, type Run, type RunEvent } from '../api-types.js';
+import { hasRole, type Approval, type RunEvent, type RunSummary } from '../api-types.js';
 import { h, jsonBlock, uniqueId } from '../dom.js';
 import { formatTime, plural } from '../format.js';
 import { routeHash } from '../router.js';
@@ -11,8 +11,8 @@ import type { View, ViewContext } from './context.js';
 import { errorBox, toShownError } from './error-box.js';
 
 /** Pending approvals of active runs, oldest request first. */
-export function pendingApprovals(runs: Run[]): Array<{ run: Run; approval: Approval }> {
-  const out: Array<{ run: Run; approval: Approval }> = [];
+export function pendingApprovals(runs: RunSummary[]): Array<{ run: RunSummary; approval: Approval }> {
+  const out: Array<{ run: RunSummary; approval: Approval }> = [];
   for (const run of runs) {
     if (run.status !== 'active') continue;
     for (const approval of Object.values(run.approvals)) if (approval.status === 'pending') out.push({ run, approval });
@@ -55,7 +55,7 @@ export class ApprovalsView implements View {
     }
   }
 
-  private render(pending: Array<{ run: Run; approval: Approval }>): void {
+  private render(pending: Array<{ run: RunSummary; approval: Approval }>): void {
     if (pending.length === 0) {
       this.list.replaceChildren(h('p', { class: 'empty card' }, 'Nothing is waiting for approval.'));
       return;
@@ -63,7 +63,7 @@ export class ApprovalsView implements View {
     this.list.replaceChildren(...pending.map(({ run, approval }) => this.request(run, approval)));
   }
 
-  private request(run: Run, approval: Approval): HTMLElement {
+  private request(run: RunSummary, approval: Approval): HTMLElement {
     const me = this.ctx.me;
     const titleId = uniqueId('approval');
     const own = approval.requestedBy === me.user;

@@ -1,6 +1,6 @@
 /** Past and active runs, newest first: runbook, status, who started it, when; each opens as its notebook. */
 import { api, transcriptUrl, type TranscriptFormat } from '../api.js';
-import type { Run, RunEvent } from '../api-types.js';
+import type { RunEvent, RunSummary } from '../api-types.js';
 import { h } from '../dom.js';
 import { formatTime, plural } from '../format.js';
 import { routeHash } from '../router.js';
@@ -41,7 +41,7 @@ export class RunHistoryView implements View {
     }
   }
 
-  private render(runs: Run[]): void {
+  private render(runs: RunSummary[]): void {
     if (runs.length === 0) {
       this.body.replaceChildren(h('p', { class: 'empty' }, 'No runs yet. Open a runbook and run a step to start one.'));
       return;
@@ -85,7 +85,7 @@ const formats: Array<[TranscriptFormat, string]> = [
   ['html', 'HTML'],
 ];
 
-function summary(run: Run): string {
+function summary(run: RunSummary): string {
   const failed = run.executions.filter((e) => e.status === 'failed').length;
   const text = plural(run.executions.length, 'execution');
   return failed ? `${text}, ${failed} failed` : text;

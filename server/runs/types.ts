@@ -114,3 +114,10 @@ export type RunEvent =
   | { type: 'approval.decided'; runId: string; step: string; approval: Approval }
   | { type: 'session.revoked'; runId: string; sessions: SessionInfo[]; revocation: RevocationInfo }
   | { type: 'run.completed'; run: Run };
+
+/** An execution as the run list shows it: its outcome without items, request or policy. */
+export type ExecutionSummary = Omit<StepExecution, 'items' | 'attributes' | 'request' | 'policy'>;
+
+/** A run as `GET /api/runs` lists it: light enough to list many; `GET /api/runs/:run` has the rest. */
+export type RunSummary = Omit<Run, 'executions'> & { executions: ExecutionSummary[] };
+

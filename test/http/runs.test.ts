@@ -98,6 +98,11 @@ describe('run routes', () => {
       expect(Object.keys(execution.session).sort()).toEqual(['assumedRoleId', 'expiration', 'revoked', 'roleArn', 'sessionName']);
       const run = (await call('alice', 'GET', `/api/runs/${runId}`)).json().run;
       expect(run.executions).toHaveLength(1);
+      expect(run.executions[0].items).toEqual(execution.items);
+      // The list names each execution's outcome, without its items, request or policy.
+      const listed = (await call('alice', 'GET', '/api/runs')).json().runs.find((r: { id: string }) => r.id === runId);
+      expect(listed.executions).toEqual([expect.objectContaining({ step: 'read-customer', status: 'succeeded', count: 1 })]);
+      for (const heavy of ['items', 'request', 'policy']) expect(listed.executions[0]).not.toHaveProperty(heavy);
     });
 
     it('reports a step AWS refused as 200 with status failed and the error', async () => {

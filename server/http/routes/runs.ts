@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { RbError } from '../../errors.js';
 import type { RunEngine } from '../../runs/engine.js';
+import { summarizeRun } from '../../runs/summary.js';
 import { principalOf, requireRole } from '../guard.js';
 import { loadRunbook } from '../../runbook/load.js';
 import { relativeProblems } from '../runbook-view.js';
@@ -40,7 +41,7 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
     return reply.code(201).send({ run });
   });
 
-  app.get('/api/runs', async () => ({ runs: engine.listRuns() }));
+  app.get('/api/runs', async () => ({ runs: engine.listRuns().map(summarizeRun) }));
 
   app.get<{ Params: RunParams }>('/api/runs/:run', { schema: { params: runParams } }, async (request) => {
     const run = engine.getRun(request.params.run);
