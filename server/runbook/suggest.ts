@@ -18,9 +18,16 @@ function distance(a: string, b: string): number {
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   if (word.length > 64) return undefined;
   const lower = word.toLowerCase();
+  // A name cut short (`KeyCondition` for `KeyConditionExpression`) is far in edit distance but
+  // plain to a reader: one candidate that starts with it is the answer.
+  const list = [...candidates];
+  if (lower.length >= 4) {
+    const prefixed = list.filter((c) => c.toLowerCase().startsWith(lower) && c.length > lower.length);
+    if (prefixed.length === 1) return prefixed[0];
+  }
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const candidate of candidates) {
+  for (const candidate of list) {
     const d = distance(lower, candidate.toLowerCase());
     if (d < bestDistance) {
       best = candidate;
