@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createIdTable } from '../helpers/sandbox.js';
+import { createTestTable } from '../helpers/sandbox.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const sandbox = inject('sandbox');
@@ -51,7 +51,7 @@ const ACCESS_KEY = /\b(?:ASIA|AKIA)[A-Z0-9]{16}\b/;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'rb-cli-run-'));
-  await createIdTable(table);
+  await createTestTable(table);
   await writeFile(
     join(work, 'write.md'),
     `---

@@ -9,13 +9,13 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, DeleteTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Browser } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/http/app.js';
 import { createEngine, type RunEngine } from '../../server/runs/engine.js';
-import { localDynamo, roleArn, sandboxInfo, uniqueTableName } from '../helpers/sandbox.js';
+import { createTestTable, localDynamo, roleArn, sandboxInfo, uniqueTableName } from '../helpers/sandbox.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -108,22 +108,9 @@ function seedItems(): Record<string, unknown>[] {
 }
 
 async function createTable(table: string): Promise<void> {
+  await createTestTable(table, ['pk', 'sk']);
   const local = localDynamo();
   try {
-    await local.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
     await waitUntilTableExists({ client: local, maxWaitTime: 30 }, { TableName: table });
     const doc = DynamoDBDocumentClient.from(local);
     const items = seedItems();

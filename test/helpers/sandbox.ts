@@ -117,15 +117,18 @@ export function uniqueTableName(prefix = 'test'): string {
   return `${prefix}-${randomUUID().slice(0, 12)}`;
 }
 
-/** Creates a PAY_PER_REQUEST table in DynamoDB Local with a string partition key `id` (set-up only). */
-export async function createIdTable(name: string, info = sandboxInfo()): Promise<void> {
+/**
+ * Creates a PAY_PER_REQUEST table in DynamoDB Local (set-up only) whose key is the given string
+ * attributes: the first the partition key, the second, if any, the sort key.
+ */
+export async function createTestTable(name: string, keys: [string] | [string, string] = ['id'], info = sandboxInfo()): Promise<void> {
   const local = localDynamo(info);
   try {
     await local.send(
       new CreateTableCommand({
         TableName: name,
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: keys.map((k, i) => ({ AttributeName: k, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+        AttributeDefinitions: keys.map((k) => ({ AttributeName: k, AttributeType: 'S' })),
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );

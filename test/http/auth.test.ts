@@ -256,15 +256,21 @@ describe('trusted proxy header', () => {
   });
 });
 
+/** A log destination that keeps every line written to it. */
+function captureLog(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
 describe('logging', () => {
   it('never writes a session credential to the log, at trace level, through a whole run', async () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
+    const { lines, stream } = captureLog();
     const server = await startTestServer({ logger: { level: 'trace', stream } });
     try {
       const started = await server.app.inject({ method: 'POST', url: '/api/runs', headers: bearer('alice'), payload: { runbook: 'shop/customer', params: { customerId: 'C1001' } } });
@@ -291,13 +297,7 @@ describe('logging', () => {
   });
 
   it('never writes a token, cookie or ?token= value to the log', async () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
+    const { lines, stream } = captureLog();
     const server = await startTestServer({ logger: { level: 'trace', stream } });
     try {
       const login = await server.app.inject({ method: 'GET', url: `/?token=${USERS.alice.token}` });

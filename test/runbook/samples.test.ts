@@ -3,7 +3,7 @@
  * do what its prose says against the seed data of runbooks/sandbox.yaml, through the sandbox
  * gateway with a session of the sample role and the real SDK.
  */
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   ExecuteStatementCommand,
@@ -19,7 +19,7 @@ import { listRunbooks } from '../../server/runbook/load.js';
 import { coerceParams } from '../../server/runbook/params.js';
 import { renderStep } from '../../server/runbook/render.js';
 import type { RenderedRequest, Runbook } from '../../server/runbook/types.js';
-import { assumeRole, dynamoClient, localDynamo, uniqueTableName, type SessionCredentials } from '../helpers/sandbox.js';
+import { assumeRole, createTestTable, dynamoClient, localDynamo, uniqueTableName, type SessionCredentials } from '../helpers/sandbox.js';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
 const root = join(import.meta.dirname, '../../runbooks');
@@ -138,20 +138,7 @@ describe('sample runbooks', () => {
     beforeAll(async () => {
       // The write runs on a copy of the order, so that the seed data stays as other tests expect it.
       const local = localDynamo();
-      await local.send(
-        new CreateTableCommand({
-          TableName: copy,
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await createTestTable(copy, ['pk', 'sk']);
       const order = await execute(render('orders/fix-stuck-order', 'read-order', params));
       await DynamoDBDocumentClient.from(local).send(new PutCommand({ TableName: copy, Item: order.Item }));
       local.destroy();

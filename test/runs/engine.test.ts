@@ -7,7 +7,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createIdTable } from '../helpers/sandbox.js';
+import { createTestTable } from '../helpers/sandbox.js';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { credentialsOf, isHeld } from '../../server/access/credentials.js';
@@ -110,7 +110,7 @@ async function newEngine(extra: Partial<EngineOptions> = {}): Promise<RunEngine>
 }
 
 beforeAll(async () => {
-  await createIdTable(table);
+  await createTestTable(table);
 });
 
 afterAll(async () => {
