@@ -440,13 +440,9 @@ export class RunEngine {
    */
   private render(step: Step, run: Run): RenderedRequest {
     const request = renderStep(step, run.params);
-    if (request.operation !== 'ExecuteStatement' && 'ReturnConsumedCapacity' in operations[request.operation].fields && request.input.ReturnConsumedCapacity === undefined) {
-      return { ...request, input: { ...request.input, ReturnConsumedCapacity: 'TOTAL' } };
-    }
-    if (request.operation === 'ExecuteStatement' && (request.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity === undefined) {
-      return { ...request, input: { ...request.input, ReturnConsumedCapacity: 'TOTAL' } as typeof request.input };
-    }
-    return request;
+    const takesCapacity = request.operation === 'ExecuteStatement' || 'ReturnConsumedCapacity' in operations[request.operation].fields;
+    if (!takesCapacity || (request.input as Record<string, unknown>).ReturnConsumedCapacity !== undefined) return request;
+    return { ...request, input: { ...request.input, ReturnConsumedCapacity: 'TOTAL' } } as RenderedRequest;
   }
 
   /** The session policy of a request; key schemas come from DescribeTable through scoped sessions. */
