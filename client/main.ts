@@ -172,7 +172,7 @@ class Shell {
   }
 
   private onEvent(event: RunEvent): void {
-    if (event.type === 'approval.requested' || event.type === 'approval.decided' || event.type === 'run.completed') {
+    if (event.type === 'approval.requested' || event.type === 'approval.decided' || event.type === 'approval.updated' || event.type === 'run.completed') {
       clearTimeout(this.countTimer);
       this.countTimer = window.setTimeout(() => void this.countApprovals(), 200);
     }

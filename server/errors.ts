@@ -46,6 +46,7 @@ export const errorCatalogue = {
   RB_ERR_RUN_NO_EXECUTION: { status: 404, message: 'The step has not been executed in this run yet; execute it first.' },
   RB_ERR_APPROVAL_SELF: { status: 403, message: 'Nobody can approve their own step; ask another approver.' },
   RB_ERR_APPROVAL_NOT_PENDING: { status: 409, message: 'There is no pending approval request for this step.' },
+  RB_ERR_APPROVAL_EXPIRED: { status: 409, message: 'The approval request or approval has expired; run the step again to request a new one.' },
   // http
   RB_ERR_AUTH_REQUIRED: { status: 401, message: 'Authentication required: open the URL with its token, or send `Authorization: Bearer <token>`.' },
   RB_ERR_AUTH_FORBIDDEN: { status: 403, message: 'Your role does not allow this action.' },

@@ -38,7 +38,7 @@ export class ApprovalsView implements View {
       this.list,
     );
     this.off = ctx.live.onEvent((event: RunEvent) => {
-      if (event.type === 'approval.requested' || event.type === 'approval.decided' || event.type === 'run.completed') void this.load();
+      if (event.type === 'approval.requested' || event.type === 'approval.decided' || event.type === 'approval.updated' || event.type === 'run.completed') void this.load();
     });
     void this.load();
   }

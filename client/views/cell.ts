@@ -181,7 +181,7 @@ export class Cell {
     this.approvalBox.className = `approval-box approval-${a.status}`;
     switch (a.status) {
       case 'pending': {
-        parts.push(h('p', {}, h('strong', {}, 'Waiting for approval. '), `Requested by ${a.requestedBy}${when(a.requestedAt)}.`));
+        parts.push(h('p', {}, h('strong', {}, 'Waiting for approval. '), `Requested by ${a.requestedBy}${when(a.requestedAt)}; the request was rendered then and runs exactly as shown. The request expires${when(a.expiresAt)}.`));
         parts.push(h('p', { class: 'muted' }, `Who may approve: anyone with the approver role except ${a.requestedBy}.`));
         const canDecide = hasRole(me, 'approver') && me.user !== a.requestedBy && this.runState === 'active';
         if (canDecide) parts.push(this.decisionForm(a));
@@ -190,15 +190,27 @@ export class Cell {
       }
       case 'approved':
         parts.push(h('p', {}, h('strong', {}, 'Approved '), `by ${a.decidedBy ?? 'an approver'}${when(a.decidedAt)}`, said ? ': ' : '.', said));
-        if (me.user === a.requestedBy && this.runState === 'active') parts.push(h('p', { class: 'muted' }, 'Run the step to execute it; the approval covers one execution of exactly this request.'));
+        if (me.user === a.requestedBy && this.runState === 'active') {
+          parts.push(h('p', { class: 'muted' }, `Run the step to execute it before${when(a.expiresAt)}; the approval covers one execution of exactly the request rendered${when(a.renderedAt)}.`));
+        }
         else if (this.runState === 'active') parts.push(h('p', { class: 'muted' }, `Only ${a.requestedBy}, who asked, can run it now.`));
         break;
       case 'denied':
         parts.push(h('p', {}, h('strong', {}, 'Denied '), `by ${a.decidedBy ?? 'an approver'}${when(a.decidedAt)}`, said ? ': ' : '.', said));
         parts.push(h('p', { class: 'muted' }, 'Running the step again asks for a new approval.'));
         break;
+      case 'expired':
+      case 'stale':
+      case 'cancelled':
+        parts.push(h('p', {}, h('strong', {}, a.status === 'expired' ? 'Approval expired. ' : a.status === 'stale' ? 'Approval no longer applies. ' : 'Approval cancelled. '), a.reason ?? ''));
+        if (a.decidedBy) parts.push(h('p', { class: 'muted' }, `${a.decidedBy} had approved it${when(a.decidedAt)}.`));
+        if (a.difference) {
+          parts.push(h('details', {}, h('summary', {}, 'What changed in the step'), h('div', { class: 'json-pair' }, jsonBlock(a.difference.approved, 'Step as approved'), jsonBlock(a.difference.now, 'Step now'))));
+        }
+        if (a.status !== 'cancelled') parts.push(h('p', { class: 'muted' }, 'Running the step again asks for a new approval.'));
+        break;
       case 'used':
-        parts.push(h('p', {}, h('strong', {}, 'Approved '), `by ${a.decidedBy ?? 'an approver'}${when(a.decidedAt)}`, said ? ': ' : '', said, said ? '. ' : '. ', 'The approval was used by the execution below.'));
+        parts.push(h('p', {}, h('strong', {}, 'Approved '), `by ${a.decidedBy ?? 'an approver'}${when(a.decidedAt)}`, said ? ': ' : '', said, said ? '. ' : '. ', `${a.usedBy ?? a.requestedBy} ran the approved request${when(a.usedAt)}${a.execution ? ` (execution ${a.execution})` : ''}.`));
         break;
     }
     this.approvalBox.replaceChildren(...parts);

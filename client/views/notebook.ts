@@ -373,7 +373,6 @@ export class NotebookView implements View, CellHost {
           const execution = await api.execute(run.id, cell.step.name, confirm);
           this.recordExecution(execution);
           cell.setExecution(execution);
-          this.afterApprovedExecution(cell);
           return execution.status === 'succeeded';
         } catch (err) {
           if (err instanceof ApiError && err.code === 'RB_ERR_RUN_CONFIRM_REQUIRED' && !confirm) {
@@ -443,6 +442,12 @@ export class NotebookView implements View, CellHost {
       cell.setNotice(undefined);
       this.ctx.announce(`${approve ? 'Approved' : 'Denied'} step ${cell.step.title}.`);
     } catch (err) {
+      // An expired request comes back with its new state, so the cell stops offering a decision.
+      const approval = err instanceof ApiError ? (err.details as { approval?: Approval } | undefined)?.approval : undefined;
+      if (approval) {
+        this.recordApproval(cell.step.name, approval);
+        cell.setApproval(approval);
+      }
       cell.setNotice({ kind: 'error', title: 'Your decision was not recorded', error: toShownError(err) });
     }
   }
@@ -490,11 +495,6 @@ export class NotebookView implements View, CellHost {
     }
   }
 
-  /** An execution consumes its approval (`used`), which no event reports: fetch the run's approvals again. */
-  private afterApprovedExecution(cell: Cell): void {
-    if (cell.step.needsApproval && cell.approval?.status === 'approved') void this.refresh();
-  }
-
   // -- keyboard and live events ------------------------------------------------------------------
 
   /** Shift+Enter runs the focused cell and moves to the next, Ctrl+Enter runs it in place (as in Jupyter). */
@@ -534,10 +534,10 @@ export class NotebookView implements View, CellHost {
       case 'step.failed':
         this.recordExecution(event.execution);
         cell?.setExecution(event.execution);
-        if (cell) this.afterApprovedExecution(cell);
         break;
       case 'approval.requested':
       case 'approval.decided':
+      case 'approval.updated':
         this.recordApproval(event.step, event.approval);
         cell?.setApproval(event.approval);
         break;

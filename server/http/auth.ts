@@ -7,6 +7,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { RbError } from '../errors.js';
+import { sameUser } from '../identity.js';
 import { checkToken, checkUserName, defaultUserName, ROLES, type Role, type UserDecl } from './users.js';
 
 export interface AuthConfig {
@@ -70,7 +71,7 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
     add(name, [...ROLES], config.token);
   }
   for (const user of config.users ?? []) {
-    if (known.some((k) => k.name === user.name)) {
+    if (known.some((k) => sameUser(k.name, user.name))) {
       throw new RbError('RB_ERR_CONFIG_INVALID', `The user name ${user.name} is used twice (the default token's user is ${known[0]?.name}); rename one.`);
     }
     if (known.some((k) => k.token === user.token)) {
@@ -89,7 +90,8 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
     throw new RbError('RB_ERR_CONFIG_INVALID', 'Authentication needs a token, a users file or a trusted proxy header.');
   }
 
-  const byName = (name: string) => known.find((k) => k.name === name);
+  // One person, one name: `Dave` from a proxy is the users file's `dave`, with dave's roles.
+  const byName = (name: string) => known.find((k) => sameUser(k.name, name));
   const principal = (k: Known, via: Principal['via']): Principal => ({ name: k.name, roles: [...k.roles], via });
 
   return {
@@ -124,7 +126,7 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       const name = raw.trim();
       if (checkUserName(name) !== undefined) return undefined;
       const k = byName(name);
-      return { name, roles: k ? [...k.roles] : [...(config.trustedProxy?.proxyRoles ?? ['runner'])], via: 'proxy' };
+      return { name: k ? k.name : name, roles: k ? [...k.roles] : [...(config.trustedProxy?.proxyRoles ?? ['runner'])], via: 'proxy' };
     },
   };
 }

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { parseDocument, LineCounter } from 'yaml';
 import { RbError } from '../errors.js';
+import { canonicalUser } from '../identity.js';
 
 export type Role = 'runner' | 'approver' | 'admin';
 export const ROLES: readonly Role[] = ['runner', 'approver', 'admin'];
@@ -86,7 +87,8 @@ export function parseUsersFile(text: string, path: string): UserDecl[] {
   const list = (root as { users: unknown[] }).users;
   const seq = doc.get('users', true) as { items?: Array<{ range?: [number, number, number] | null }> } | undefined;
   const users: UserDecl[] = [];
-  const names = new Set<string>();
+  // canonical name → where it was first declared, so a collision names both lines
+  const names = new Map<string, { name: string; line?: number }>();
   const tokens = new Set<string>();
   list.forEach((entry, i) => {
     const node = seq?.items?.[i];
@@ -105,9 +107,14 @@ export function parseUsersFile(text: string, path: string): UserDecl[] {
     if (!Array.isArray(roles) || roles.length === 0 || !roles.every((r) => ROLES.includes(r as Role))) {
       fail(`${label}.roles (user ${name}): a non-empty list of ${ROLES.join(', ')}`, node);
     }
-    if (names.has(name)) fail(`${label}: the user name ${name} appears twice`, node);
+    const first = names.get(canonicalUser(name));
+    if (first) {
+      const where = first.line !== undefined ? ` (line ${first.line})` : '';
+      const same = first.name === name ? `the user name ${name} appears twice` : `the user names ${first.name}${where} and ${name} are the same person (names are compared without case)`;
+      fail(`${label}: ${first.name === name ? `${same}${where}` : same}; keep one`, node);
+    }
     if (tokens.has(u.token as string)) fail(`${label}: user ${name} has the same token as another user; give each user a token of their own`, node);
-    names.add(name);
+    names.set(canonicalUser(name), { name, line: node?.range ? lineCounter.linePos(node.range[0]).line : undefined });
     tokens.add(u.token as string);
     users.push({ name, token: u.token as string, roles: [...new Set(roles as Role[])] });
   });

@@ -14,12 +14,14 @@ import { describeNode, keyOf, parseYaml, scalarValue, start, yamlProblems } from
 export const frontMatterKeys = ['title', 'description', 'tags', 'params', 'access'] as const;
 export const paramKeys = ['type', 'description', 'pattern', 'required', 'default', 'min', 'max', 'values'] as const;
 export const paramTypes: readonly ParamType[] = ['string', 'number', 'integer', 'boolean', 'enum', 'date', 'datetime'];
-export const accessKeys = ['role', 'duration', 'approval'] as const;
+export const accessKeys = ['role', 'duration', 'approval', 'approvalTtl'] as const;
 export const approvalPolicies: readonly ApprovalPolicy[] = ['none', 'writes', 'all'];
 
 /** STS AssumeRole accepts DurationSeconds from 900 to 43200. */
 export const MIN_DURATION = 900;
 export const MAX_DURATION = 43_200;
+export const MIN_APPROVAL_TTL = 60;
+export const MAX_APPROVAL_TTL = 604_800;
 export const DEFAULT_DURATION = 900;
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -241,6 +243,11 @@ function readAccess(r: Reader, node: unknown, fallback: number): AccessDecl {
       if (d !== undefined && (!Number.isInteger(d) || d < MIN_DURATION || d > MAX_DURATION)) {
         r.fail(pair.value, `access.duration must be a whole number of seconds from ${MIN_DURATION} to ${MAX_DURATION} (STS AssumeRole limits)`);
       } else if (d !== undefined) access.duration = d;
+    } else if (key === 'approvalTtl') {
+      const ttl = r.number(pair.value, 'access.approvalTtl', at);
+      if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < MIN_APPROVAL_TTL || ttl > MAX_APPROVAL_TTL)) {
+        r.fail(pair.value, `access.approvalTtl must be a whole number of seconds from ${MIN_APPROVAL_TTL} to ${MAX_APPROVAL_TTL} (one minute to one week)`);
+      } else if (ttl !== undefined) access.approvalTtl = ttl;
     } else {
       const value = scalarValue(pair.value);
       if (typeof value === 'string' && approvalPolicies.includes(value as ApprovalPolicy)) access.approval = value as ApprovalPolicy;

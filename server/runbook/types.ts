@@ -27,6 +27,8 @@ export interface AccessDecl {
   /** seconds each STS session may live at most (minimum 900) */
   duration: number;
   approval: ApprovalPolicy;
+  /** seconds an approval request or approval stays usable (default 3600, docs/format.md) */
+  approvalTtl?: number;
 }
 
 export type StepLanguage = 'dynamodb' | 'partiql';

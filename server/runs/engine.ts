@@ -22,6 +22,7 @@ import { operations } from '../runbook/operations.js';
 import { coerceParams } from '../runbook/params.js';
 import { renderStep } from '../runbook/render.js';
 import type { RenderedRequest, Runbook, Step } from '../runbook/types.js';
+import * as approvals from './approvals.js';
 import { AuditLog, type AuditEntry } from './audit.js';
 import { openFileStore, type RunStore } from './store.js';
 import type { Approval, EndReason, ExecutionError, Run, RunEvent, SessionInfo, StepExecution } from './types.js';
@@ -172,50 +173,76 @@ export class RunEngine {
   executeStep(runId: string, stepName: string, input: { user: string; confirm?: boolean }): Promise<StepExecution> {
     return this.locked(runId, async (run, live) => {
       const step = this.stepOf(live, stepName);
-      const request = this.render(step, run);
+      let request: RenderedRequest;
       let policy: PolicyDocument;
-      try {
-        policy = await this.policyFor(run, live, request);
-      } catch (err) {
-        return this.failedBeforeRun(run, step, input.user, request, undefined, err);
-      }
-
+      let approval: Approval | undefined;
       if (step.needsApproval) {
-        const approval = run.approvals[step.name];
-        if (!approval || approval.status === 'denied' || approval.status === 'used') {
-          const requested: Approval = {
-            step: step.name,
-            status: 'pending',
-            requestedBy: input.user,
-            requestedAt: this.clock().toISOString(),
-            request,
-            policy,
-          };
-          if (approval) (run.pastApprovals ??= []).push(approval);
-          run.approvals[step.name] = requested;
-          await this.record(run, { type: 'approval.requested', runId: run.id, user: input.user, data: { step: step.name, request, policy } });
-          this.emit({ type: 'approval.requested', runId: run.id, step: step.name, approval: requested });
-          throw new RbError('RB_ERR_RUN_APPROVAL_REQUIRED', `Step ${step.name} needs the approval of another person; the request is now pending.`, { approval: requested });
-        }
-        if (approval.status === 'pending') {
-          throw new RbError('RB_ERR_RUN_APPROVAL_REQUIRED', `Step ${step.name} is waiting for approval (requested by ${approval.requestedBy}).`, { approval });
-        }
-        if (approval.requestedBy !== input.user) {
-          throw new RbError('RB_ERR_AUTH_FORBIDDEN', `Only ${approval.requestedBy}, who requested the approval, may execute step ${step.name}.`);
-        }
-        if (JSON.stringify(approval.request) !== JSON.stringify(request)) {
-          // Parameters cannot change within a run, so this means the runbook changed under the run.
-          approval.status = 'denied';
-          throw new RbError('RB_ERR_RUN_APPROVAL_REQUIRED', `The request of step ${step.name} differs from the one approved; request approval again.`);
+        // The approved request is frozen: it runs exactly as the approver saw it, never re-rendered.
+        const ready = await this.approvalForExecution(run, live, step, input.user);
+        if ('failed' in ready) return ready.failed;
+        approval = ready.approval;
+        request = approval.request;
+        policy = approval.policy as PolicyDocument;
+      } else {
+        request = this.render(step, run);
+        try {
+          policy = await this.policyFor(run, live, request);
+        } catch (err) {
+          return this.failedBeforeRun(run, step, input.user, request, undefined, err);
         }
       }
       if (step.write && !input.confirm) {
         throw new RbError('RB_ERR_RUN_CONFIRM_REQUIRED', `Step ${step.name} writes data: confirm this execution to run it.`, { request, policy });
       }
-      if (step.needsApproval) run.approvals[step.name].status = 'used';
-
+      if (approval) {
+        const n = run.executions.filter((e) => e.step === step.name).length + 1;
+        await this.transition(run, approvals.markUsed(approval, { user: input.user, now: this.clock(), execution: n }), input.user);
+      }
       return this.runStep(run, live, step, input, request, policy);
     });
+  }
+
+  /**
+   * The approved request a step may run now, or a coded refusal: a closed (or absent) approval makes
+   * a new pending request of a freshly rendered request; an expired or changed one is recorded as
+   * such first. Never records a denial that no approver gave.
+   */
+  private async approvalForExecution(run: Run, live: LiveRun, step: Step, user: string): Promise<{ approval: Approval } | { failed: StepExecution }> {
+    const now = this.clock();
+    let approval = run.approvals[step.name];
+    const expiry = approvals.expireIfDue(approval, now);
+    if (expiry) approval = await this.transition(run, expiry, 'system');
+    if (approval?.status === 'approved') {
+      const stale = approvals.checkUsable(approval, { step, user, now });
+      if (stale) approval = await this.transition(run, stale, 'system');
+    }
+    if (!approval || approvals.isClosed(approval)) {
+      const request = this.render(step, run);
+      let policy: PolicyDocument;
+      try {
+        policy = await this.policyFor(run, live, request);
+      } catch (err) {
+        return { failed: await this.failedBeforeRun(run, step, user, request, undefined, err) };
+      }
+      if (approval) (run.pastApprovals ??= []).push(approval);
+      const ttlSeconds = live.runbook.access.approvalTtl ?? approvals.DEFAULT_APPROVAL_TTL_SECONDS;
+      const requested = await this.transition(run, approvals.requestApproval({ step, user, now, ttlSeconds, request, policy }), user);
+      const why = approval && approval.status !== 'used' && approval.status !== 'denied' ? ` (the previous one is ${approval.status})` : '';
+      throw new RbError('RB_ERR_RUN_APPROVAL_REQUIRED', `Step ${step.name} needs the approval of another person; the request is now pending${why}.`, { approval: requested });
+    }
+    if (approval.status === 'pending') {
+      throw new RbError('RB_ERR_RUN_APPROVAL_REQUIRED', `Step ${step.name} is waiting for approval (requested by ${approval.requestedBy}).`, { approval });
+    }
+    return { approval };
+  }
+
+  /** Stores an approval's next state, records its audit record, then announces it. */
+  private async transition(run: Run, t: approvals.Transition, user: string): Promise<Approval> {
+    run.approvals[t.approval.step] = t.approval;
+    await this.record(run, { type: t.record.type, runId: run.id, user, data: t.record.data });
+    const type = t.record.type === 'approval.requested' ? 'approval.requested' : t.record.type === 'approval.decided' ? 'approval.decided' : 'approval.updated';
+    this.emit({ type, runId: run.id, step: t.approval.step, approval: t.approval });
+    return t.approval;
   }
 
   /** Fetches the next page(s) of a step's last execution with the same session. */
@@ -265,25 +292,13 @@ export class RunEngine {
   decideApproval(runId: string, stepName: string, input: { user: string; approve: boolean; comment?: string }): Promise<Approval> {
     return this.locked(runId, async (run, live) => {
       const step = this.stepOf(live, stepName);
-      const approval = run.approvals[step.name];
-      if (!approval || approval.status !== 'pending') {
-        throw new RbError('RB_ERR_APPROVAL_NOT_PENDING', `Step ${step.name} has no pending approval request.`);
+      const now = this.clock();
+      const expiry = approvals.expireIfDue(run.approvals[step.name], now);
+      if (expiry) {
+        await this.transition(run, expiry, 'system');
+        throw new RbError('RB_ERR_APPROVAL_EXPIRED', `The approval request of step ${step.name} expired at ${expiry.approval.expiresAt}; ${expiry.approval.requestedBy} can run the step again to request a new one.`, { approval: expiry.approval });
       }
-      if (approval.requestedBy === input.user) {
-        throw new RbError('RB_ERR_APPROVAL_SELF', `${input.user} requested this approval and cannot decide it; ask another approver.`);
-      }
-      approval.status = input.approve ? 'approved' : 'denied';
-      approval.decidedBy = input.user;
-      approval.decidedAt = this.clock().toISOString();
-      if (input.comment !== undefined) approval.comment = input.comment;
-      await this.record(run, {
-        type: 'approval.decided',
-        runId: run.id,
-        user: input.user,
-        data: { step: step.name, decision: approval.status, comment: input.comment ?? null, requestedBy: approval.requestedBy },
-      });
-      this.emit({ type: 'approval.decided', runId: run.id, step: step.name, approval });
-      return approval;
+      return this.transition(run, approvals.decide(run.approvals[step.name], { step: step.name, user: input.user, approve: input.approve, comment: input.comment, now }), input.user);
     });
   }
 
@@ -439,7 +454,7 @@ export class RunEngine {
    * every cell can show what it cost.
    */
   private render(step: Step, run: Run): RenderedRequest {
-    const request = renderStep(step, run.params);
+    const request = renderStep(step, run.params, this.clock());
     const takesCapacity = request.operation === 'ExecuteStatement' || 'ReturnConsumedCapacity' in operations[request.operation].fields;
     if (!takesCapacity || (request.input as Record<string, unknown>).ReturnConsumedCapacity !== undefined) return request;
     return { ...request, input: { ...request.input, ReturnConsumedCapacity: 'TOTAL' } } as RenderedRequest;
@@ -488,6 +503,10 @@ export class RunEngine {
   private async end(run: Run, reason: EndReason, user: string): Promise<void> {
     if (run.status !== 'active') {
       throw new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${run.id} is already ${run.status}.`);
+    }
+    for (const approval of Object.values(run.approvals)) {
+      const cancelled = approvals.cancel(approval, this.clock(), `The run ended (${reason}) before the ${approval.status === 'pending' ? 'request was decided' : 'approved request ran'}.`);
+      if (cancelled) await this.transition(run, cancelled, user);
     }
     const live = this.live.get(run.id);
     const sessions = live?.sessions ?? [];

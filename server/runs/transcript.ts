@@ -246,8 +246,19 @@ function markdownTranscript(run: Run, runbook: Runbook | undefined): string {
     out.push('## Approvals', '');
     out.push(
       mdTable(
-        ['Step', 'Status', 'Requested by', 'Requested at', 'Decided by', 'Decided at', 'Comment'],
-        approvals.map((a) => [code(a.step), a.status, md(a.requestedBy), a.requestedAt, md(a.decidedBy ?? ''), a.decidedAt ?? '', md(a.comment ?? '')]),
+        ['Step', 'Status', 'Requested by', 'Rendered at', 'Decided by', 'Decided at', 'Comment', 'Used by', 'Used at', 'Note'],
+        approvals.map((a) => [
+          code(a.step),
+          a.status,
+          md(a.requestedBy),
+          a.renderedAt ?? a.requestedAt,
+          md(a.decidedBy ?? ''),
+          a.decidedAt ?? '',
+          md(a.comment ?? ''),
+          md(a.usedBy ?? ''),
+          a.usedAt ? `${a.usedAt}${a.execution ? ` (execution ${a.execution})` : ''}` : '',
+          md(a.reason ?? ''),
+        ]),
       ),
       '',
     );
@@ -383,6 +394,10 @@ function htmlTranscript(run: Run, runbook: Runbook | undefined): string {
       decidedBy: a.decidedBy ?? '',
       decidedAt: a.decidedAt ?? '',
       comment: a.comment ?? '',
+      renderedAt: a.renderedAt ?? a.requestedAt,
+      usedBy: a.usedBy ?? '',
+      usedAt: a.usedAt ? `${a.usedAt}${a.execution ? ` (execution ${a.execution})` : ''}` : '',
+      reason: a.reason ?? '',
     })),
   };
   return t.render(view);

@@ -55,19 +55,35 @@ export interface StepExecution {
   error?: ExecutionError;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used';
+/** The states of an approval (docs/api.md, "Approvals"): pending → approved | denied | expired | stale | cancelled; approved → used | expired | stale | cancelled. */
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'stale' | 'cancelled' | 'used';
 
 export interface Approval {
   step: string;
   status: ApprovalStatus;
   requestedBy: string;
   requestedAt: string;
-  /** what the approver sees: exactly what will run and with which rights */
+  /** when `request` was rendered (what time helpers such as `now` took): it is frozen from then on */
+  renderedAt: string;
+  /** after this instant a pending request, or an unused approval, is `expired` */
+  expiresAt: string;
+  /** the step's source as rendered: the approval is `stale` if the step changes */
+  stepSource: string;
+  /** what the approver sees and exactly what runs, with which rights */
   request: RenderedRequest;
   policy: unknown;
   decidedBy?: string;
   decidedAt?: string;
   comment?: string;
+  /** expired, stale, cancelled: when and why, in words */
+  closedAt?: string;
+  reason?: string;
+  /** stale: the step's source as approved and as it is now */
+  difference?: { approved: string; now: string };
+  /** used: who ran the approved request, when, and which execution of the step it was */
+  usedBy?: string;
+  usedAt?: string;
+  execution?: number;
 }
 
 export interface Run {
@@ -112,6 +128,8 @@ export type RunEvent =
   | { type: 'step.failed'; runId: string; step: string; execution: StepExecution }
   | { type: 'approval.requested'; runId: string; step: string; approval: Approval }
   | { type: 'approval.decided'; runId: string; step: string; approval: Approval }
+  /** expired, stale, cancelled or used: every other change of an approval */
+  | { type: 'approval.updated'; runId: string; step: string; approval: Approval }
   | { type: 'session.revoked'; runId: string; sessions: SessionInfo[]; revocation: RevocationInfo }
   | { type: 'run.completed'; run: Run };
 

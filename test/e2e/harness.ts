@@ -66,6 +66,8 @@ export const EVENTS = 3000;
 export interface Harness {
   base: string;
   table: string;
+  /** the folder the server serves runbooks from (read at each request, so tests may add files) */
+  runbooksDir: string;
   engine: RunEngine;
   app: FastifyInstance;
   dataDir: string;
@@ -174,6 +176,7 @@ export async function startHarness(): Promise<Harness> {
   return {
     base: `http://127.0.0.1:${port}`,
     table,
+    runbooksDir,
     engine,
     app,
     dataDir,

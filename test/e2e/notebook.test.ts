@@ -278,7 +278,7 @@ describe.runIf(availability.available || availability.required)('the notebook in
       await dialog.getByRole('button', { name: 'Run write' }).click();
       await expect.poll(() => hold.getAttribute('data-status')).toBe('succeeded');
       expect(await hold.getByLabel('Returned attributes').innerText()).toContain('"ON_HOLD"');
-      await expect.poll(() => hold.locator('.approval-box').innerText()).toContain('The approval was used by the execution below.');
+      await expect.poll(() => hold.locator('.approval-box').innerText()).toMatch(/alice ran the approved request at .* \(execution 1\)\./);
       const item = (await local.send(new GetItemCommand({ TableName: harness.table, Key: key }))).Item;
       expect([item?.status?.S, item?.heldFor?.S]).toEqual(['ON_HOLD', 'FRAUD_CHECK']);
     } finally {

@@ -235,6 +235,27 @@ describe('failed-authentication limit', () => {
 });
 
 describe('trusted proxy header', () => {
+  it('takes a header name that differs in case as the same person: no self-approval through case', async () => {
+    const server = await startTestServer({ auth: { trustedProxy: { header: 'X-Forwarded-User', proxyRoles: ['runner', 'approver'] } } });
+    try {
+      const as = (user: string, method: 'GET' | 'POST', url: string, payload?: object) =>
+        server.app.inject({ method, url, headers: { 'x-forwarded-user': user }, ...(payload ? { payload } : {}) });
+      // A users-file name arriving in another case is that user, with that user's roles and name.
+      expect((await as('BOB', 'GET', '/api/me')).json()).toEqual({ user: 'bob', roles: ['approver'] });
+      const started = await as('Dave', 'POST', '/api/runs', { runbook: 'shop/fix-item', params: { id: 'proxy-case', to: 'FIXED' } });
+      expect(started.statusCode).toBe(201);
+      const runId = started.json().run.id as string;
+      expect((await as('Dave', 'POST', `/api/runs/${runId}/steps/set-state/execute`, { confirm: true })).json().error.code).toBe('RB_ERR_RUN_APPROVAL_REQUIRED');
+      const self = await as('dave', 'POST', `/api/runs/${runId}/steps/set-state/approve`, {});
+      expect(self.statusCode).toBe(403);
+      expect(self.json().error.code).toBe('RB_ERR_APPROVAL_SELF');
+      const other = await as('erin', 'POST', `/api/runs/${runId}/steps/set-state/approve`, {});
+      expect(other.json().approval).toMatchObject({ status: 'approved', decidedBy: 'erin', requestedBy: 'Dave' });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('takes the user from the configured header only, with users-file roles or runner', async () => {
     const server = await startTestServer({ auth: { trustedProxy: { header: 'X-Forwarded-User' } } });
     try {

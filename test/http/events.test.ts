@@ -66,7 +66,7 @@ describe('WS /api/events', () => {
     const expected = [
       'run.started',
       'step.started', 'session.issued', 'step.succeeded',
-      'approval.requested', 'approval.decided',
+      'approval.requested', 'approval.decided', 'approval.updated',
       'step.started', 'session.issued', 'step.succeeded',
       'session.revoked', 'run.completed',
     ];
@@ -81,9 +81,10 @@ describe('WS /api/events', () => {
       expect((events[2] as Extract<RunEvent, { type: 'session.issued' }>).session.assumedRoleId).toContain(`:rb-${run.id}-`);
       expect(events[3]).toMatchObject({ type: 'step.succeeded', execution: { items: [{ id: itemId, state: 'BROKEN' }] } });
       expect(events[5]).toMatchObject({ type: 'approval.decided', approval: { status: 'approved', decidedBy: 'bob', comment: 'go' } });
-      expect(events[8]).toMatchObject({ type: 'step.succeeded', execution: { step: 'set-state', attributes: { state: 'FIXED' } } });
-      expect(events[9]).toMatchObject({ type: 'session.revoked', revocation: { sessions: expect.any(Number) } });
-      expect(events[10]).toMatchObject({ type: 'run.completed', run: { status: 'completed' } });
+      expect(events[6]).toMatchObject({ type: 'approval.updated', approval: { status: 'used', usedBy: 'alice', decidedBy: 'bob' } });
+      expect(events[9]).toMatchObject({ type: 'step.succeeded', execution: { step: 'set-state', attributes: { state: 'FIXED' } } });
+      expect(events[10]).toMatchObject({ type: 'session.revoked', revocation: { sessions: expect.any(Number) } });
+      expect(events[11]).toMatchObject({ type: 'run.completed', run: { status: 'completed' } });
       expect(credentialLeaks(client.frames.join('\n'))).toEqual([]);
     }
     script.socket.close();

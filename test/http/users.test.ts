@@ -51,6 +51,7 @@ describe('users file', () => {
     ['unknown role', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [root] }\n`, /users\[0\]\.roles \(user alice\): a non-empty list of runner, approver, admin/],
     ['no roles', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [] }\n`, /users\[0\]\.roles/],
     ['duplicate name', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [runner] }\n  - { name: alice, token: ${TOKEN_B}, roles: [runner] }\n`, /^users\.yaml:3:5: error: users\[1\]: the user name alice appears twice/],
+    ['names that differ only in case', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [runner] }\n  - { name: Alice, token: ${TOKEN_B}, roles: [approver] }\n`, /^users\.yaml:3:5: error: users\[1\]: the user names alice \(line 2\) and Alice are the same person/],
     ['shared token', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [runner] }\n  - { name: bob, token: ${TOKEN_A}, roles: [approver] }\n`, /users\[1\]: user bob has the same token as another user/],
     ['YAML syntax', `users:\n  - { name: alice, token: ${TOKEN_A}\n`, /^users\.yaml:\d+:\d+: error: invalid YAML/],
   ])('refuses %s with its position, without echoing a token', (_label, text, message) => {
