@@ -5,7 +5,7 @@
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { RbError } from '../errors.js';
-import { holdCredentials, type AwsCredentialIdentity, type AwsCredentialIdentityProvider, type Session } from './credentials.js';
+import { forget, holdCredentials, type AwsCredentialIdentity, type AwsCredentialIdentityProvider, type Session } from './credentials.js';
 import type { PolicyDocument } from './derive-policy.js';
 import { clientOptions, scrub, type AwsTarget } from './sdk.js';
 
@@ -26,8 +26,15 @@ export interface AssumeInput {
 }
 
 export interface Broker {
-  /** Assumes the role for one step execution; STS errors become coded step errors. */
+  /**
+   * Assumes the role for one step execution; STS errors become coded step errors. Never returns a
+   * session issued before the role's revocation cutoff (see `noteCutoff`), which IAM would refuse.
+   */
   assume(input: AssumeInput): Promise<Session>;
+  /** The tool's sessions of `roleArn` issued before `issuedBefore` are revoked: issue none such. */
+  noteCutoff(roleArn: string, issuedBefore: Date): void;
+  /** The role's cutoff as far as this broker knows it. */
+  cutoffOf(roleArn: string): Date | undefined;
   /** Closes the STS client's connections. */
   destroy(): void;
 }
@@ -36,6 +43,9 @@ export interface Broker {
 // tags with keys of 128 and values of 256 characters from a restricted set, and a SourceIdentity
 // of 2-64 characters of [\w+=,.@-].
 const POLICY_MAX_CHARS = 2048;
+// A session issued before a cutoff is discarded and another one assumed once the cutoff has passed
+// on STS's clock; a few tries absorb a skew between this server's clock and STS's.
+const CUTOFF_TRIES = 4;
 const TAG_CHARS = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu;
 
 /** Creates a broker that assumes roles with the given base principal. */
@@ -44,6 +54,50 @@ export function createBroker(options: BrokerOptions): Broker {
     ...clientOptions(options),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });
+  const cutoffs = new Map<string, Date>();
+
+  async function assumeOnce(input: AssumeInput, policy: string): Promise<Session> {
+    let out;
+    try {
+      out = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: input.roleArn,
+          RoleSessionName: input.sessionName,
+          Policy: policy,
+          DurationSeconds: input.durationSeconds,
+          SourceIdentity: sourceIdentity(input.sourceIdentity),
+          Tags: Object.entries(input.tags)
+            .slice(0, 50)
+            .map(([k, v]) => ({ Key: tagText(k, 128) || '_', Value: tagText(v, 256) })),
+        }),
+      );
+    } catch (err) {
+      throw stsError(err, input.roleArn);
+    }
+    const c = out.Credentials;
+    const user = out.AssumedRoleUser;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration || !user?.AssumedRoleId || !user.Arn) {
+      throw new RbError('RB_ERR_ACCESS_ASSUME_ROLE', 'STS answered AssumeRole without complete credentials; check the STS endpoint.');
+    }
+    const [roleId, name] = splitAssumedRoleId(user.AssumedRoleId);
+    const session: Session = {
+      assumedRoleId: user.AssumedRoleId,
+      arn: user.Arn,
+      expiration: new Date(c.Expiration),
+      roleId,
+      roleArn: input.roleArn,
+      sessionName: name ?? input.sessionName,
+      issuedAt: new Date(new Date(c.Expiration).getTime() - input.durationSeconds * 1000),
+    };
+    holdCredentials(session, {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: session.expiration,
+    });
+    return session;
+  }
+
   return {
     async assume(input) {
       const policy = JSON.stringify(input.policy);
@@ -55,44 +109,20 @@ export function createBroker(options: BrokerOptions): Broker {
           { chars: policy.length, limit: POLICY_MAX_CHARS },
         );
       }
-      let out;
-      try {
-        out = await sts.send(
-          new AssumeRoleCommand({
-            RoleArn: input.roleArn,
-            RoleSessionName: input.sessionName,
-            Policy: policy,
-            DurationSeconds: input.durationSeconds,
-            SourceIdentity: sourceIdentity(input.sourceIdentity),
-            Tags: Object.entries(input.tags)
-              .slice(0, 50)
-              .map(([k, v]) => ({ Key: tagText(k, 128) || '_', Value: tagText(v, 256) })),
-          }),
-        );
-      } catch (err) {
-        throw stsError(err, input.roleArn);
+      for (let attempt = 1; ; attempt++) {
+        const session = await assumeOnce(input, policy);
+        const cutoff = cutoffs.get(input.roleArn);
+        if (!cutoff || session.issuedAt >= cutoff || attempt >= CUTOFF_TRIES) return session;
+        forget(session);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, cutoff.getTime() - session.issuedAt.getTime())));
       }
-      const c = out.Credentials;
-      const user = out.AssumedRoleUser;
-      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration || !user?.AssumedRoleId || !user.Arn) {
-        throw new RbError('RB_ERR_ACCESS_ASSUME_ROLE', 'STS answered AssumeRole without complete credentials; check the STS endpoint.');
-      }
-      const [roleId, name] = splitAssumedRoleId(user.AssumedRoleId);
-      const session: Session = {
-        assumedRoleId: user.AssumedRoleId,
-        arn: user.Arn,
-        expiration: new Date(c.Expiration),
-        roleId,
-        roleArn: input.roleArn,
-        sessionName: name ?? input.sessionName,
-      };
-      holdCredentials(session, {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        expiration: session.expiration,
-      });
-      return session;
+    },
+    noteCutoff(roleArn, issuedBefore) {
+      const known = cutoffs.get(roleArn);
+      if (!known || known < issuedBefore) cutoffs.set(roleArn, issuedBefore);
+    },
+    cutoffOf(roleArn) {
+      return cutoffs.get(roleArn);
     },
     destroy() {
       sts.destroy();

@@ -24,6 +24,8 @@ export interface Session {
   /** arn:aws:sts::<account>:assumed-role/<role>/<session name> */
   arn: string;
   expiration: Date;
+  /** when STS issued it, on STS's clock (expiration − duration): what `aws:TokenIssueTime` says */
+  issuedAt: Date;
   /** the role's unique id (the `AROA…` part of assumedRoleId) */
   roleId: string;
   /** the role assumed, as given to AssumeRole */

@@ -1,9 +1,10 @@
 /**
  * Revocation through IAM: STS sessions cannot be ended early, but an explicit Deny on the role
- * matching their `aws:userid` makes every one of them useless at once (DESIGN §3). The deny lives in
- * one inline role policy (./revocation-policy.ts), updated read-modify-write with GetRolePolicy and
- * PutRolePolicy. Updates of one role are serialised within this process; several servers sharing
- * a role could race (the last write wins), which the run engine avoids by retrying completion.
+ * matching their `aws:userid` makes every one of them useless at once (docs/security.md,
+ * "Revocation"). The deny lives in one inline role policy (./revocation-policy.ts), of bounded size
+ * whatever the number of runs, updated read-modify-write with GetRolePolicy and PutRolePolicy.
+ * Updates of one role are serialised within this process; several servers sharing a role could
+ * race (the last write wins), which the run engine avoids by retrying completion.
  */
 import {
   DeleteRolePolicyCommand,
@@ -18,13 +19,13 @@ import type { PolicyDocument } from './derive-policy.js';
 import {
   INLINE_POLICY_MAX_CHARS,
   REVOCATION_POLICY_NAME,
-  addEntry,
-  compactEntries,
+  planRevocation,
   policySize,
-  pruneEntries,
+  pruneState,
   readEntries,
-  revocationDocument,
+  stateDocument,
   type RevocationEntry,
+  type RevocationState,
 } from './revocation-policy.js';
 import { clientOptions, scrub, type AwsTarget } from './sdk.js';
 import { runUserIdPattern } from './session-name.js';
@@ -32,6 +33,10 @@ import { runUserIdPattern } from './session-name.js';
 export interface RevokerOptions extends AwsTarget {
   /** the server's own principal (needs iam:GetRolePolicy, iam:PutRolePolicy, iam:DeleteRolePolicy on the role) */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** the size the policy is kept under (IAM's 10,240 for all of a role's inline policies, less what others use) */
+  maxChars?: number;
+  /** told of every cutoff this revoker puts or reads: sessions of the role issued before it are refused */
+  onCutoff?: (roleArn: string, issuedBefore: Date) => void;
 }
 
 export interface RevokeRunInput {
@@ -41,6 +46,8 @@ export interface RevokeRunInput {
   runId: string;
   /** the latest expiry of the run's sessions */
   until: Date;
+  /** the latest issue time of the run's sessions (STS's clock), when known */
+  issued?: Date;
 }
 
 export interface IamRevoker {
@@ -50,6 +57,8 @@ export interface IamRevoker {
   prune(roleArn: string, now?: Date): Promise<void>;
   /** The current entries of a role's revocation policy (for status pages and tests). */
   entries(roleArn: string): Promise<RevocationEntry[]>;
+  /** The role's current cutoff, read from IAM: the tool's sessions issued before it are refused. */
+  cutoff(roleArn: string): Promise<Date | undefined>;
   destroy(): void;
 }
 
@@ -57,6 +66,7 @@ export interface IamRevoker {
 export function createIamRevoker(options: RevokerOptions): IamRevoker {
   const iam = new IAMClient({ ...clientOptions(options), ...(options.credentials ? { credentials: options.credentials } : {}) });
   const queues = new Map<string, Promise<unknown>>();
+  const maxChars = options.maxChars ?? INLINE_POLICY_MAX_CHARS;
 
   /** Runs updates of one role one after another, so that no read-modify-write loses another's entry. */
   function serialised<T>(roleName: string, work: () => Promise<T>): Promise<T> {
@@ -87,30 +97,28 @@ export function createIamRevoker(options: RevokerOptions): IamRevoker {
   }
 
   return {
-    revokeRun({ roleArn, roleId, runId, until }) {
+    revokeRun({ roleArn, roleId, runId, until, issued }) {
       const { roleName } = parseRoleArn(roleArn);
       const pattern = runUserIdPattern(roleId, runId);
       return serialised(roleName, async () => {
         try {
-          const { entries, foreign } = readEntries(await read(roleName));
-          let next = pruneEntries(addEntry(entries, pattern, until), new Date());
-          let doc = revocationDocument(next, foreign);
-          if (policySize(doc) > INLINE_POLICY_MAX_CHARS) {
-            next = compactEntries(next);
-            doc = revocationDocument(next, foreign);
+          const current = readEntries(await read(roleName));
+          const plan = (budget: number) => planRevocation(current, { roleId, pattern, until, issued, now: new Date(), maxChars: budget });
+          let next = plan(maxChars);
+          check(roleName, next.state);
+          for (;;) {
+            try {
+              await write(roleName, stateDocument(next.state));
+              break;
+            } catch (err) {
+              // LimitExceeded: the role's other inline policies leave less room than planned; plan
+              // smaller (compacted, then folded) until it fits.
+              if (!isLimitExceeded(err)) throw err;
+              if (next.folded || next.state.entries.length === 0) throw full(roleName, next.state);
+              next = plan(Math.floor(policySize(stateDocument(next.state)) * 0.75));
+            }
           }
-          if (policySize(doc) > INLINE_POLICY_MAX_CHARS) throw full(roleName, next, policySize(doc));
-          try {
-            await write(roleName, doc);
-          } catch (err) {
-            // LimitExceeded: the role's other inline policies leave less room than 10,240; compact and retry once.
-            if (!isLimitExceeded(err) || next.length <= 1) throw err;
-            next = compactEntries(next);
-            doc = revocationDocument(next, foreign);
-            await write(roleName, doc).catch((again) => {
-              throw isLimitExceeded(again) ? full(roleName, next, policySize(doc)) : again;
-            });
-          }
+          if (next.state.cutoff) options.onCutoff?.(roleArn, next.state.cutoff.issuedBefore);
         } catch (err) {
           throw revokeError(err, roleArn);
         }
@@ -123,13 +131,13 @@ export function createIamRevoker(options: RevokerOptions): IamRevoker {
         try {
           const current = await read(roleName);
           if (!current) return;
-          const { entries, foreign } = readEntries(current);
-          const kept = pruneEntries(entries, now);
-          if (kept.length === entries.length) return;
-          if (kept.length === 0 && foreign.length === 0) {
+          const state = readEntries(current);
+          const kept = pruneState(state, now);
+          if (kept.entries.length === state.entries.length && kept.cutoff === state.cutoff) return;
+          if (kept.entries.length === 0 && kept.foreign.length === 0 && !kept.cutoff) {
             await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: REVOCATION_POLICY_NAME }));
           } else {
-            await write(roleName, revocationDocument(kept, foreign));
+            await write(roleName, stateDocument(kept));
           }
         } catch (err) {
           throw revokeError(err, roleArn);
@@ -140,6 +148,13 @@ export function createIamRevoker(options: RevokerOptions): IamRevoker {
     async entries(roleArn) {
       const { roleName } = parseRoleArn(roleArn);
       return readEntries(await read(roleName)).entries;
+    },
+
+    async cutoff(roleArn) {
+      const { roleName } = parseRoleArn(roleArn);
+      const cutoff = readEntries(await read(roleName)).cutoff?.issuedBefore;
+      if (cutoff) options.onCutoff?.(roleArn, cutoff);
+      return cutoff;
     },
 
     destroy() {
@@ -173,14 +188,19 @@ function isLimitExceeded(err: unknown): boolean {
   return name === 'LimitExceeded' || name === 'LimitExceededException';
 }
 
-function full(roleName: string, entries: RevocationEntry[], size: number): RbError {
-  const latest = new Date(Math.max(...entries.map((e) => e.until.getTime())));
+/** Over the limit with no entry left to fold: the role's own statements fill it. */
+function check(roleName: string, state: RevocationState): void {
+  if (policySize(stateDocument(state)) > INLINE_POLICY_MAX_CHARS) throw full(roleName, state);
+}
+
+function full(roleName: string, state: RevocationState): RbError {
+  const size = policySize(stateDocument(state));
   return new RbError(
     'RB_ERR_ACCESS_REVOKE',
-    `The revocation policy of role ${roleName} would be ${size} characters, over IAM's ${INLINE_POLICY_MAX_CHARS} for a role's inline ` +
-      `policies, even after pruning and compacting (${entries.reduce((n, e) => n + e.patterns.length, 0)} runs with live sessions). ` +
-      `The credentials are forgotten, but this run's sessions stay usable by whoever holds them until they expire (at the latest ${latest.toISOString()}). ` +
-      'Use shorter session durations, or spread runbooks over more roles.',
+    `The revocation policy of role ${roleName} would be ${size} characters, over what IAM leaves for a role's inline ` +
+      `policies, although it holds nothing but a cutoff and ${state.foreign.length} statements that are not the tool's. ` +
+      "The credentials are forgotten, but this run's sessions stay usable by whoever holds them until they expire. " +
+      `Remove statements from the role's ${REVOCATION_POLICY_NAME} policy or its other inline policies.`,
     { awsCode: 'LimitExceeded', size, limit: INLINE_POLICY_MAX_CHARS },
   );
 }
@@ -198,21 +218,38 @@ function revokeError(err: unknown, roleArn: string): RbError {
   );
 }
 
+/** A role a run's sessions were issued under, with their latest expiry and issue time. */
+export interface RoleSessions {
+  roleArn: string;
+  roleId: string;
+  until: Date;
+  issued?: Date;
+}
+
+/** Merges the roles of sessions (and of what a run record remembers) to one entry per role. */
+export function rolesOf(list: Iterable<RoleSessions>): RoleSessions[] {
+  const byRole = new Map<string, RoleSessions>();
+  for (const r of list) {
+    const key = `${r.roleArn}\n${r.roleId}`;
+    const prior = byRole.get(key);
+    const until = prior && prior.until > r.until ? prior.until : r.until;
+    const issued = [prior?.issued, r.issued].filter((d): d is Date => d !== undefined).sort((a, b) => b.getTime() - a.getTime())[0];
+    byRole.set(key, { roleArn: r.roleArn, roleId: r.roleId, until, ...(issued ? { issued } : {}) });
+  }
+  return [...byRole.values()];
+}
+
 /**
  * Revokes every session of a run: forgets all their credentials first (at once, whatever IAM says),
- * then, with a revoker, denies each role's `rb-<run>-*` until the latest expiry of its sessions.
- * Every role is attempted; the first failure is thrown afterwards.
+ * then, with a revoker, denies each role's `rb-<run>-*` until the latest expiry of its sessions,
+ * including roles known only from the run's record (sessions of a process that died). Every role is
+ * attempted; the first failure is thrown afterwards, so completing again retries what failed.
  */
-export async function revokeRunSessions(runId: string, sessions: readonly Session[], revoker?: IamRevoker): Promise<void> {
+export async function revokeRunSessions(runId: string, sessions: readonly Session[], revoker?: IamRevoker, recorded: RoleSessions[] = []): Promise<void> {
   sessions.forEach(forget);
   if (!revoker) return;
-  const byRole = new Map<string, { roleArn: string; roleId: string; until: Date }>();
-  for (const s of sessions) {
-    const key = `${s.roleArn}\n${s.roleId}`;
-    const prior = byRole.get(key);
-    if (!prior || prior.until < s.expiration) byRole.set(key, { roleArn: s.roleArn, roleId: s.roleId, until: s.expiration });
-  }
-  const results = await Promise.allSettled([...byRole.values()].map((r) => revoker.revokeRun({ ...r, runId })));
+  const roles = rolesOf([...sessions.map((s) => ({ roleArn: s.roleArn, roleId: s.roleId, until: s.expiration, issued: s.issuedAt })), ...recorded]);
+  const results = await Promise.allSettled(roles.map((r) => revoker.revokeRun({ ...r, runId })));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { createBroker, forget, type Broker, type Session } from '../access/broker.js';
 import { deriveSessionPolicy, tablesOf, type PolicyDocument } from '../access/derive-policy.js';
 import { createKeySchemaCache, type KeySchemaCache } from '../access/key-schemas.js';
-import { createIamRevoker, type IamRevoker } from '../access/revocation.js';
+import { createIamRevoker, revokeRunSessions, type IamRevoker, type RoleSessions } from '../access/revocation.js';
 import { sessionName } from '../access/session-name.js';
 import { executeRequest, type Cursor } from '../dynamo/execute.js';
 import { RbError, isRbError } from '../errors.js';
@@ -52,8 +52,8 @@ interface LiveRun {
   sessions: Session[];
   /** table → key schema, from DescribeTable through scoped sessions (cached per run) */
   keySchemas: KeySchemaCache;
-  /** step → continuation of its last execution */
-  cursors: Map<string, { cursor: Cursor; session: Session }>;
+  /** step → continuation of its last execution (each page gets a fresh session with the execution's policy) */
+  cursors: Map<string, Cursor>;
   executionCounter: number;
   /** serialises the run's state changes */
   lock: Promise<unknown>;
@@ -90,7 +90,9 @@ export class RunEngine {
     this.clock = options.clock ?? (() => new Date());
     const aws = { region: options.region, endpoint: options.endpoint, credentials: options.credentials };
     this.broker = createBroker(aws);
-    if (options.iamRevocation) this.revoker = createIamRevoker(aws);
+    if (options.iamRevocation) {
+      this.revoker = createIamRevoker({ ...aws, onCutoff: (roleArn, issuedBefore) => this.broker.noteCutoff(roleArn, issuedBefore) });
+    }
     this.events.setMaxListeners(0);
   }
 
@@ -245,42 +247,49 @@ export class RunEngine {
     return t.approval;
   }
 
-  /** Fetches the next page(s) of a step's last execution with the same session. */
+  /**
+   * Fetches the next page(s) of a step's last execution, with a fresh session of the same derived
+   * policy: a session can be refused by a revocation cutoff in between (docs/security.md).
+   */
   more(runId: string, stepName: string, input: { user: string }): Promise<StepExecution> {
     return this.locked(runId, async (run, live) => {
       const step = this.stepOf(live, stepName);
       const execution = lastExecution(run, step.name);
-      const continuation = live.cursors.get(step.name);
-      if (!execution || !execution.hasMore || !continuation) {
+      const cursor = live.cursors.get(step.name);
+      if (!execution || !execution.hasMore || !cursor) {
         throw new RbError('RB_ERR_RUN_NO_MORE_PAGES', `Step ${step.name} has no further page: run it again to start over.`);
       }
       const started = performance.now();
+      let sessionId: string | undefined;
       try {
-        const result = await executeRequest(execution.request, continuation.session, {
+        const policy = execution.policy as PolicyDocument;
+        const session = await this.assume(run, live, step.name, policy, input.user);
+        const { result, session: used } = await this.executeFresh(run, live, step.name, policy, input.user, session, execution.request, {
           region: this.options.region,
           endpoint: this.options.endpoint,
           maxItems: step.maxItems,
-          cursor: continuation.cursor,
+          cursor,
         });
+        sessionId = used.assumedRoleId;
         execution.items.push(...result.items);
         execution.count += result.count;
         if (result.scannedCount !== undefined) execution.scannedCount = (execution.scannedCount ?? 0) + result.scannedCount;
         execution.consumedCapacity = mergeCapacity(execution.consumedCapacity, result.consumedCapacity);
         execution.hasMore = result.hasMore;
         execution.pages += 1;
-        if (result.hasMore && result.cursor) live.cursors.set(step.name, { cursor: result.cursor, session: continuation.session });
+        if (result.hasMore && result.cursor) live.cursors.set(step.name, result.cursor);
         else live.cursors.delete(step.name);
         await this.record(run, {
           type: 'step.page',
           runId: run.id,
           user: input.user,
-          data: { step: step.name, n: execution.n, items: result.items.length, sessionId: execution.session?.assumedRoleId },
+          data: { step: step.name, n: execution.n, items: result.items.length, sessionId },
         });
       } catch (err) {
         execution.error = toExecutionError(err);
         execution.hasMore = false;
         live.cursors.delete(step.name);
-        await this.record(run, { type: 'step.page', runId: run.id, user: input.user, data: { step: step.name, n: execution.n, error: execution.error } });
+        await this.record(run, { type: 'step.page', runId: run.id, user: input.user, data: { step: step.name, n: execution.n, error: execution.error, sessionId: sessionId ?? null } });
       }
       execution.durationMs = (execution.durationMs ?? 0) + Math.round(performance.now() - started);
       this.emit(execution.error ? { type: 'step.failed', runId: run.id, step: step.name, execution } : { type: 'step.succeeded', runId: run.id, step: step.name, execution });
@@ -373,14 +382,18 @@ export class RunEngine {
     this.emit({ type: 'step.started', runId: run.id, step: step.name, n: execution.n, user: input.user });
     const started = performance.now();
     try {
-      const session = await this.assume(run, live, step.name, policy, input.user);
-      execution.session = sessionInfo(session, run.roleArn);
+      const first = await this.assume(run, live, step.name, policy, input.user);
+      execution.session = sessionInfo(first, run.roleArn);
       this.emit({ type: 'session.issued', runId: run.id, step: step.name, session: execution.session });
-      const result = await executeRequest(request, session, {
+      const { result, session } = await this.executeFresh(run, live, step.name, policy, input.user, first, request, {
         region: this.options.region,
         endpoint: this.options.endpoint,
         maxItems: step.maxItems,
       });
+      if (session !== first) {
+        execution.session = sessionInfo(session, run.roleArn);
+        this.emit({ type: 'session.issued', runId: run.id, step: step.name, session: execution.session });
+      }
       execution.items = result.items;
       execution.count = result.count;
       if (result.scannedCount !== undefined) execution.scannedCount = result.scannedCount;
@@ -388,7 +401,7 @@ export class RunEngine {
       if (result.attributes !== undefined) execution.attributes = result.attributes;
       execution.hasMore = result.hasMore;
       execution.pages = 1;
-      if (result.hasMore && result.cursor) live.cursors.set(step.name, { cursor: result.cursor, session });
+      if (result.hasMore && result.cursor) live.cursors.set(step.name, result.cursor);
       const keys = execution.items.length > 0 ? await this.keyAttributes(live, request) : undefined;
       if (keys) execution.keys = keys;
       execution.status = 'succeeded';
@@ -485,6 +498,33 @@ export class RunEngine {
     }
   }
 
+  /**
+   * Runs a request with a session. When IAM refuses it because a revocation cutoff — put by another
+   * run's completion, here or in another process — now covers the session, assumes a fresh one with
+   * the same policy and runs the request once more: a refused request did nothing, so this is safe.
+   */
+  private async executeFresh(
+    run: Run,
+    live: LiveRun,
+    step: string,
+    policy: PolicyDocument,
+    user: string,
+    session: Session,
+    request: RenderedRequest,
+    options: Parameters<typeof executeRequest>[2],
+  ): Promise<{ result: Awaited<ReturnType<typeof executeRequest>>; session: Session }> {
+    try {
+      return { result: await executeRequest(request, session, options), session };
+    } catch (err) {
+      const awsCode = isRbError(err) ? (err.details as { awsCode?: string } | undefined)?.awsCode : undefined;
+      if (!this.revoker || awsCode !== 'AccessDeniedException') throw err;
+      const cutoff = await this.revoker.cutoff(run.roleArn).catch(() => undefined);
+      if (!cutoff || session.issuedAt >= cutoff) throw err;
+      const fresh = await this.assume(run, live, step, policy, user);
+      return { result: await executeRequest(request, fresh, options), session: fresh };
+    }
+  }
+
   private async assume(run: Run, live: LiveRun, step: string, policy: PolicyDocument, user: string): Promise<Session> {
     const runbook = live.runbook;
     const session = await this.broker.assume({
@@ -510,28 +550,28 @@ export class RunEngine {
     }
     const live = this.live.get(run.id);
     const sessions = live?.sessions ?? [];
-    for (const session of sessions) forget(session);
     live?.cursors.clear();
 
     // Every session the run was issued, key-schema lookups included, is named rb-<run>-*: one deny
     // per role covers them all, even those whose credentials died with a crashed process.
     const infos = run.executions.flatMap((e) => (e.session ? [e.session] : []));
-    const roles = new Map<string, { roleId: string; until: Date }>();
-    for (const s of sessions) addRole(roles, s.roleArn, s.roleId, s.expiration);
-    for (const info of infos) addRole(roles, info.roleArn, info.assumedRoleId.split(':')[0], new Date(info.expiration));
-    if (run.roleId && run.sessionsUntil) addRole(roles, run.roleArn, run.roleId, new Date(run.sessionsUntil));
+    const recorded: RoleSessions[] = infos.map((info) => ({
+      roleArn: info.roleArn,
+      roleId: info.assumedRoleId.split(':')[0],
+      until: new Date(info.expiration),
+      ...(info.issuedAt ? { issued: new Date(info.issuedAt) } : {}),
+    }));
+    if (run.roleId && run.sessionsUntil) {
+      const issued = run.sessionsIssuedUntil ? { issued: new Date(run.sessionsIssuedUntil) } : {};
+      recorded.push({ roleArn: run.roleArn, roleId: run.roleId, until: new Date(run.sessionsUntil), ...issued });
+    }
 
     const revocation: Run['revocation'] = { at: this.clock().toISOString(), sessions: sessions.length || infos.length, iam: this.revoker ? 'done' : 'off' };
-    if (this.revoker) {
-      try {
-        for (const [roleArn, { roleId, until }] of roles) {
-          await this.revoker.revokeRun({ roleArn, roleId, runId: run.id, until });
-          await this.revoker.prune(roleArn, this.clock()).catch(() => undefined);
-        }
-      } catch (err) {
-        revocation.iam = 'failed';
-        revocation.error = isRbError(err) ? err.message : 'IAM refused the deny policy';
-      }
+    try {
+      await revokeRunSessions(run.id, sessions, this.revoker, recorded);
+    } catch (err) {
+      revocation.iam = 'failed';
+      revocation.error = isRbError(err) ? err.message : 'IAM refused the deny policy';
     }
     for (const info of infos) info.revoked = true;
     run.status = reason === 'idle' ? 'expired' : reason === 'interrupted' ? 'interrupted' : 'completed';
@@ -548,9 +588,12 @@ export class RunEngine {
   /** Keeps in the run record what revocation needs after a crash: the role id and the latest expiry. */
   private async noteSession(run: Run, session: Session): Promise<void> {
     const until = session.expiration.toISOString();
-    if (run.roleId === session.roleId && run.sessionsUntil !== undefined && run.sessionsUntil >= until) return;
+    const issued = session.issuedAt.toISOString();
+    const known = run.roleId === session.roleId && run.sessionsUntil !== undefined && run.sessionsUntil >= until;
+    if (known && run.sessionsIssuedUntil !== undefined && run.sessionsIssuedUntil >= issued) return;
     run.roleId = session.roleId;
     if (run.sessionsUntil === undefined || run.sessionsUntil < until) run.sessionsUntil = until;
+    if (run.sessionsIssuedUntil === undefined || run.sessionsIssuedUntil < issued) run.sessionsIssuedUntil = issued;
     await this.store.save(run);
   }
 
@@ -621,12 +664,14 @@ function lastExecution(run: Run, step: string): StepExecution | undefined {
 
 function sessionInfo(session: Session, roleArn: string): SessionInfo {
   const name = session.assumedRoleId.slice(session.assumedRoleId.indexOf(':') + 1);
-  return { assumedRoleId: session.assumedRoleId, sessionName: name, roleArn, expiration: session.expiration.toISOString(), revoked: false };
-}
-
-function addRole(roles: Map<string, { roleId: string; until: Date }>, roleArn: string, roleId: string, expiration: Date): void {
-  const prior = roles.get(roleArn);
-  if (!prior || prior.until < expiration) roles.set(roleArn, { roleId, until: expiration });
+  return {
+    assumedRoleId: session.assumedRoleId,
+    sessionName: name,
+    roleArn,
+    expiration: session.expiration.toISOString(),
+    issuedAt: session.issuedAt.toISOString(),
+    revoked: false,
+  };
 }
 
 function toExecutionError(err: unknown): ExecutionError {

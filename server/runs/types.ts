@@ -16,6 +16,8 @@ export interface SessionInfo {
   roleArn: string;
   /** ISO 8601 */
   expiration: string;
+  /** ISO 8601, when STS issued it */
+  issuedAt?: string;
   revoked: boolean;
 }
 
@@ -107,6 +109,8 @@ export interface Run {
   /** the role's unique id (`AROA…`) and the latest expiry of the run's sessions: what revocation after a crash needs */
   roleId?: string;
   sessionsUntil?: string;
+  /** the latest issue time of the run's sessions (STS's clock), for a revocation cutoff after a crash */
+  sessionsIssuedUntil?: string;
   /** hash of the run's last audit record */
   auditHash?: string;
 }

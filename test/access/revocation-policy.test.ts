@@ -4,10 +4,14 @@ import {
   PRUNE_GRACE_MS,
   addEntry,
   compactEntries,
+  planRevocation,
   policySize,
   pruneEntries,
+  pruneState,
   readEntries,
   revocationDocument,
+  stateDocument,
+  type RevocationState,
 } from '../../server/access/revocation-policy.js';
 
 const ROLE = 'AROAEXAMPLE0000000001';
@@ -64,5 +68,60 @@ describe('the revocation policy document', () => {
     expect(compact[0].patterns).toHaveLength(80);
     expect(compact[0].until).toEqual(new Date(Date.UTC(2026, 10, 27, 10, 79)));
     expect(policySize(revocationDocument(compact))).toBeLessThan(INLINE_POLICY_MAX_CHARS);
+  });
+});
+
+describe('planning a revocation within a size', () => {
+  const now = at('2026-11-27T10:00:00.400Z');
+  const fill = (n: number) => {
+    let state: RevocationState = { entries: [], foreign: [] };
+    let folds = 0;
+    for (let i = 0; i < n; i++) {
+      const plan = planRevocation(state, {
+        roleId: ROLE,
+        pattern: `${ROLE}:rb-r${String(i).padStart(9, '0')}-*`,
+        until: at('2026-11-27T10:15:00Z'),
+        issued: at('2026-11-27T09:59:58Z'),
+        now,
+        maxChars: INLINE_POLICY_MAX_CHARS,
+      });
+      state = plan.state;
+      if (plan.folded) folds++;
+      expect(policySize(stateDocument(state))).toBeLessThanOrEqual(INLINE_POLICY_MAX_CHARS);
+    }
+    return { state, folds };
+  };
+
+  it('keeps one entry per run while they fit', () => {
+    const { state, folds } = fill(20);
+    expect(folds).toBe(0);
+    expect(state.entries).toHaveLength(20);
+    expect(state.cutoff).toBeUndefined();
+  });
+
+  it('folds into a cutoff on aws:TokenIssueTime at the next whole second when even compacted they would not fit', () => {
+    const { state, folds } = fill(1000);
+    expect(folds).toBeGreaterThan(0);
+    expect(state.cutoff).toEqual({ roleId: ROLE, issuedBefore: at('2026-11-27T10:00:01Z'), until: at('2026-11-27T10:15:00Z') });
+    const doc = stateDocument(state);
+    expect(doc.Statement).toContainEqual({
+      Sid: 'RbIssuedBefore1795773601U1795774500',
+      Effect: 'Deny',
+      Action: ['*'],
+      Resource: ['*'],
+      Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-11-27T10:00:01Z' }, StringLike: { 'aws:userid': `${ROLE}:rb-*` } },
+    });
+    expect(readEntries(doc)).toEqual(state);
+  });
+
+  it('drops entries the cutoff already covers, and the cutoff once its sessions have expired', () => {
+    const cutoff = { roleId: ROLE, issuedBefore: at('2026-11-27T10:00:01Z'), until: at('2026-11-27T10:15:00Z') };
+    const plan = planRevocation(
+      { entries: [], foreign: [], cutoff },
+      { roleId: ROLE, pattern: `${ROLE}:rb-old-*`, until: at('2026-11-27T10:15:00Z'), issued: at('2026-11-27T09:59:00Z'), now, maxChars: INLINE_POLICY_MAX_CHARS },
+    );
+    expect(plan.state.entries).toEqual([]);
+    expect(pruneState(plan.state, at('2026-11-27T10:15:00Z')).cutoff).toEqual(cutoff);
+    expect(pruneState(plan.state, new Date(at('2026-11-27T10:15:00Z').getTime() + PRUNE_GRACE_MS + 1)).cutoff).toBeUndefined();
   });
 });

@@ -25,10 +25,10 @@ const ordersOf = (customerId: string): RenderedRequest => ({
 
 function clients(info: SandboxInfo) {
   const credentials = { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey };
-  return {
-    broker: createBroker({ region: info.region, endpoint: info.endpoint, credentials }),
-    revoker: createIamRevoker({ region: info.region, endpoint: info.endpoint, credentials }),
-  };
+  const broker = createBroker({ region: info.region, endpoint: info.endpoint, credentials });
+  // As the engine wires them: the broker learns of every cutoff the revoker puts or reads.
+  const revoker = createIamRevoker({ region: info.region, endpoint: info.endpoint, credentials, onCutoff: (arn, at) => broker.noteCutoff(arn, at) });
+  return { broker, revoker };
 }
 
 /** The AWS error a raw SDK call with leaked credentials gets (undefined if it succeeds). */
@@ -224,35 +224,63 @@ describe('the revocation policy over time, on a gateway of its own', () => {
     expect(patterns.sort()).toEqual(runs.map((r) => `${roleId()}:rb-${r}-*`).sort());
   });
 
-  it('compacts to stay under 10,240 characters, then says so clearly when even that does not fit', async () => {
+  it('stays under 10,240 characters whatever the number of runs: compacts, then folds into a cutoff', async () => {
     await clearAll();
     const until = (i: number) => new Date(Date.now() + 3_600_000 + i * 1000);
+    const sizes: number[] = [];
+    const before = await broker.assume({
+      roleArn: arn(),
+      policy: deriveSessionPolicy(getCustomer('C1001'), { region: info.region, account: info.account, partitionKeys: { Customers: 'customerId' } }),
+      sessionName: sessionName(`pre${hex(4)}`, 'customer'),
+      durationSeconds: 900,
+      sourceIdentity: 'alice',
+      tags: {},
+    });
+    const creds = { ...credentialsOf(before) } as Required<AwsCredentialIdentity>;
     const runs: string[] = [];
-    let failure: RbError | undefined;
-    for (let i = 0; i < 400 && !failure; i++) {
+    for (let i = 0; i < 400; i++) {
       const runId = `fill${String(i).padStart(4, '0')}${hex(16)}`;
-      try {
-        await revoker.revokeRun({ roleArn: arn(), roleId: roleId(), runId, until: until(i) });
-        runs.push(runId);
-      } catch (err) {
-        failure = err as RbError;
-      }
+      runs.push(runId);
+      await revoker.revokeRun({ roleArn: arn(), roleId: roleId(), runId, until: until(i), issued: new Date() });
+      sizes.push((await storedSize())!);
     }
-    // Over a hundred runs of 40-character ids fit once compacted (one statement per run would hold ~50).
-    expect(runs.length).toBeGreaterThan(100);
-    expect(failure).toBeInstanceOf(RbError);
-    expect(failure!.code).toBe('RB_ERR_ACCESS_REVOKE');
-    expect(failure!.message).toMatch(/over IAM's 10240 for a role's inline policies, even after pruning and compacting/);
-    expect(failure!.message).toContain('The credentials are forgotten');
-    // The failed revocation wrote nothing: every earlier run is still denied, in one statement.
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(INLINE_POLICY_MAX_CHARS);
+    // It folded: a cutoff on aws:TokenIssueTime now covers every earlier session of the tool on the role…
+    const cutoff = await revoker.cutoff(arn());
+    expect(cutoff).toBeInstanceOf(Date);
+    expect(broker.cutoffOf(arn())).toEqual(cutoff);
+    expect(cutoff!.getTime()).toBeGreaterThan(before.issuedAt.getTime());
+    const ddb = dynamoClient(creds, info, { maxAttempts: 1 });
+    try {
+      const refused = await refusal(ddb.send(new GetItemCommand({ TableName: 'Customers', Key: { customerId: { S: 'C1001' } } })));
+      expect(refused?.message).toContain('explicit deny');
+    } finally {
+      ddb.destroy();
+    }
+    // …and the runs revoked since stand as entries of their own, fewer than 400.
     const entries = await revoker.entries(arn());
-    expect(entries).toHaveLength(1);
-    expect(entries[0].patterns.sort()).toEqual(runs.map((r) => `${roleId()}:rb-${r}-*`).sort());
-    expect(await storedSize()).toBeLessThanOrEqual(INLINE_POLICY_MAX_CHARS);
-    // Once those sessions have expired, pruning makes room again.
+    expect(entries.flatMap((e) => e.patterns).length).toBeLessThan(400);
+    const kept = new Set(entries.flatMap((e) => e.patterns));
+    expect(runs.filter((r) => kept.has(`${roleId()}:rb-${r}-*`))).toEqual(runs.slice(runs.length - kept.size));
+    // A session assumed now is issued after the cutoff (the broker waits for it) and works.
+    const after = await broker.assume({
+      roleArn: arn(),
+      policy: deriveSessionPolicy(getCustomer('C1001'), { region: info.region, account: info.account, partitionKeys: { Customers: 'customerId' } }),
+      sessionName: sessionName(`post${hex(4)}`, 'customer'),
+      durationSeconds: 900,
+      sourceIdentity: 'alice',
+      tags: {},
+    });
+    expect(after.issuedAt.getTime()).toBeGreaterThanOrEqual(cutoff!.getTime());
+    const fresh = dynamoClient({ ...credentialsOf(after) } as Required<AwsCredentialIdentity>, info, { maxAttempts: 1 });
+    try {
+      expect((await fresh.send(new GetItemCommand({ TableName: 'Customers', Key: { customerId: { S: 'C1001' } } }))).Item?.customerId?.S).toBe('C1001');
+    } finally {
+      fresh.destroy();
+    }
+    // Once every session it covers has expired, pruning removes the cutoff too.
     await revoker.prune(arn(), new Date(until(400).getTime() + PRUNE_GRACE_MS + 1000));
-    await revoker.revokeRun({ roleArn: arn(), roleId: roleId(), runId: 'afterwards', until: until(0) });
-    expect((await revoker.entries(arn())).flatMap((e) => e.patterns)).toEqual([`${roleId()}:rb-afterwards-*`]);
+    expect(await revoker.cutoff(arn())).toBeUndefined();
   });
 
   it('compacts when the role\'s other inline policies leave less room (IAM answers LimitExceeded)', async () => {

@@ -95,7 +95,7 @@ describe('run routes', () => {
       expect(JSON.stringify(execution.policy)).toContain('dynamodb:GetItem');
       expect(JSON.stringify(execution.policy)).toContain('dynamodb:LeadingKeys');
       expect(execution.session.assumedRoleId).toMatch(new RegExp(`^AROA[A-Z0-9]+:rb-${runId}-`));
-      expect(Object.keys(execution.session).sort()).toEqual(['assumedRoleId', 'expiration', 'revoked', 'roleArn', 'sessionName']);
+      expect(Object.keys(execution.session).sort()).toEqual(['assumedRoleId', 'expiration', 'issuedAt', 'revoked', 'roleArn', 'sessionName']);
       const run = (await call('alice', 'GET', `/api/runs/${runId}`)).json().run;
       expect(run.executions).toHaveLength(1);
       expect(run.executions[0].items).toEqual(execution.items);
