@@ -100,6 +100,8 @@ try {
     defaultRoleArn: sandbox.roles[0].arn,
     iamRevocation: true,
     idleTimeoutMs: 0,
+    // A throwaway signing key, not one in the user's config folder.
+    auditKeyPath: join(dataDir, 'bench-audit-key.pem'),
   });
   const run = await engine.startRun({ runbook, runbookId: 'bench', params: { customerId: 'C1001' }, user: 'bench' });
   const enginePath = async () => {

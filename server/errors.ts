@@ -61,6 +61,8 @@ export const errorCatalogue = {
   RB_ERR_CLI_USAGE: { status: 400, message: 'Invalid command-line arguments; see `runbooks --help`.' },
   RB_ERR_CONFIG_INVALID: { status: 400, message: 'The configuration is invalid.' },
   RB_ERR_AUDIT_BROKEN: { status: 500, message: 'The audit log\'s hash chain is broken.' },
+  RB_ERR_AUDIT_WRITE: { status: 503, message: 'The audit log is not writable, so nothing was recorded or done; free disk space on the data folder\'s file system (or fix its permissions) and try again.' },
+  RB_ERR_AUDIT_KEY: { status: 500, message: 'The audit signing key cannot be read or created; point --audit-key (or RUNBOOKS_AUDIT_KEY) at a key file this user can read, or at a path where one can be created.' },
 } as const satisfies Record<string, ErrorFact>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -5,6 +5,9 @@
  * on everything: tests that write create their own uniquely named tables (through
  * dynamoLocalEndpoint) so that parallel files neither disturb each other nor the seed data.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { loadSandboxFile, startSandbox, type Sandbox } from '../server/sandbox/index.js';
 import type { SandboxInfo } from './helpers/sandbox.js';
@@ -12,6 +15,11 @@ import type { SandboxInfo } from './helpers/sandbox.js';
 let sandbox: Sandbox | undefined;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The audit signing key is created on first use under $XDG_CONFIG_HOME: the suite's engines and
+  // the commands it runs (which inherit this environment) use a key of their own, never the user's.
+  const configHome = await mkdtemp(join(tmpdir(), 'rb-test-config-'));
+  process.env.XDG_CONFIG_HOME = configHome;
+  delete process.env.RUNBOOKS_AUDIT_KEY;
   const config = loadSandboxFile(new URL('../runbooks/sandbox.yaml', import.meta.url).pathname);
   config.roles.push({
     name: 'runbook-tester',
@@ -32,5 +40,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await sandbox?.stop();
     sandbox = undefined;
+    await rm(configHome, { recursive: true, force: true });
   };
 }

@@ -30,6 +30,8 @@ const shared = {
   param: () =>
     new Option('-p, --param <k=v>', 'parameter value (repeatable)').argParser(collect).default([] as string[]),
   json: () => new Option('--json', 'machine-readable output'),
+  auditKey: () =>
+    new Option('--audit-key <path>', 'the audit log\'s signing key, created on first use (default: $XDG_CONFIG_HOME/runbooks/audit-key.pem, else ~/.config/runbooks/audit-key.pem)').env('RUNBOOKS_AUDIT_KEY'),
   iamRevocation: () =>
     new Option('--iam-revocation', 'at completion, also deny the run\'s sessions with an inline IAM role policy (always on in the sandbox)').env('RUNBOOKS_IAM_REVOCATION'),
 };
@@ -82,6 +84,7 @@ program
   .addOption(shared.role())
   .addOption(shared.iamRevocation())
   .addOption(shared.data())
+  .addOption(shared.auditKey())
   .addOption(shared.sandboxFile())
   .action(async (file: string, opts) => exitWith((await import('./run.js')).runCommand(file, opts)));
 
@@ -105,6 +108,7 @@ program
   .addOption(shared.aws())
   .addOption(shared.role())
   .addOption(shared.data())
+  .addOption(shared.auditKey())
   .addOption(shared.sandboxFile())
   .addOption(new Option('--users <file>', 'users file (YAML: name, token, roles)').env('RUNBOOKS_USERS'))
   .addOption(new Option('--trusted-proxy-header <name>', 'take the user from this header set by a trusted reverse proxy').env('RUNBOOKS_TRUSTED_PROXY_HEADER'))
@@ -115,9 +119,18 @@ program
 const audit = program.command('audit').description('the audit log');
 audit
   .command('verify')
-  .description('verify the audit log\'s hash chain; exit 1 and the first bad record if broken')
+  .description('verify the audit log\'s hash chain and signed digests; exit 0 OK, 1 the first bad record and its kind, 2 nothing to check')
   .addOption(shared.data())
+  .addOption(new Option('--key <pub>', 'the public key (PEM) the digests must be signed with (default: that of --audit-key)'))
+  .addOption(shared.auditKey())
+  .addOption(new Option('--transcript <file>', 'also check that this transcript\'s audit hash is in the log'))
   .addOption(shared.json())
   .action(async (opts) => exitWith((await import('./audit.js')).auditVerifyCommand(opts)));
+audit
+  .command('key')
+  .description('print the audit signing key\'s public key (PEM) and fingerprint, creating the key pair if missing')
+  .addOption(shared.auditKey())
+  .addOption(shared.json())
+  .action(async (opts) => exitWith((await import('./audit.js')).auditKeyCommand(opts)));
 
 await program.parseAsync(process.argv);

@@ -25,6 +25,7 @@ export interface ServeOptions {
   users?: string;
   trustedProxyHeader?: string;
   iamRevocation?: boolean;
+  auditKey?: string;
   /** seconds, as given on the command line */
   idleTimeout?: string;
 }
@@ -96,6 +97,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
       resources.engine = await createEngine({
         ...awsEngineOptions(opts.role, opts.iamRevocation),
         dataDir,
+        ...(opts.auditKey ? { auditKeyPath: resolve(opts.auditKey) } : {}),
         idleTimeoutMs: idleSeconds * 1000,
         onInternalError,
       });
@@ -111,6 +113,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
       resources.engine = await createEngine({
         ...sandboxEngineOptions(sandbox, opts.role),
         dataDir,
+        ...(opts.auditKey ? { auditKeyPath: resolve(opts.auditKey) } : {}),
         idleTimeoutMs: idleSeconds * 1000,
         onInternalError,
       });

@@ -16,6 +16,7 @@ export interface TargetOptions {
   data?: string;
   sandboxFile?: string;
   iamRevocation?: boolean;
+  auditKey?: string;
 }
 
 /** Loads FILE; any problem is bad input, reported as `file:line:col: error: message` lines. */
@@ -87,9 +88,10 @@ export interface Target {
 export async function openTarget(file: string, opts: TargetOptions, progress: (line: string) => void): Promise<Target> {
   const { createEngine } = await import('../runs/engine.js');
   const dataDir = resolve(opts.data ?? './.runbooks');
+  const auditKeyPath = opts.auditKey ? resolve(opts.auditKey) : undefined;
   if (opts.aws) {
     const role = opts.role ?? (await loadRunbookFile(file)).runbook?.access.role;
-    const engine = await createEngine({ ...awsEngineOptions(role, opts.iamRevocation), dataDir, idleTimeoutMs: 0 });
+    const engine = await createEngine({ ...awsEngineOptions(role, opts.iamRevocation), dataDir, auditKeyPath, idleTimeoutMs: 0 });
     return { engine, close: () => engine.close() };
   }
   const sandboxFile = findSandboxFile(file, opts);
@@ -100,7 +102,7 @@ export async function openTarget(file: string, opts: TargetOptions, progress: (l
   const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({ sandboxFile });
   try {
-    const engine = await createEngine({ ...sandboxEngineOptions(sandbox, opts.role), dataDir, idleTimeoutMs: 0 });
+    const engine = await createEngine({ ...sandboxEngineOptions(sandbox, opts.role), dataDir, auditKeyPath, idleTimeoutMs: 0 });
     return {
       engine,
       close: async () => {

@@ -1,147 +1,344 @@
 /**
  * The audit log: append-only JSON Lines, each record carrying the SHA-256 of the previous one, so
- * that any edit, removal or reordering breaks the chain at the first touched record. A record is
- * flushed to disk (fsync) before `append` resolves: the action it records is reported as done only
- * after that.
+ * that any edit, removal or reordering breaks the chain at the first touched record, and signed
+ * digests (audit-digest.ts) so that a rewritten chain is found too. A record is flushed to disk
+ * (fsync) before `append` resolves: the action it records is reported as done only after that.
+ *
+ * Several processes may write one data folder's log. Each append takes the lock file (audit-lock.ts),
+ * reads the log's current end (audit-tail.ts) when another process has written since, and continues
+ * the chain from there, so the chain never forks. A torn last record — a crash or a full disk in the
+ * middle of a write — is moved aside to `audit.torn-<time>.jsonl` and the cut recorded in a
+ * `log.repaired` record; nothing is ever appended onto a torn line.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile, mkdir } from 'node:fs/promises';
+import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { RbError } from '../errors.js';
+import { signDigest, type DigestPointer } from './audit-digest.js';
+import { defaultAuditKeyPath, loadOrCreateAuditKey, type AuditKey } from './audit-key.js';
+import { withFileLock, type LockOptions } from './audit-lock.js';
+import { auditLogPath, DIGEST_TYPE, GENESIS_HASH, hashRecord, REPAIRED_TYPE, type AuditEntry, type AuditRecord } from './audit-record.js';
+import { readFully, scanTail } from './audit-tail.js';
 
-export const GENESIS_HASH = '0'.repeat(64);
+export { auditLogPath, canonicalJson, DIGEST_TYPE, GENESIS_HASH, hashRecord, REPAIRED_TYPE } from './audit-record.js';
+export type { AuditEntry, AuditRecord } from './audit-record.js';
+export { verifyAuditLog, type AuditVerification, type AuditProblemKind, type VerifyOptions } from './audit-verify.js';
 
-export interface AuditRecord {
-  seq: number;
-  at: string;
-  type: string;
-  runId?: string;
-  user?: string;
-  data?: Record<string, unknown>;
-  /** hash of the previous record (GENESIS_HASH for the first) */
-  prev: string;
-  /** SHA-256 over this record without `hash`, as canonical JSON */
-  hash: string;
+/** What the log needs of its open file (a FileHandle opened with 'a+' has it). */
+export interface AuditFile {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  sync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  stat(): Promise<{ ino: number; dev: number; size: number }>;
+  close(): Promise<void>;
 }
 
-export type AuditEntry = Pick<AuditRecord, 'type' | 'runId' | 'user' | 'data'>;
-
-export function auditLogPath(dataDir: string): string {
-  return join(dataDir, 'audit.jsonl');
+export interface AuditLogOptions {
+  clock?: () => Date;
+  /** the signing key's file, created if missing (default: defaultAuditKeyPath()) */
+  keyPath?: string;
+  /** sign at least every this many records (default 100) */
+  digestEvery?: number;
+  /** sign this often while this process appends (default 5 minutes; 0: no timer) */
+  digestIntervalMs?: number;
+  lock?: LockOptions;
+  /** opens the log file for reading and appending; tests pass one whose writes fail */
+  openFile?: (path: string) => Promise<AuditFile>;
+  /** failures nobody awaits (a digest from the timer or at close); default: a line on stderr */
+  onError?: (err: unknown) => void;
 }
 
-/** JSON with object keys sorted at every level, so the hash does not depend on insertion order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+export const RUN_COMPLETED_TYPE = 'run.completed';
+
+const openForAppend = (path: string): Promise<FileHandle> => open(path, 'a+');
+
+function errnoOf(err: unknown): string {
+  return (err as NodeJS.ErrnoException)?.code ?? (err instanceof Error ? err.message : String(err));
+}
+
+function notWritable(path: string, err: unknown, what = 'nothing was recorded'): RbError {
+  if (err instanceof RbError) return err;
+  return new RbError(
+    'RB_ERR_AUDIT_WRITE',
+    `The audit log ${path} is not writable (${errnoOf(err)}): ${what}. Free disk space on its file system (or fix the data folder's permissions), then try again.`,
+    { errno: (err as NodeJS.ErrnoException)?.code },
+  );
+}
+
+async function writeAll(file: AuditFile, bytes: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
   }
-  return JSON.stringify(value) ?? 'null';
-}
-
-export function hashRecord(record: Omit<AuditRecord, 'hash'>): string {
-  return createHash('sha256').update(canonicalJson(record)).digest('hex');
 }
 
 export class AuditLog {
   private chain: Promise<unknown> = Promise.resolve();
+  /** the offset up to which the state below is known to describe the log */
+  private known = -1;
+  private seq = 0;
+  private last = GENESIS_HASH;
+  private lastDigest: DigestPointer | null = null;
+  private ino = 0;
+  private dev = 0;
+  /** a digest that was due but could not be written: retried after the next record */
+  private digestDue = false;
+  /** a cut whose `log.repaired` record could not be written yet */
+  private pendingRepair?: Record<string, unknown>;
+  private appendedSinceTick = false;
+  private timer?: NodeJS.Timeout;
+  private closing?: Promise<void>;
+  private readonly path: string;
+  private readonly lockPath: string;
+  private readonly clock: () => Date;
+  private readonly onError: (err: unknown) => void;
 
   private constructor(
-    private readonly file: FileHandle,
-    private seq: number,
-    private last: string,
-    private readonly clock: () => Date,
-  ) {}
-
-  /** Opens (or creates) the log and continues its chain from the last record. */
-  static async open(dataDir: string, clock: () => Date = () => new Date()): Promise<AuditLog> {
-    const path = auditLogPath(dataDir);
-    await mkdir(dirname(path), { recursive: true });
-    let seq = 0;
-    let last = GENESIS_HASH;
-    const text = await readFile(path, 'utf8').catch(() => '');
-    const lines = text.split('\n').filter((l) => l.trim() !== '');
-    if (lines.length > 0) {
-      try {
-        const rec = JSON.parse(lines[lines.length - 1]) as AuditRecord;
-        seq = rec.seq;
-        last = rec.hash;
-      } catch {
-        // A torn last line (crash mid-write) is left for `audit verify` to report; keep chaining from it.
-        seq = lines.length;
-      }
-    }
-    const file = await open(path, 'a');
-    return new AuditLog(file, seq, last, clock);
+    private readonly dataDir: string,
+    private file: AuditFile,
+    private readonly key: AuditKey,
+    private readonly options: AuditLogOptions,
+  ) {
+    this.path = auditLogPath(dataDir);
+    this.lockPath = join(dataDir, 'audit.lock');
+    this.clock = options.clock ?? (() => new Date());
+    this.onError = options.onError ?? ((err) => process.stderr.write(`runbooks: audit log: ${err instanceof Error ? err.message : String(err)}\n`));
   }
 
-  /** Appends a record and resolves once it is on disk. Appends are serialised. */
+  /**
+   * Opens (or creates) the log, moves a torn last record aside, and continues its chain. The signing
+   * key is read, or created, first: a log that cannot be signed is not opened. The second argument
+   * may be the clock alone.
+   */
+  static async open(dataDir: string, options: AuditLogOptions | (() => Date) = {}): Promise<AuditLog> {
+    const opts: AuditLogOptions = typeof options === 'function' ? { clock: options } : options;
+    const path = auditLogPath(dataDir);
+    await mkdir(dirname(path), { recursive: true });
+    const key = await loadOrCreateAuditKey(opts.keyPath ?? defaultAuditKeyPath());
+    const file = await (opts.openFile ?? openForAppend)(path);
+    const log = new AuditLog(dataDir, file, key, opts);
+    try {
+      await log.identify();
+      await log.locked(() => log.refresh());
+    } catch (err) {
+      await log.file.close().catch(() => undefined);
+      throw err;
+    }
+    const every = opts.digestIntervalMs ?? 300_000;
+    if (every > 0) {
+      log.timer = setInterval(() => log.tick(), every);
+      log.timer.unref();
+    }
+    return log;
+  }
+
+  /** sha256 of the signing key's public key, hex */
+  get fingerprint(): string {
+    return this.key.fingerprint;
+  }
+
+  /** Appends a record and resolves once it is on disk; signs a digest after it when one is due. */
   append(entry: AuditEntry): Promise<AuditRecord> {
-    const next = this.chain.then(async () => {
-      const body: Omit<AuditRecord, 'hash'> = {
-        seq: this.seq + 1,
-        at: this.clock().toISOString(),
-        type: entry.type,
-        ...(entry.runId !== undefined ? { runId: entry.runId } : {}),
-        ...(entry.user !== undefined ? { user: entry.user } : {}),
-        ...(entry.data !== undefined ? { data: entry.data } : {}),
-        prev: this.last,
-      };
-      const record: AuditRecord = { ...body, hash: hashRecord(body) };
-      await this.file.write(`${JSON.stringify(record)}\n`);
-      await this.file.sync();
-      this.seq = record.seq;
-      this.last = record.hash;
-      return record;
+    return this.serialised(() =>
+      this.locked(async () => {
+        await this.refresh();
+        if (this.pendingRepair) await this.writeRepaired(this.pendingRepair);
+        const rec = await this.write(entry);
+        this.appendedSinceTick = true;
+        const sinceDigest = rec.seq - (this.lastDigest?.seq ?? 0);
+        if (this.digestDue || rec.type === RUN_COMPLETED_TYPE || sinceDigest >= (this.options.digestEvery ?? 100)) {
+          // The record is on disk and stands; a digest that fails is retried after the next record.
+          await this.writeDigest().catch((err: unknown) => {
+            this.digestDue = true;
+            this.onError(err);
+          });
+        }
+        return rec;
+      }),
+    );
+  }
+
+  /** Writes a digest now if any record is not yet covered by one (from any process). */
+  flushDigest(): Promise<void> {
+    return this.serialised(() => this.locked(() => this.refresh().then(() => this.writeDigest())));
+  }
+
+  /** Signs what is not yet signed, then closes the file. Never rejects: a failed digest goes to onError. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    if (this.timer) clearInterval(this.timer);
+    const done = this.chain.then(async () => {
+      try {
+        await this.locked(async () => {
+          await this.refresh();
+          await this.writeDigest();
+        });
+      } catch (err) {
+        this.onError(err);
+      } finally {
+        await this.file.close().catch(() => undefined);
+      }
     });
+    this.closing = done;
+    return done;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** Within this process, one operation at a time. */
+  private serialised<T>(fn: () => Promise<T>): Promise<T> {
+    // Checked when called, so that what was queued before close() still runs before it.
+    if (this.closing) return Promise.reject(new Error(`the audit log ${this.path} is closed`));
+    const next = this.chain.then(fn);
     this.chain = next.catch(() => undefined);
     return next;
   }
 
-  async close(): Promise<void> {
-    await this.chain;
-    await this.file.close();
+  /** Across processes, one writer at a time. */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return withFileLock(this.lockPath, fn, this.options.lock);
   }
-}
 
-export interface AuditVerification {
-  ok: boolean;
-  records: number;
-  /** the first record that breaks the chain: its 1-based line and why */
-  firstBad?: { line: number; seq?: number; reason: string };
-}
+  private tick(): void {
+    if (!this.appendedSinceTick || this.closing) return;
+    this.appendedSinceTick = false;
+    this.flushDigest().catch((err: unknown) => this.onError(err));
+  }
 
-/** Verifies the hash chain of the data folder's audit log from its first record. */
-export async function verifyAuditLog(dataDir: string): Promise<AuditVerification> {
-  const text = await readFile(auditLogPath(dataDir), 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return '';
-    throw err;
-  });
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  let prev = GENESIS_HASH;
-  for (let i = 0; i < lines.length; i++) {
-    const line = i + 1;
-    let rec: AuditRecord;
+  private async identify(): Promise<void> {
+    const st = await this.file.stat();
+    this.ino = st.ino;
+    this.dev = st.dev;
+  }
+
+  /**
+   * Brings the state up to the log's end, reading only what was appended since this process last
+   * looked (nothing at all when the size is what it left), and repairs a torn end.
+   */
+  private async refresh(): Promise<void> {
+    const onDisk = await stat(this.path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw notWritable(this.path, err);
+    });
+    if (!onDisk || onDisk.ino !== this.ino || onDisk.dev !== this.dev) {
+      // The file was replaced or removed under us: continue in the file that is there now.
+      await this.file.close().catch(() => undefined);
+      this.file = await (this.options.openFile ?? openForAppend)(this.path);
+      await this.identify();
+      this.known = -1;
+    }
+    const size = (await this.file.stat()).size;
+    if (size === this.known) return;
+    const from = this.known >= 0 && size > this.known ? this.known : 0;
+    const tail = await scanTail(this.file, size, from);
+    if (from === 0) {
+      this.seq = 0;
+      this.last = GENESIS_HASH;
+      this.lastDigest = null;
+    }
+    if (tail.last) {
+      this.seq = tail.last.seq;
+      this.last = tail.last.hash;
+    }
+    if (tail.digest) this.lastDigest = tail.digest;
+    this.known = tail.end;
+    if (tail.end < size) await this.repair(tail.end, size);
+  }
+
+  /** Moves bytes [end, size) aside, cuts the log back to `end`, and records the cut. */
+  private async repair(end: number, size: number): Promise<void> {
+    const stamp = this.clock().toISOString().replace(/[:.]/g, '-');
+    let aside = join(this.dataDir, `audit.torn-${stamp}.jsonl`);
+    let out: FileHandle | undefined;
+    for (let n = 2; !out; n++) {
+      try {
+        out = await open(aside, 'wx', 0o600);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw notWritable(this.path, err, 'a torn record could not be moved aside');
+        aside = join(this.dataDir, `audit.torn-${stamp}-${n}.jsonl`);
+      }
+    }
+    const sha = createHash('sha256');
     try {
-      rec = JSON.parse(lines[i]) as AuditRecord;
-    } catch {
-      return { ok: false, records: i, firstBad: { line, reason: 'not valid JSON (truncated or edited)' } };
+      for (let pos = end; pos < size; ) {
+        const chunk = Buffer.alloc(Math.min(1024 * 1024, size - pos));
+        await readFully(this.file, chunk, pos);
+        sha.update(chunk);
+        await writeAll(out, chunk, pos - end);
+        pos += chunk.length;
+      }
+      await out.sync();
+      await out.close();
+    } catch (err) {
+      await out.close().catch(() => undefined);
+      await unlink(aside).catch(() => undefined);
+      throw notWritable(this.path, err, 'a torn record could not be moved aside');
     }
-    if (rec.seq !== i + 1) {
-      return { ok: false, records: i, firstBad: { line, seq: rec.seq, reason: `sequence number ${rec.seq} where ${i + 1} was expected (a record was removed or reordered)` } };
+    try {
+      await this.file.truncate(end);
+      await this.file.sync();
+    } catch (err) {
+      // The log is as it was: drop the copy, the next writer tries again.
+      await unlink(aside).catch(() => undefined);
+      throw notWritable(this.path, err, 'a torn record could not be cut');
     }
-    if (rec.prev !== prev) {
-      return { ok: false, records: i, firstBad: { line, seq: rec.seq, reason: 'its previous-record hash does not match the record before it' } };
-    }
-    const { hash, ...body } = rec;
-    if (hashRecord(body) !== hash) {
-      return { ok: false, records: i, firstBad: { line, seq: rec.seq, reason: 'its content does not match its hash (the record was edited)' } };
-    }
-    prev = hash;
+    this.known = end;
+    await this.writeRepaired({ bytes: size - end, sha256: sha.digest('hex'), file: basename(aside), offset: end });
   }
-  return { ok: true, records: lines.length };
+
+  private async writeRepaired(data: Record<string, unknown>): Promise<void> {
+    this.pendingRepair = data;
+    await this.write({ type: REPAIRED_TYPE, user: 'system', data });
+    this.pendingRepair = undefined;
+  }
+
+  /** Signs everything since the previous digest, if there is anything. */
+  private async writeDigest(): Promise<void> {
+    const first = (this.lastDigest?.seq ?? 0) + 1;
+    if (this.seq < first) {
+      this.digestDue = false;
+      return;
+    }
+    const data = signDigest({ previous: this.lastDigest, first, last: this.seq, head: this.last }, this.key);
+    await this.write({ type: DIGEST_TYPE, data: { ...data } });
+    this.digestDue = false;
+  }
+
+  /**
+   * Writes one record at the known end and flushes it. On failure the file is cut back to where it
+   * was (best effort: a torn end left behind is repaired by the next writer) and the state is not
+   * moved, so it never runs ahead of the disk.
+   */
+  private async write(entry: AuditEntry): Promise<AuditRecord> {
+    const body: Omit<AuditRecord, 'hash'> = {
+      seq: this.seq + 1,
+      at: this.clock().toISOString(),
+      type: entry.type,
+      ...(entry.runId !== undefined ? { runId: entry.runId } : {}),
+      ...(entry.user !== undefined ? { user: entry.user } : {}),
+      ...(entry.data !== undefined ? { data: entry.data } : {}),
+      prev: this.last,
+    };
+    const record: AuditRecord = { ...body, hash: hashRecord(body) };
+    const line = Buffer.from(`${JSON.stringify(record)}\n`);
+    const before = this.known;
+    try {
+      await writeAll(this.file, line, before);
+      await this.file.sync();
+    } catch (err) {
+      await this.file
+        .truncate(before)
+        .then(() => this.file.sync())
+        .catch(() => undefined);
+      throw notWritable(this.path, err);
+    }
+    this.seq = record.seq;
+    this.last = record.hash;
+    this.known = before + line.length;
+    if (record.type === DIGEST_TYPE) this.lastDigest = { seq: record.seq, hash: record.hash };
+    return record;
+  }
 }

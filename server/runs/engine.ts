@@ -44,6 +44,8 @@ export interface EngineOptions {
   clock?: () => Date;
   /** where unexpected errors are reported (never to the user, whose message stays generic) */
   onInternalError?: (err: unknown) => void;
+  /** the audit log's signing key file (default: see defaultAuditKeyPath in audit-key.ts) */
+  auditKeyPath?: string;
 }
 
 interface LiveRun {
@@ -99,7 +101,7 @@ export class RunEngine {
   /** Opens the store and audit log, and ends runs a crash left active (marked `interrupted`, revoked). */
   static async create(options: EngineOptions): Promise<RunEngine> {
     const store = await openFileStore(options.dataDir);
-    const audit = await AuditLog.open(options.dataDir, options.clock);
+    const audit = await AuditLog.open(options.dataDir, { clock: options.clock, keyPath: options.auditKeyPath, onError: options.onInternalError });
     const engine = new RunEngine(options, store, audit);
     for (const run of await store.loadAll()) engine.runs.set(run.id, run);
     for (const run of engine.listRuns()) {

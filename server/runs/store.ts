@@ -2,7 +2,7 @@
  * The embedded run store: one JSON file per run under `<data>/runs/`, replaced atomically (write a
  * temporary file, then rename) so a crash leaves either the old or the new record, never half of one.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Run } from './types.js';
 
@@ -21,8 +21,14 @@ export async function openFileStore(dataDir: string): Promise<RunStore> {
     async save(run) {
       const file = join(dir, `${run.id}.json`);
       const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`;
-      await writeFile(tmp, JSON.stringify(run, null, 1));
-      await rename(tmp, file);
+      try {
+        await writeFile(tmp, JSON.stringify(run, null, 1));
+        await rename(tmp, file);
+      } catch (err) {
+        // A full disk must not leave half a temporary file behind.
+        await unlink(tmp).catch(() => undefined);
+        throw err;
+      }
     },
     async loadAll() {
       const names = (await readdir(dir)).filter((n) => RUN_FILE.test(n));

@@ -1,0 +1,221 @@
+/**
+ * Verifying a data folder's audit log: the hash chain from the first record, every digest against
+ * the audit key, that nothing follows the last digest unsigned, that every run's last recorded hash
+ * (runs/*.json) is still in the log, and optionally that a transcript's audit hash is. The first
+ * problem is reported with its kind; chain and digest problems by position in the log, then cuts
+ * found through runs and transcripts, then unsigned records.
+ */
+import type { KeyObject } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RbError } from '../errors.js';
+import { digestSignatureHolds, parseDigestData } from './audit-digest.js';
+import { defaultAuditKeyPath, keyFingerprint, readAuditKey } from './audit-key.js';
+import { auditLogPath, DIGEST_TYPE, GENESIS_HASH, hashRecord, parseRecordLine, type AuditRecord } from './audit-record.js';
+
+export type AuditProblemKind =
+  /** the last line is not a whole record: a write was cut short */
+  | 'torn'
+  /** a record does not match its hash, or is not a record */
+  | 'edited'
+  /** records are missing from the chain */
+  | 'removed'
+  /** records are out of order or duplicated */
+  | 'reordered'
+  /** a digest signs records the log no longer holds */
+  | 'truncated'
+  /** a digest not signed by the audit key */
+  | 'forged-digest'
+  /** the chain is consistent but not the one a digest signed, or a digest was altered */
+  | 'rewritten'
+  /** records after the last digest: chained, not signed */
+  | 'unsigned'
+  /** a run's last recorded hash is not in the log */
+  | 'run-cut'
+  /** a transcript's audit hash is not in the log */
+  | 'transcript';
+
+export interface AuditProblem {
+  kind: AuditProblemKind;
+  /** the record's sequence number (what it claims, or where the missing ones would be) */
+  seq?: number;
+  /** 1-based line of the file */
+  line: number;
+  reason: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  /** records that verify before the first problem; all of them when ok */
+  records: number;
+  /** digests that verify before the first problem */
+  digests: number;
+  /** the fingerprint of the key the digests were checked against */
+  fingerprint?: string;
+  firstBad?: AuditProblem;
+  /** with `transcript`: its audit hash and the record that has it */
+  transcript?: { auditHash: string; seq?: number };
+}
+
+export interface VerifyOptions {
+  /** the key digests must be signed with; default: the public half of the key file at keyPath */
+  publicKey?: KeyObject;
+  /** the signing key's file (default: defaultAuditKeyPath()) */
+  keyPath?: string;
+  /** a transcript (md, json or html) whose audit hash must be in the log */
+  transcript?: string;
+}
+
+/** The audit hash a transcript shows: `auditHash` in JSON, the "Audit hash" row in Markdown and HTML. */
+export function transcriptAuditHash(text: string): string | undefined {
+  try {
+    const doc = JSON.parse(text) as { auditHash?: unknown };
+    if (typeof doc.auditHash === 'string') return doc.auditHash;
+  } catch {
+    // Markdown or HTML.
+  }
+  return /Audit hash[\s\S]{0,80}?\b([0-9a-f]{64})\b/.exec(text)?.[1];
+}
+
+async function runHashes(dataDir: string): Promise<Array<{ id: string; auditHash: string }>> {
+  const dir = join(dataDir, 'runs');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const out: Array<{ id: string; auditHash: string }> = [];
+  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+    try {
+      const run = JSON.parse(await readFile(join(dir, name), 'utf8')) as { id?: unknown; auditHash?: unknown };
+      if (typeof run.auditHash === 'string') out.push({ id: typeof run.id === 'string' ? run.id : name.replace(/\.json$/, ''), auditHash: run.auditHash });
+    } catch {
+      // A run file that cannot be read says nothing about the log.
+    }
+  }
+  return out;
+}
+
+const range = (a: number, b: number) => (a === b ? `record ${a}` : `records ${a}–${b}`);
+
+/** Verifies the data folder's audit log; a missing log verifies as empty (records 0). */
+export async function verifyAuditLog(dataDir: string, options: VerifyOptions = {}): Promise<AuditVerification> {
+  const text = await readFile(auditLogPath(dataDir), 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return '';
+    throw err;
+  });
+  const lines = text === '' ? [] : text.split('\n');
+  const terminated = text.endsWith('\n');
+  if (terminated) lines.pop();
+  const recs = lines.map(parseRecordLine);
+
+  let publicKey = options.publicKey;
+  let keyMissing: string | undefined;
+  if (!publicKey) {
+    const path = options.keyPath ?? defaultAuditKeyPath();
+    const key = await readAuditKey(path);
+    if (key) publicKey = key.publicKey;
+    else keyMissing = path;
+  }
+  const fingerprint = publicKey ? keyFingerprint(publicKey) : undefined;
+
+  let digests = 0;
+  const fail = (i: number, problem: Omit<AuditProblem, 'line'>, line = i + 1): AuditVerification => ({
+    ok: false,
+    records: i,
+    digests,
+    ...(fingerprint ? { fingerprint } : {}),
+    firstBad: { ...problem, line },
+  });
+
+  const hashes = new Map<string, number>();
+  for (const r of recs) if (r) hashes.set(r.hash, r.seq);
+  let prev = GENESIS_HASH;
+  let lastDigest: AuditRecord | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const rec = recs[i];
+    const expected = i + 1;
+    if (i === lines.length - 1 && (!rec || !terminated)) {
+      const why = rec ? 'it lacks its final newline' : 'it is not valid JSON or not a whole record';
+      return fail(i, { kind: 'torn', seq: rec?.seq ?? expected, reason: `the last record is torn: ${why} (a write was cut short; the next writer moves it aside)` });
+    }
+    if (!rec) return fail(i, { kind: 'edited', seq: expected, reason: 'not a record: not valid JSON, or without its sequence number and hash (the line was edited)' });
+    if (rec.seq !== expected) {
+      const later = rec.seq > expected && recs.slice(i + 1).some((r) => r?.seq === expected);
+      const kind = rec.seq < expected || later ? 'reordered' : 'removed';
+      const why = kind === 'removed' ? `${range(expected, rec.seq - 1)} ${rec.seq - expected === 1 ? 'was' : 'were'} removed` : 'records were moved or duplicated';
+      return fail(i, { kind, seq: rec.seq, reason: `sequence number ${rec.seq} where ${expected} was expected (${why})` });
+    }
+    const { hash, ...body } = rec;
+    if (hashRecord(body) !== hash) {
+      return fail(i, { kind: 'edited', seq: rec.seq, reason: 'its content does not match its hash (the record was edited)' });
+    }
+    if (rec.prev !== prev) {
+      const elsewhere = hashes.has(rec.prev);
+      return fail(i, {
+        kind: elsewhere ? 'reordered' : 'removed',
+        seq: rec.seq,
+        reason: elsewhere
+          ? `its previous-record hash is that of record ${hashes.get(rec.prev)}, not of the record before it (records were reordered)`
+          : 'its previous-record hash matches no record in the log (the record before it was removed or replaced)',
+      });
+    }
+    if (rec.type === DIGEST_TYPE) {
+      const data = parseDigestData(rec.data);
+      if (!data) return fail(i, { kind: 'forged-digest', seq: rec.seq, reason: 'a digest record without the fields of a digest' });
+      if (!publicKey) {
+        throw new RbError('RB_ERR_AUDIT_KEY', `No key to check the log's digests with: ${keyMissing} does not exist. Pass --key with the writer's public key (\`runbooks audit key\` prints it), or --audit-key with its key file.`);
+      }
+      if (data.fingerprint !== fingerprint) {
+        return fail(i, { kind: 'forged-digest', seq: rec.seq, reason: `the digest is signed by key ${data.fingerprint}, not by the audit key ${fingerprint}` });
+      }
+      if (!digestSignatureHolds(data, publicKey)) {
+        return fail(i, { kind: 'rewritten', seq: rec.seq, reason: 'its signature does not hold for what it says (the digest was altered, as a rewritten chain needs)' });
+      }
+      const previous = lastDigest ? { seq: lastDigest.seq, hash: lastDigest.hash } : null;
+      if (data.previous?.seq !== previous?.seq || data.previous?.hash !== previous?.hash) {
+        const named = data.previous ? `digest ${data.previous.seq} (${data.previous.hash})` : 'no previous digest';
+        return fail(i, { kind: 'rewritten', seq: rec.seq, reason: `it signed ${named} as the one before it, which is not the log's (digests or records before it were removed and the chain rebuilt)` });
+      }
+      const first = (previous?.seq ?? 0) + 1;
+      if (data.first !== first || data.last > rec.seq - 1) {
+        return fail(i, { kind: 'truncated', seq: rec.seq, reason: `it signed ${range(data.first, data.last)}, but the log holds ${range(first, rec.seq - 1)} before it (signed records are missing)` });
+      }
+      if (data.last < rec.seq - 1) {
+        return fail(i, { kind: 'rewritten', seq: rec.seq, reason: `it signed ${range(data.first, data.last)}, but the log holds ${range(first, rec.seq - 1)} before it (records were inserted)` });
+      }
+      if (data.head !== rec.prev) {
+        return fail(i, {
+          kind: 'rewritten',
+          seq: rec.seq,
+          reason: `${range(data.first, data.last)} do not end in the head hash it signed (${data.head}): one of them was changed and the chain after it recomputed`,
+        });
+      }
+      lastDigest = rec;
+      digests++;
+    }
+    prev = hash;
+  }
+
+  const count = lines.length;
+  const end = (problem: Omit<AuditProblem, 'line' | 'seq'>): AuditVerification => fail(count, { ...problem, seq: count + 1 }, count + 1);
+  for (const run of await runHashes(dataDir)) {
+    if (!hashes.has(run.auditHash)) {
+      return end({ kind: 'run-cut', reason: `run ${run.id}'s last record ${run.auditHash} is not in the log (records were cut from its end, or rewritten)` });
+    }
+  }
+  let transcript: AuditVerification['transcript'];
+  if (options.transcript) {
+    const auditHash = transcriptAuditHash(await readFile(options.transcript, 'utf8'));
+    if (!auditHash) throw new RbError('RB_ERR_CLI_USAGE', `${options.transcript} shows no audit hash: pass a transcript exported by runbooks (md, json or html).`);
+    if (!hashes.has(auditHash)) {
+      return end({ kind: 'transcript', reason: `the transcript's audit hash ${auditHash} is not in the log (records were cut from its end, or rewritten)` });
+    }
+    transcript = { auditHash, seq: hashes.get(auditHash) };
+  }
+  const signedTo = lastDigest?.seq ?? 0;
+  if (signedTo < count) {
+    return fail(signedTo, {
+      kind: 'unsigned',
+      seq: signedTo + 1,
+      reason: `${range(signedTo + 1, count)} ${count - signedTo === 1 ? 'follows' : 'follow'} the last digest: chained but not signed (appended since the writer's last digest, or forged; a server signs its records when it stops)`,
+    });
+  }
+  return { ok: true, records: count, digests, ...(fingerprint ? { fingerprint } : {}), ...(transcript ? { transcript } : {}) };
+}
