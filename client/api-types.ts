@@ -20,8 +20,25 @@ export type {
   RunbookView as RunbookDetail,
 } from '../server/http/view-types.js';
 
-/** An execution as the client reads it (with `keys`, the table's key attribute names, when the server could read them). */
-export type Execution = StepExecution;
+/**
+ * An execution as the client reads it (with `keys`, the table's key attribute names, when the server
+ * could read them). `items` holds only its first items; `itemCount` says how many it has stored in
+ * all (the rest come from `GET …/items`). Older records have no `itemCount`: `items` is all of them.
+ */
+export type Execution = StepExecution & { itemCount?: number };
+
+/** How many items an execution has stored, over every page loaded so far. */
+export function itemTotal(exec: Execution): number {
+  return exec.itemCount ?? exec.items.length;
+}
+
+/** One range of an execution's stored items, as `GET /api/runs/:run/steps/:step/items` answers. */
+export interface ItemsPage {
+  n: number;
+  offset: number;
+  total: number;
+  items: Record<string, unknown>[];
+}
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };

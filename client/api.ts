@@ -3,7 +3,7 @@
  * server exchanged it for an HttpOnly cookie when the page was opened with `/?token=`, and every
  * request sends that cookie (`credentials: 'same-origin'`).
  */
-import type { Approval, Execution, Me, RenderedRequest, Run, RunbookDetail, RunbookSummary, RunSummary } from './api-types.js';
+import type { Approval, Execution, ItemsPage, Me, RenderedRequest, Run, RunbookDetail, RunbookSummary, RunSummary } from './api-types.js';
 
 /** What the client calls a failure to reach the server at all (no HTTP status). */
 export const NETWORK_ERROR = 'NETWORK';
@@ -71,12 +71,17 @@ export const api = {
   me: () => call<Me>('GET', '/api/me'),
   runbooks: async () => (await call<{ runbooks: RunbookSummary[] }>('GET', '/api/runbooks')).runbooks,
   runbook: async (id: string) => (await call<{ runbook: RunbookDetail }>('GET', `/api/runbooks/${runbookPath(id)}`)).runbook,
+  /** the runbook as the run started with it (its own copy) */
+  runRunbook: async (run: string) => (await call<{ runbook: RunbookDetail }>('GET', `/api/runs/${seg(run)}/runbook`)).runbook,
   runs: async () => (await call<{ runs: RunSummary[] }>('GET', '/api/runs')).runs,
   run: async (id: string) => (await call<{ run: Run }>('GET', `/api/runs/${seg(id)}`)).run,
   startRun: async (runbook: string, params: Record<string, string>) => (await call<{ run: Run }>('POST', '/api/runs', { runbook, params })).run,
   execute: async (run: string, step: string, confirm?: boolean) =>
     (await call<{ execution: Execution }>('POST', `/api/runs/${seg(run)}/steps/${seg(step)}/execute`, confirm ? { confirm: true } : {})).execution,
   more: async (run: string, step: string) => (await call<{ execution: Execution }>('POST', `/api/runs/${seg(run)}/steps/${seg(step)}/more`, {})).execution,
+  /** Stored items `offset` to `offset + limit` (limit 1–1000) of execution `n` of a step. */
+  items: (run: string, step: string, n: number, offset: number, limit: number) =>
+    call<ItemsPage>('GET', `/api/runs/${seg(run)}/steps/${seg(step)}/items?n=${n}&offset=${offset}&limit=${limit}`),
   decide: async (run: string, step: string, approve: boolean, comment: string) =>
     (await call<{ approval: Approval }>('POST', `/api/runs/${seg(run)}/steps/${seg(step)}/${approve ? 'approve' : 'deny'}`, comment ? { comment } : {})).approval,
   complete: async (run: string) => (await call<{ run: Run }>('POST', `/api/runs/${seg(run)}/complete`, {})).run,

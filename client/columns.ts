@@ -89,6 +89,11 @@ function unique(names: string[]): string[] {
 export function columnsOf(items: ReadonlyArray<Record<string, unknown>>, hints: { keys?: string[]; projection?: string[] } = {}): string[] {
   const seen = new Set<string>();
   for (const item of items) for (const name of Object.keys(item)) seen.add(name);
+  return orderColumns(seen, hints);
+}
+
+/** The same order for attribute names already collected (a table whose items arrive in chunks keeps the set). */
+export function orderColumns(seen: ReadonlySet<string>, hints: { keys?: string[]; projection?: string[] } = {}): string[] {
   const out: string[] = [];
   for (const name of [...(hints.keys ?? []), ...(hints.projection ?? [])]) {
     if (seen.has(name) && !out.includes(name)) out.push(name);

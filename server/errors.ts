@@ -43,6 +43,7 @@ export const errorCatalogue = {
   RB_ERR_RUN_CONFIRM_REQUIRED: { status: 409, message: 'This step writes data: confirm the execution (`confirm: true`, or `--yes`).' },
   RB_ERR_RUN_APPROVAL_REQUIRED: { status: 409, message: 'This step needs a second person\'s approval before it can run.' },
   RB_ERR_RUN_NO_MORE_PAGES: { status: 409, message: 'The step\'s last execution has no further page.' },
+  RB_ERR_RUN_ELSEWHERE: { status: 409, message: 'Another process on this data folder runs this run; continue it there.' },
   RB_ERR_RUN_NO_EXECUTION: { status: 404, message: 'The step has not been executed in this run yet; execute it first.' },
   RB_ERR_APPROVAL_SELF: { status: 403, message: 'Nobody can approve their own step; ask another approver.' },
   RB_ERR_APPROVAL_NOT_PENDING: { status: 409, message: 'There is no pending approval request for this step.' },
@@ -60,6 +61,9 @@ export const errorCatalogue = {
   // cli and configuration
   RB_ERR_CLI_USAGE: { status: 400, message: 'Invalid command-line arguments; see `runbooks --help`.' },
   RB_ERR_CONFIG_INVALID: { status: 400, message: 'The configuration is invalid.' },
+  RB_ERR_STORE_WRITE: { status: 503, message: 'The run store is not writable, so the change was not recorded; free disk space on the data folder\'s file system (or fix its permissions) and try again.' },
+  RB_ERR_STORE_CONFLICT: { status: 409, message: 'Another process changed this run at the same moment; reload the run and try again.' },
+  RB_ERR_RUN_HELD: { status: 503, message: 'A write in this run was performed but could not be recorded; the run is held until the audit log and run store are writable again.' },
   RB_ERR_AUDIT_BROKEN: { status: 500, message: 'The audit log\'s hash chain is broken.' },
   RB_ERR_AUDIT_WRITE: { status: 503, message: 'The audit log is not writable, so nothing was recorded or done; free disk space on the data folder\'s file system (or fix its permissions) and try again.' },
   RB_ERR_AUDIT_KEY: { status: 500, message: 'The audit signing key cannot be read or created; point --audit-key (or RUNBOOKS_AUDIT_KEY) at a key file this user can read, or at a path where one can be created.' },

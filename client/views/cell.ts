@@ -5,13 +5,14 @@
  * request's state and, to an approver other than the requester, the means to decide it.
  */
 import { csvUrl } from '../api.js';
-import { hasRole, type Approval, type Execution, type Me, type StepSummary } from '../api-types.js';
+import { hasRole, itemTotal, type Approval, type Execution, type Me, type StepSummary } from '../api-types.js';
 import { keyNamesOf, projectionOf } from '../columns.js';
 import { h, jsonBlock, uniqueId } from '../dom.js';
 import { formatCapacity, formatDuration, formatTime, plural } from '../format.js';
+import { ItemSource } from '../item-source.js';
 import { copyText } from './copy.js';
 import { showItem } from './dialogs.js';
-import { errorBox, type ShownError } from './error-box.js';
+import { errorBox, toShownError, type ShownError } from './error-box.js';
 import { ResultTable } from './result-table.js';
 import { sessionBadge } from './session-badge.js';
 
@@ -48,7 +49,8 @@ export class Cell {
   private busy = false;
   private runState: RunState = 'none';
   private runnable = true;
-  private table?: { n: number; view: ResultTable; bar: HTMLElement };
+  /** the table of the execution shown, its items, and how many it showed */
+  private table?: { n: number; view: ResultTable; bar: HTMLElement; source: ItemSource; total: number };
   private shownN?: number;
   private readonly metaSlot = h('div', { class: 'exec-slot' });
   private readonly detailsSlot = h('div', { class: 'exec-slot' });
@@ -276,14 +278,15 @@ export class Cell {
         ),
       );
     }
-    this.errorSlot.replaceChildren(...(exec.error ? [errorBox(exec.error, exec.items.length > 0 ? 'Loading more failed' : 'The step failed')] : []));
+    const total = itemTotal(exec);
+    this.errorSlot.replaceChildren(...(exec.error ? [errorBox(exec.error, total > 0 ? 'Loading more failed' : 'The step failed')] : []));
 
     if (exec.items.length > 0 && this.step.operation === 'DescribeTable') {
       // One deeply nested item (the table description) reads better as JSON than as one table row.
       this.table = undefined;
       this.resultSlot.replaceChildren(h('div', { class: 'results' }, jsonBlock(exec.items[0], `Table description from ${this.step.title}`)));
-    } else if (exec.items.length > 0) {
-      this.showTable(exec, runId);
+    } else if (total > 0) {
+      this.showTable(exec, total, runId);
     } else {
       this.table = undefined;
       const parts: Node[] = [];
@@ -296,25 +299,42 @@ export class Cell {
     }
   }
 
-  /** Shows the items; for a later state of the same execution (another page) the table updates in place and keeps its scroll. */
-  private showTable(exec: Execution, runId: string | undefined): void {
+  /**
+   * Shows the items. A later state of the same execution (another page) updates the table in place,
+   * keeping its scroll and the chunks already fetched; the same state again (the execute answer and
+   * the live event of one execution) leaves the table alone.
+   */
+  private showTable(exec: Execution, total: number, runId: string | undefined): void {
     let fresh = false;
     if (!this.table || this.table.n !== exec.n) {
+      const label = `Results of ${this.step.title}`;
+      const source = new ItemSource({ run: runId ?? '', step: this.step.name, n: exec.n, first: exec.items, total });
       const view = new ResultTable({
-        label: `Results of ${this.step.title}`,
+        label,
         keys: exec.keys ?? keyNamesOf(exec.request),
         projection: projectionOf(exec.request),
-        onShowItem: (item, index, total) => showItem(`Results of ${this.step.title}`, item, index, total),
+        onShowItem: (index, count) => void this.showItemOf(source, label, index, count),
+        onError: (err) => this.setNotice(err === undefined ? undefined : { kind: 'error', title: 'Items could not be loaded', error: toShownError(err) }),
       });
-      this.table = { n: exec.n, view, bar: h('div', { class: 'results-bar' }) };
+      this.table = { n: exec.n, view, bar: h('div', { class: 'results-bar' }), source, total: -1 };
       fresh = true;
     }
-    const { view, bar } = this.table;
+    const table = this.table;
+    const { view, bar, source } = table;
     const copyStatus = h('span', { class: 'copy-status', role: 'status' });
     const copy = h('button', { type: 'button', class: 'button', 'aria-label': `Copy items of ${this.step.title} as JSON` }, 'Copy as JSON');
     copy.addEventListener('click', async () => {
-      const ok = await copyText(JSON.stringify(exec.items, null, 2));
-      copyStatus.textContent = ok ? `Copied ${plural(exec.items.length, 'item')} as JSON.` : 'The browser refused to copy; use the CSV download instead.';
+      copy.disabled = true;
+      if (source.missing(0, source.total)) copyStatus.textContent = `Fetching ${plural(source.total, 'item')}…`;
+      try {
+        const items = await source.all();
+        const ok = await copyText(JSON.stringify(items, null, 2));
+        copyStatus.textContent = ok ? `Copied ${plural(items.length, 'item')} as JSON.` : 'The browser refused to copy; use the CSV download instead.';
+      } catch (err) {
+        copyStatus.textContent = `Nothing was copied: ${toShownError(err).message}`;
+      } finally {
+        copy.disabled = false;
+      }
     });
     const csv = runId ? h('a', { class: 'button', href: csvUrl(runId, this.step.name), download: `${runId}-${this.step.name}.csv`, 'aria-label': `Download items of ${this.step.title} as CSV` }, 'Download CSV') : null;
     const more =
@@ -322,12 +342,26 @@ export class Cell {
         ? h('button', { type: 'button', class: 'button', 'aria-label': `Load more items of ${this.step.title}`, onclick: () => this.host.more(this) }, 'Load more')
         : null;
     bar.replaceChildren(
-      h('span', { class: 'results-count' }, plural(exec.items.length, 'item'), exec.hasMore ? ' · more available' : ''),
+      h('span', { class: 'results-count' }, plural(total, 'item'), exec.hasMore ? ' · more available' : ''),
       copyStatus,
       h('span', { class: 'results-actions' }, copy, csv, more),
     );
     if (fresh) this.resultSlot.replaceChildren(h('div', { class: 'results' }, bar, view.element));
-    view.setItems(exec.items);
+    if (total === table.total) return;
+    table.total = total;
+    source.update(exec.items, total);
+    view.show(source);
+  }
+
+  /** Opens item `index` in full, fetching it first when it is not here yet. */
+  private async showItemOf(source: ItemSource, label: string, index: number, total: number): Promise<void> {
+    try {
+      await source.ensure(index, index + 1);
+      const item = source.get(index);
+      if (item) showItem(label, item, index, total);
+    } catch (err) {
+      this.setNotice({ kind: 'error', title: `Item ${index + 1} could not be loaded`, error: toShownError(err) });
+    }
   }
 
   /** Disables Load more while a page is fetched. */

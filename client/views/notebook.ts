@@ -6,7 +6,7 @@
  * same run arrive as events and update the cells as they happen.
  */
 import { api, ApiError, transcriptUrl, type ConfirmDetails, type TranscriptFormat } from '../api.js';
-import type { Approval, Execution, Run, RunbookDetail, RunEvent } from '../api-types.js';
+import { itemTotal, type Approval, type Execution, type Run, type RunbookDetail, type RunEvent } from '../api-types.js';
 import { h, replaceChildren } from '../dom.js';
 import { formatTime, plural } from '../format.js';
 import type { FormValues } from '../param-check.js';
@@ -92,7 +92,7 @@ export class NotebookView implements View, CellHost {
     try {
       if ('runId' in target) {
         this.run = await api.run(target.runId);
-        this.runbook = await api.runbook(this.run.runbook).catch((err: unknown) => {
+        this.runbook = await api.runRunbook(this.run.id).catch((err: unknown) => {
           this.header.replaceChildren(this.breadcrumbs(this.run?.title ?? this.run?.runbook ?? ''), h('h1', {}, this.run?.title ?? 'Run'), errorBox(toShownError(err), 'The runbook of this run cannot be loaded'));
           return undefined;
         });
@@ -136,7 +136,8 @@ export class NotebookView implements View, CellHost {
   }
 
   private runnable(): boolean {
-    return (this.runbook?.problems.length ?? 0) === 0;
+    // A run another process runs (`runbooks run`, another server on the data folder) is only watched here.
+    return (this.runbook?.problems.length ?? 0) === 0 && !this.run?.elsewhere;
   }
 
   private renderRunbook(rb: RunbookDetail): void {
@@ -222,6 +223,19 @@ export class NotebookView implements View, CellHost {
         ),
       ),
       run.status !== 'active' ? this.endedBanner(run) : null,
+      run.runbookChanged
+        ? h(
+            'div',
+            { class: 'ended-banner warning', role: 'status' },
+            h('strong', {}, 'The runbook has changed since this run started. '),
+            'This run keeps using the version it started with, shown here. ',
+            h('a', { href: routeHash({ name: 'runbook', id: run.runbook }) }, 'Start a new run with the current version'),
+            '.',
+          )
+        : null,
+      run.elsewhere && run.status === 'active'
+        ? h('div', { class: 'ended-banner', role: 'status' }, h('strong', {}, 'This run is run elsewhere. '), `${run.elsewhere} runs it on this data folder and holds its sessions; its steps run there, and this page follows along.`)
+        : null,
       statusLine,
     );
   }
@@ -373,6 +387,8 @@ export class NotebookView implements View, CellHost {
           const execution = await api.execute(run.id, cell.step.name, confirm);
           this.recordExecution(execution);
           cell.setExecution(execution);
+          // A write that was performed but not yet recorded: say so plainly; the run is held.
+          if (execution.unrecorded) cell.setNotice({ kind: 'warning', text: execution.unrecorded.message });
           return execution.status === 'succeeded';
         } catch (err) {
           if (err instanceof ApiError && err.code === 'RB_ERR_RUN_CONFIRM_REQUIRED' && !confirm) {
@@ -422,7 +438,7 @@ export class NotebookView implements View, CellHost {
         this.recordExecution(execution);
         cell.setExecution(execution);
         cell.setNotice(undefined);
-        this.ctx.announce(`${plural(execution.items.length, 'item')} loaded for ${cell.step.title}.`);
+        this.ctx.announce(`${plural(itemTotal(execution), 'item')} loaded for ${cell.step.title}.`);
       })
       .catch((err: unknown) => cell.setNotice({ kind: 'error', title: 'More items could not be loaded', error: toShownError(err) }))
       .finally(() => {

@@ -26,7 +26,7 @@ interface StepPolicy {
 
 export async function policyCommand(file: string, opts: PolicyOptions): Promise<number> {
   try {
-    const { runbook, runbookId } = await prepareRunbook(file, opts);
+    const { runbook, runbookId, source } = await prepareRunbook(file, opts);
     const raw = parseParamFlags(opts.param);
     let steps: StepPolicy[];
     let roleArn: string;
@@ -34,7 +34,7 @@ export async function policyCommand(file: string, opts: PolicyOptions): Promise<
     if (opts.aws) {
       const target = await openTarget(file, opts, (l) => process.stderr.write(`${l}\n`));
       try {
-        const run = await target.engine.startRun({ runbook, runbookId, params: raw, user: process.env.USER || 'cli', roleArn: opts.role });
+        const run = await target.engine.startRun({ runbook, runbookId, source, params: raw, user: process.env.USER || 'cli', roleArn: opts.role });
         roleArn = run.roleArn;
         steps = [];
         for (const step of runbook.steps) {

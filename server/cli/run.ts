@@ -43,7 +43,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   } catch (err) {
     return reportBadInput(err);
   }
-  const { runbook, runbookId } = prepared;
+  const { runbook, runbookId, source } = prepared;
   // Parameters are checked before anything starts: bad input costs no sandbox and no session.
   let params: Record<string, string>;
   try {
@@ -68,7 +68,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   try {
     let run: Run;
     try {
-      run = await engine.startRun({ runbook, runbookId, params, user: opts.user ?? defaultUser(), roleArn: opts.role });
+      run = await engine.startRun({ runbook, runbookId, source, params, user: opts.user ?? defaultUser(), roleArn: opts.role });
     } catch (err) {
       return reportBadInput(err);
     }
@@ -124,8 +124,14 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
       }
     }
 
-    const ended = await engine.complete(run.id, { user: run.user });
-    progress(`run ${run.id} ${ended.status}: ${ended.revocation?.sessions ?? 0} session(s) revoked${ended.revocation?.iam === 'done' ? ' (IAM deny in place)' : ''}`);
+    const completed = await engine.complete(run.id, { user: run.user });
+    progress(`run ${run.id} ${completed.status}: ${completed.revocation?.sessions ?? 0} session(s) revoked${completed.revocation?.iam === 'done' ? ' (IAM deny in place)' : ''}`);
+    // Every item, read back from the run store a page at a time, for the tables, --json and the transcript.
+    const ended = await engine.withAllItems(run.id);
+    for (const o of outcomes) {
+      const n = o.execution?.n;
+      if (n !== undefined) o.execution = ended.executions.find((e) => e.step === o.name && e.n === n) ?? o.execution;
+    }
 
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(jsonReport(ended, outcomes))}\n`);
@@ -134,7 +140,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
     }
     if (opts.transcript) {
       const { renderTranscript } = await import('../runs/transcript.js');
-      await writeFile(opts.transcript, renderTranscript(ended, runbook, TRANSCRIPT_FORMATS[extname(opts.transcript)]));
+      await writeFile(opts.transcript, renderTranscript(ended, engine.runbookOf(run.id) ?? runbook, TRANSCRIPT_FORMATS[extname(opts.transcript)], engine.sourceOf(run.id)));
       progress(`transcript written to ${opts.transcript}`);
     }
   } finally {

@@ -20,8 +20,8 @@ export interface TargetOptions {
 }
 
 /** Loads FILE; any problem is bad input, reported as `file:line:col: error: message` lines. */
-export async function prepareRunbook(file: string, opts: TargetOptions): Promise<{ runbook: Runbook; runbookId: string }> {
-  const { runbook, problems } = await loadRunbookFile(file);
+export async function prepareRunbook(file: string, opts: TargetOptions): Promise<{ runbook: Runbook; runbookId: string; source: string }> {
+  const { runbook, problems, text } = await loadRunbookFile(file);
   if (!runbook || problems.length > 0) {
     const lines = problems.map((p) => `${p.file}:${p.line}:${p.column}: error: ${p.message}`);
     throw new RbError('RB_ERR_RUNBOOK_INVALID', `${lines.join('\n')}\n${file}: ${problems.length} error${problems.length === 1 ? '' : 's'}; fix them (runbooks check ${file}).`);
@@ -31,7 +31,7 @@ export async function prepareRunbook(file: string, opts: TargetOptions): Promise
   const root = sandboxFile && !opts.sandboxFile ? dirname(sandboxFile) : dirname(resolve(file));
   const rel = relative(root, resolve(file));
   const runbookId = (rel.startsWith('..') ? basename(file) : rel).replace(/\.md$/, '').split(sep).join('/');
-  return { runbook, runbookId };
+  return { runbook, runbookId, source: text ?? '' };
 }
 
 /** `k=v` flags to a record of raw strings; the engine validates and coerces them. */

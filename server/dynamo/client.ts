@@ -1,37 +1,74 @@
 /**
  * One DynamoDB client per session, built from that session's credentials and nothing else (no
- * default chain, no environment), cached while the session is held and destroyed the moment it is
- * forgotten, so no SDK object keeps a revoked session's keys.
+ * default chain, no environment), destroyed the moment the session is forgotten, so no SDK object
+ * keeps a revoked session's keys. Only the clients of the last few sessions are kept: a step's
+ * session serves one execution, and a run holds all its sessions until it ends, so a client per
+ * session kept that long made memory grow with every execution of a long run.
+ *
+ * The clients share one HTTP handler, so one pool of keep-alive connections: a step's session is
+ * new at every execution, and a pool per session paid a new connection each time and left an idle
+ * one behind per session until the run ended. A connection carries no credentials — every request
+ * is signed with its own session's keys — and a forgotten session's client refuses to send.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { credentialsOf, onForget, type Session } from '../access/credentials.js';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { credentialsOf, isHeld, onForget, type Session } from '../access/credentials.js';
 import { clientOptions, type AwsTarget } from '../access/sdk.js';
+import { RbError } from '../errors.js';
 
 export interface SessionClients {
   client: DynamoDBClient;
   doc: DynamoDBDocumentClient;
 }
 
-const cache = new WeakMap<Session, { target: string; clients: SessionClients }>();
+type Handler = NodeHttpHandler;
 
-onForget((session) => {
+/** clients by session, least recently used first */
+const cache = new Map<Session, { target: string; clients: SessionClients }>();
+const KEPT = 32;
+let pool: Handler | undefined;
+
+function drop(session: Session): void {
   const entry = cache.get(session);
   cache.delete(session);
   entry?.clients.client.destroy();
-});
+}
+
+onForget(drop);
+
+/** The session's view of the shared pool: sends only while the session is held; destroying it leaves the pool open. */
+function sessionHandler(session: Session): Handler {
+  const shared = (pool ??= new NodeHttpHandler());
+  return {
+    metadata: shared.metadata,
+    handle: (request, options) => (isHeld(session) ? shared.handle(request, options) : Promise.reject(new RbError('RB_ERR_ACCESS_SESSION_REVOKED'))),
+    destroy: () => undefined,
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+  } as Partial<Handler> as Handler;
+}
 
 /** The clients of a session for a region and endpoint; throws RB_ERR_ACCESS_SESSION_REVOKED once it is forgotten. */
 export function clientsFor(session: Session, target: AwsTarget): SessionClients {
   const credentials = credentialsOf(session);
   const key = `${target.region}\n${target.endpoint ?? ''}`;
   const cached = cache.get(session);
-  if (cached?.target === key) return cached.clients;
-  cached?.clients.client.destroy();
+  if (cached?.target === key) {
+    cache.delete(session);
+    cache.set(session, cached);
+    return cached.clients;
+  }
+  drop(session);
   // No expiration is passed: an expired session is then refused by DynamoDB (ExpiredTokenException),
   // one failure path whatever the clock of this server says.
   const { accessKeyId, secretAccessKey, sessionToken } = credentials;
-  const client = new DynamoDBClient({ ...clientOptions(target), credentials: { accessKeyId, secretAccessKey, sessionToken } });
+  const config: DynamoDBClientConfig = {
+    ...clientOptions(target),
+    credentials: { accessKeyId, secretAccessKey, sessionToken },
+    requestHandler: sessionHandler(session),
+  };
+  const client = new DynamoDBClient(config);
   const doc = DynamoDBDocumentClient.from(client, {
     // Item values are plain YAML/JSON values; numbers come back wrapped so none loses precision.
     marshallOptions: { removeUndefinedValues: true },
@@ -39,5 +76,6 @@ export function clientsFor(session: Session, target: AwsTarget): SessionClients 
   });
   const clients = { client, doc };
   cache.set(session, { target: key, clients });
+  if (cache.size > KEPT) drop(cache.keys().next().value!);
   return clients;
 }

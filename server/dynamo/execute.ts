@@ -66,6 +66,8 @@ export interface ExecutionResult {
   attributes?: Record<string, unknown>;
   /** DynamoDB calls made */
   pages: number;
+  /** with a sink: how many items the call returned in all (`items` holds the first few) */
+  returned?: number;
   /** batch requests DynamoDB left unprocessed after every retry */
   unprocessed?: number;
 }
@@ -73,6 +75,12 @@ export interface ExecutionResult {
 export interface ExecuteOptions extends AwsTarget {
   /** upper bound on the items this call returns over all its pages */
   maxItems: number;
+  /**
+   * Query, Scan and PartiQL SELECT: every page's items go to `write` as they arrive (at their index
+   * among this call's items), and the result keeps only the first `keep` of them, so that memory
+   * holds a page, not the result. `returned` then says how many there were.
+   */
+  sink?: { keep: number; write(items: Record<string, unknown>[], offset: number): Promise<void> };
   /** continue a previous result (its `cursor`) */
   cursor?: Cursor;
 }
@@ -177,13 +185,15 @@ async function paged(
     : (input.ExclusiveStartKey as Record<string, unknown> | undefined);
   let nextToken = options.cursor?.nextToken ?? (input.NextToken as string | undefined);
   const items: Record<string, unknown>[] = [];
+  const sink = options.sink;
+  let returned = 0;
   let count = 0;
   let scanned = 0;
   let pages = 0;
   let capacity: Record<string, unknown>[] = [];
   for (;;) {
     let limit = userLimit === undefined ? undefined : userLimit - scanned;
-    if (!countOnly) limit = Math.min(limit ?? Infinity, options.maxItems - items.length);
+    if (!countOnly) limit = Math.min(limit ?? Infinity, options.maxItems - returned);
     if (limit !== undefined && limit <= 0) break;
     const page: Record<string, unknown> = { ...input, ...(limit !== undefined ? { Limit: limit } : {}) };
     let out: { Items?: Record<string, unknown>[]; Count?: number; ScannedCount?: number; ConsumedCapacity?: unknown; LastEvaluatedKey?: Record<string, unknown>; NextToken?: string };
@@ -197,16 +207,22 @@ async function paged(
     }
     pages++;
     const got = (out.Items ?? []).map(plainItem);
-    items.push(...got);
+    if (sink) {
+      if (got.length > 0) await sink.write(got, returned);
+      if (items.length < sink.keep) items.push(...got.slice(0, sink.keep - items.length));
+    } else {
+      items.push(...got);
+    }
+    returned += got.length;
     count += out.Count ?? got.length;
     // PartiQL reports no ScannedCount; evaluated items are then counted as returned ones.
     scanned += out.ScannedCount ?? got.length;
     capacity = addCapacity(capacity, out.ConsumedCapacity);
     const more = statement ? nextToken !== undefined : startKey !== undefined;
-    if (!more || (!countOnly && items.length >= options.maxItems) || (userLimit !== undefined && scanned >= userLimit)) break;
+    if (!more || (!countOnly && returned >= options.maxItems) || (userLimit !== undefined && scanned >= userLimit)) break;
   }
   const hasMore = statement ? nextToken !== undefined : startKey !== undefined;
-  const delivered = (options.cursor?.delivered ?? 0) + items.length;
+  const delivered = (options.cursor?.delivered ?? 0) + returned;
   const cursor: Cursor | undefined = !hasMore
     ? undefined
     : statement
@@ -219,6 +235,7 @@ async function paged(
     hasMore,
     ...(cursor ? { cursor } : {}),
     pages,
+    ...(sink ? { returned } : {}),
     ...capacityOf(capacity),
   };
 }

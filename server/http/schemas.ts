@@ -58,6 +58,21 @@ export const transcriptQuery = {
   properties: { format: { type: 'string', enum: ['md', 'json', 'html'], default: 'md' } },
 } as const;
 
+// Query strings arrive as text and are not coerced: whole numbers are checked by pattern, bounded by length.
+const wholeNumber = { type: 'string', pattern: '^[0-9]{1,9}$' } as const;
+
+export const itemsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { n: wholeNumber, offset: wholeNumber, limit: wholeNumber },
+} as const;
+
+export interface ItemsQuery {
+  n?: string;
+  offset?: string;
+  limit?: string;
+}
+
 export interface StartRunBody {
   runbook: string;
   params?: Record<string, string | number | boolean>;

@@ -11,6 +11,8 @@ import type { Runbook, RunbookProblem } from './types.js';
 export interface LoadedRunbook {
   runbook?: Runbook;
   problems: RunbookProblem[];
+  /** the file's text as parsed (a run keeps it: docs/api.md) */
+  text?: string;
 }
 
 /** Folders never searched for runbooks: hidden ones (`.git`, `.runbooks`) and dependencies. */
@@ -48,7 +50,8 @@ export async function loadRunbookFile(file: string, id?: string): Promise<Loaded
   if (info.size > MAX_RUNBOOK_CHARS * 4) {
     return { problems: [{ file, line: 1, column: 1, message: `the runbook is ${info.size} bytes long; at most ${MAX_RUNBOOK_CHARS} characters are read: split it` }] };
   }
-  return parseRunbook(await readFile(file, 'utf8'), file, id === undefined ? {} : { id });
+  const text = await readFile(file, 'utf8');
+  return { ...parseRunbook(text, file, id === undefined ? {} : { id }), text };
 }
 
 /**

@@ -9,8 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, stat, unlink, link } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { RbError } from '../errors.js';
+import { isAlive } from './owner.js';
 
 export interface LockOptions {
+  /** what the lock guards, for messages (default: the audit log) */
+  what?: string;
+  /** the code of a failure to take the lock (default RB_ERR_AUDIT_WRITE) */
+  code?: 'RB_ERR_AUDIT_WRITE' | 'RB_ERR_STORE_WRITE';
   /** a lock older than this is taken to be abandoned (default 30 s; an append holds it for milliseconds) */
   staleMs?: number;
   /** give up waiting after this long (default 60 s) */
@@ -34,15 +39,6 @@ function parseHolder(text: string): Holder | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -63,25 +59,31 @@ async function acquire(path: string, options: LockOptions): Promise<string> {
   const content = JSON.stringify({ pid: process.pid, host: HOST, at: new Date().toISOString(), nonce });
   let delay = 1;
   for (;;) {
-    if (await tryCreate(path, content)) return nonce;
+    if (await tryCreate(path, content, options)) return nonce;
     if (await breakIfStale(path, staleMs)) continue;
     if (Date.now() > deadline) {
       const holder = parseHolder(await readFile(path, 'utf8').catch(() => ''));
       const who = holder ? `process ${holder.pid} on ${holder.host}` : 'another process';
-      throw new RbError('RB_ERR_AUDIT_WRITE', `The audit log is not writable: ${who} has held its lock ${path} for too long. If no runbooks process is running on this data folder, delete the lock file.`);
+      throw new RbError(options.code ?? 'RB_ERR_AUDIT_WRITE', `${capital(options.what ?? 'the audit log')} is not writable: ${who} has held its lock ${path} for too long. If no runbooks process is running on this data folder, delete the lock file.`);
     }
     await sleep(delay * (0.5 + Math.random()));
     delay = Math.min(delay * 2, 50);
   }
 }
 
-async function tryCreate(path: string, content: string): Promise<boolean> {
+function capital(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+async function tryCreate(path: string, content: string, options: LockOptions): Promise<boolean> {
+  const code = options.code ?? 'RB_ERR_AUDIT_WRITE';
+  const what = capital(options.what ?? 'the audit log');
   let fh;
   try {
     fh = await open(path, 'wx', 0o644);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new RbError('RB_ERR_AUDIT_WRITE', `The audit log is not writable: its lock ${path} cannot be created (${(err as NodeJS.ErrnoException).code ?? String(err)}). Check the data folder's permissions and free space.`);
+    throw new RbError(code, `${what} is not writable: its lock ${path} cannot be created (${(err as NodeJS.ErrnoException).code ?? String(err)}). Check the data folder's permissions and free space.`);
   }
   try {
     await fh.writeFile(content);
@@ -89,7 +91,7 @@ async function tryCreate(path: string, content: string): Promise<boolean> {
     // An empty lock would hold others off until it is stale.
     await fh.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);
-    throw new RbError('RB_ERR_AUDIT_WRITE', `The audit log is not writable: its lock ${path} cannot be written (${(err as NodeJS.ErrnoException).code ?? String(err)}). Free disk space on the data folder's file system.`);
+    throw new RbError(code, `${what} is not writable: its lock ${path} cannot be written (${(err as NodeJS.ErrnoException).code ?? String(err)}). Free disk space on the data folder's file system.`);
   }
   await fh.close();
   return true;

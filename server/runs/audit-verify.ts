@@ -1,7 +1,7 @@
 /**
  * Verifying a data folder's audit log: the hash chain from the first record, every digest against
  * the audit key, that nothing follows the last digest unsigned, that every run's last recorded hash
- * (runs/*.json) is still in the log, and optionally that a transcript's audit hash is. The first
+ * (the last record of each run's journal that names one) is still in the log, and optionally that a transcript's audit hash is. The first
  * problem is reported with its kind; chain and digest problems by position in the log, then cuts
  * found through runs and transcripts, then unsigned records.
  */
@@ -77,17 +77,23 @@ export function transcriptAuditHash(text: string): string | undefined {
   return /Audit hash[\s\S]{0,80}?\b([0-9a-f]{64})\b/.exec(text)?.[1];
 }
 
+/** Each run's last recorded audit hash: the last journal record that names one (runs/<id>/journal.jsonl). */
 async function runHashes(dataDir: string): Promise<Array<{ id: string; auditHash: string }>> {
   const dir = join(dataDir, 'runs');
-  const names = await readdir(dir).catch(() => [] as string[]);
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const out: Array<{ id: string; auditHash: string }> = [];
-  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
-    try {
-      const run = JSON.parse(await readFile(join(dir, name), 'utf8')) as { id?: unknown; auditHash?: unknown };
-      if (typeof run.auditHash === 'string') out.push({ id: typeof run.id === 'string' ? run.id : name.replace(/\.json$/, ''), auditHash: run.auditHash });
-    } catch {
-      // A run file that cannot be read says nothing about the log.
+  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const text = await readFile(join(dir, entry.name, 'journal.jsonl'), 'utf8').catch(() => '');
+    let auditHash: string | undefined;
+    for (const line of text.split('\n')) {
+      try {
+        const record = JSON.parse(line) as { auditHash?: unknown };
+        if (typeof record.auditHash === 'string') auditHash = record.auditHash;
+      } catch {
+        // a torn line says nothing about the log
+      }
     }
+    if (auditHash) out.push({ id: entry.name, auditHash });
   }
   return out;
 }

@@ -1,34 +1,42 @@
 /**
- * The run lifecycle: a run starts with validated parameters, its steps execute in any order and any
- * number of times (writes only when confirmed, approvals where the runbook asks), and it ends —
- * completed, idle-expired, at shutdown, or found interrupted after a crash. Ending revokes every
- * session the run was issued: the credentials are forgotten at once and, with IAM revocation on, an
- * inline deny for `<role id>:rb-<run>-*` is put on each role used.
+ * The run lifecycle, an orchestrator of named stages (docs/architecture.md): a run starts with
+ * validated parameters and a copy of its runbook; a step executes as render → policy → approval →
+ * confirmation → session → execute → record; approvals move through their own state machine
+ * (./approvals.ts); a run ends — completed, idle-expired, at shutdown, or found interrupted after a
+ * crash — and ending revokes every session it was issued (../access/revocation.ts).
  *
- * Each execution gets its own STS session whose policy is derived from the rendered request alone.
- * Credentials live only inside broker Session objects held in memory here; run records, events,
- * audit records and errors name a session by its assumed-role id and expiry only.
+ * A run's state lives in the store as a header and a journal (./store.ts), folded into memory by
+ * ./run-state.ts; every change is recorded (./recorder.ts) before it is announced. What lives only
+ * here is what must not outlive the process: session credentials (inside broker Session objects),
+ * key-schema caches and the per-run lock.
  */
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createBroker, forget, type Broker, type Session } from '../access/broker.js';
 import { deriveSessionPolicy, tablesOf, type PolicyDocument } from '../access/derive-policy.js';
 import { createKeySchemaCache, type KeySchemaCache } from '../access/key-schemas.js';
 import { createIamRevoker, revokeRunSessions, type IamRevoker, type RoleSessions } from '../access/revocation.js';
 import { sessionName } from '../access/session-name.js';
-import { executeRequest, type Cursor } from '../dynamo/execute.js';
+import { executeRequest, type ExecuteOptions, type ExecutionResult } from '../dynamo/execute.js';
 import { RbError, isRbError } from '../errors.js';
 import { operations } from '../runbook/operations.js';
 import { coerceParams } from '../runbook/params.js';
+import { parseRunbook } from '../runbook/parse.js';
 import { renderStep } from '../runbook/render.js';
 import type { RenderedRequest, Runbook, Step } from '../runbook/types.js';
 import * as approvals from './approvals.js';
-import { AuditLog, type AuditEntry } from './audit.js';
-import { openFileStore, type RunStore } from './store.js';
-import type { Approval, EndReason, ExecutionError, Run, RunEvent, SessionInfo, StepExecution } from './types.js';
+import { AuditLog } from './audit.js';
+import { failedExecution, mergeCapacity, newExecution, sessionInfo, toExecutionError } from './executions.js';
+import { openFileStore } from './file-store.js';
+import { migrateLegacyRuns } from './legacy-runs.js';
+import { ownerIsGone, ownerOf, ownerText } from './owner.js';
+import { Recorder, type Change } from './recorder.js';
+import { applyRecord, initialState, lastExecution, type RunState } from './run-state.js';
+import { FIRST_PAGE_ITEMS, firstPage, type JournalRecord, type RunHeader, type RunStore } from './store.js';
+import type { Approval, EndReason, Run, RunEvent, StepExecution } from './types.js';
 
 export interface EngineOptions {
-  /** runs/<id>.json and audit.jsonl live here */
+  /** runs/ and audit.jsonl live here */
   dataDir: string;
   region: string;
   /** the account of table ARNs when a role ARN does not say (it always does) */
@@ -48,21 +56,35 @@ export interface EngineOptions {
   auditKeyPath?: string;
 }
 
+/** What only this process holds of a run it runs. */
 interface LiveRun {
-  runbook: Runbook;
   /** sessions issued to this run, credentials inside, forgotten at revocation */
   sessions: Session[];
+  /** the latest expiry and issue time among them (what the journal must note for revocation after a crash) */
+  latest?: { roleId: string; expiration: number; issuedAt: number };
   /** table → key schema, from DescribeTable through scoped sessions (cached per run) */
   keySchemas: KeySchemaCache;
-  /** step → continuation of its last execution (each page gets a fresh session with the execution's policy) */
-  cursors: Map<string, Cursor>;
   executionCounter: number;
+}
+
+interface Entry {
+  header: RunHeader;
+  state: RunState;
+  /** present while this process runs the run */
+  live?: LiveRun;
+  /** changes still to be written: the run is held while there are any */
+  backlog: Change[];
   /** serialises the run's state changes */
   lock: Promise<unknown>;
+  /** the last request on the run, for idle expiry (requests that change nothing count too) */
+  touchedAt: number;
 }
 
 const ROLE_ARN = /^arn:aws[\w-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/;
 const IDENTITY_CHARS = /[^\w+=,.@-]/g;
+// A run's noted session expiry runs this far ahead, so that it is noted about once an hour, not at
+// every session: revocation after a crash only needs an expiry no earlier than the real one.
+const NOTE_MARGIN_MS = 3_600_000;
 
 /** SourceIdentity and tag-safe form of a user name: `[\w+=,.@-]{2,64}`, as STS requires. */
 export function sourceIdentityOf(user: string): string {
@@ -77,11 +99,13 @@ function newRunId(): string {
 
 export class RunEngine {
   readonly events = new EventEmitter();
-  private readonly runs = new Map<string, Run>();
-  private readonly live = new Map<string, LiveRun>();
+  private readonly runs = new Map<string, Entry>();
+  private readonly parsed = new Map<string, Runbook>();
   private readonly broker: Broker;
   private readonly revoker?: IamRevoker;
   private readonly clock: () => Date;
+  private readonly recorder: Recorder;
+  private readonly instance = randomBytes(6).toString('hex');
   private idleTimer?: NodeJS.Timeout;
 
   private constructor(
@@ -95,18 +119,27 @@ export class RunEngine {
     if (options.iamRevocation) {
       this.revoker = createIamRevoker({ ...aws, onCutoff: (roleArn, issuedBefore) => this.broker.noteCutoff(roleArn, issuedBefore) });
     }
+    this.recorder = new Recorder(audit, store, this.clock);
     this.events.setMaxListeners(0);
   }
 
-  /** Opens the store and audit log, and ends runs a crash left active (marked `interrupted`, revoked). */
+  /**
+   * Opens the store and audit log, and ends the runs a crashed process left active (marked
+   * `interrupted`, revoked). Runs of another live process on the same data folder are left to it.
+   */
   static async create(options: EngineOptions): Promise<RunEngine> {
-    const store = await openFileStore(options.dataDir);
+    const repairs: Array<{ runId: string; info: object }> = [];
+    const store = await openFileStore(options.dataDir, { onRepaired: (runId, info) => repairs.push({ runId, info }) });
     const audit = await AuditLog.open(options.dataDir, { clock: options.clock, keyPath: options.auditKeyPath, onError: options.onInternalError });
     const engine = new RunEngine(options, store, audit);
-    for (const run of await store.loadAll()) engine.runs.set(run.id, run);
-    for (const run of engine.listRuns()) {
-      if (run.status === 'active') await engine.end(run, 'interrupted', 'system');
+    await migrateLegacyRuns(options.dataDir, store);
+    await engine.sync();
+    for (const entry of engine.runs.values()) {
+      if (entry.state.run.status === 'active' && engine.ownerIsGone(entry.header)) {
+        await engine.serialised(entry, () => engine.end(entry, 'interrupted', 'system')).catch((err: unknown) => options.onInternalError?.(err));
+      }
     }
+    for (const { runId, info } of repairs) await audit.append({ type: 'log.repaired', runId, data: { log: 'journal', ...info } });
     const idle = options.idleTimeoutMs ?? 3_600_000;
     if (idle > 0) {
       engine.idleTimer = setInterval(() => void engine.expireIdle(idle), Math.min(idle / 4, 30_000));
@@ -116,7 +149,15 @@ export class RunEngine {
   }
 
   /** Starts a run: parameters are validated and coerced against the runbook's declarations first. */
-  async startRun(input: { runbook: Runbook; runbookId: string; params: Record<string, unknown>; user: string; roleArn?: string }): Promise<Run> {
+  async startRun(input: {
+    runbook: Runbook;
+    /** the runbook's text exactly as parsed: the run keeps it and its views and transcripts use it */
+    source: string;
+    runbookId: string;
+    params: Record<string, unknown>;
+    user: string;
+    roleArn?: string;
+  }): Promise<Run> {
     const { values, errors } = coerceParams(input.runbook.params, input.params);
     if (errors.length > 0) {
       const list = errors.map((e) => `${e.param}: ${e.message}`).join('; ');
@@ -126,63 +167,48 @@ export class RunEngine {
     if (!ROLE_ARN.test(roleArn)) {
       throw new RbError('RB_ERR_CONFIG_INVALID', `The role ${JSON.stringify(roleArn)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).`);
     }
-    const now = this.clock().toISOString();
-    const run: Run = {
+    const text = input.source;
+    const header: RunHeader = {
       id: newRunId(),
       runbook: input.runbookId,
       title: input.runbook.title,
       user: input.user,
-      status: 'active',
       params: values,
       roleArn,
-      startedAt: now,
-      lastActivityAt: now,
-      executions: [],
-      approvals: {},
+      startedAt: this.clock().toISOString(),
+      source: { text, sha256: createHash('sha256').update(text).digest('hex') },
+      owner: ownerOf(this.instance),
     };
-    const sessions: Session[] = [];
-    const keySchemas = createKeySchemaCache({
-      broker: this.broker,
-      region: this.options.region,
-      endpoint: this.options.endpoint,
-      roleArn,
-      runId: run.id,
-      account: accountOf(roleArn) ?? this.options.account ?? '000000000000',
-      sourceIdentity: sourceIdentityOf(input.user),
-      tags: { runbook: run.runbook, run: run.id, step: 'keys', user: sourceIdentityOf(input.user) },
-      onSession: (session) => {
-        sessions.push(session);
-        this.noteSession(run, session).catch((err: unknown) => this.options.onInternalError?.(err));
-      },
+    const auditRecord = await this.audit.append({
+      type: 'run.started',
+      runId: header.id,
+      user: input.user,
+      data: { runbook: header.runbook, params: values, roleArn, runbookSha256: header.source.sha256 },
     });
-    this.runs.set(run.id, run);
-    this.live.set(run.id, {
-      runbook: input.runbook,
-      sessions,
-      keySchemas,
-      cursors: new Map(),
-      executionCounter: 0,
-      lock: Promise.resolve(),
-    });
-    await this.record(run, { type: 'run.started', runId: run.id, user: input.user, data: { runbook: run.runbook, params: values, roleArn } });
-    this.emit({ type: 'run.started', run });
-    return run;
+    await this.store.create(header);
+    const entry = this.track(header);
+    entry.state.run.auditHash = auditRecord.hash;
+    this.parsed.set(header.id, input.runbook);
+    entry.live = this.newLive(header);
+    this.emit({ type: 'run.started', run: entry.state.run });
+    return entry.state.run;
   }
 
   /**
-   * Executes one step: render, derive the policy, check confirmation and approval, assume a session
-   * with that policy, run the request with it. Resolves with the execution whether it succeeded or
-   * failed; throws only when nothing ran (bad state, confirmation or approval missing).
+   * Executes one step: render, derive the policy, check approval and confirmation, assume a session
+   * with that policy, run the request with it, record it. Resolves with the execution whether it
+   * succeeded or failed; throws only when nothing ran (bad state, confirmation or approval missing).
    */
   executeStep(runId: string, stepName: string, input: { user: string; confirm?: boolean }): Promise<StepExecution> {
-    return this.locked(runId, async (run, live) => {
-      const step = this.stepOf(live, stepName);
+    return this.locked(runId, async (entry, live) => {
+      const run = entry.state.run;
+      const step = this.stepOf(entry, stepName);
       let request: RenderedRequest;
       let policy: PolicyDocument;
       let approval: Approval | undefined;
       if (step.needsApproval) {
         // The approved request is frozen: it runs exactly as the approver saw it, never re-rendered.
-        const ready = await this.approvalForExecution(run, live, step, input.user);
+        const ready = await this.approvalForExecution(entry, live, step, input.user);
         if ('failed' in ready) return ready.failed;
         approval = ready.approval;
         request = approval.request;
@@ -192,33 +218,240 @@ export class RunEngine {
         try {
           policy = await this.policyFor(run, live, request);
         } catch (err) {
-          return this.failedBeforeRun(run, step, input.user, request, undefined, err);
+          return this.failedBeforeRun(entry, step, input.user, request, err);
         }
       }
       if (step.write && !input.confirm) {
         throw new RbError('RB_ERR_RUN_CONFIRM_REQUIRED', `Step ${step.name} writes data: confirm this execution to run it.`, { request, policy });
       }
       if (approval) {
-        const n = run.executions.filter((e) => e.step === step.name).length + 1;
-        await this.transition(run, approvals.markUsed(approval, { user: input.user, now: this.clock(), execution: n }), input.user);
+        await this.transition(entry, approvals.markUsed(approval, { user: input.user, now: this.clock(), execution: this.nextN(run, step.name) }), input.user);
       }
-      return this.runStep(run, live, step, input, request, policy);
+      return this.runStep(entry, live, step, input, request, policy);
     });
   }
+
+  /**
+   * Fetches the next page(s) of a step's last execution, with a fresh session of the same derived
+   * policy: a session can be refused by a revocation cutoff in between (docs/security.md).
+   */
+  more(runId: string, stepName: string, input: { user: string }): Promise<StepExecution> {
+    return this.locked(runId, async (entry, live) => {
+      const run = entry.state.run;
+      const step = this.stepOf(entry, stepName);
+      const execution = lastExecution(run, step.name);
+      const cursor = entry.state.cursors.get(step.name);
+      if (!execution || !execution.hasMore || !cursor) {
+        throw new RbError('RB_ERR_RUN_NO_MORE_PAGES', `Step ${step.name} has no further page: run it again to start over.`);
+      }
+      const started = performance.now();
+      const stored = execution.itemCount ?? execution.items.length;
+      let sessionId: string | null = null;
+      let outcome: { result: ExecutionResult } | { error: ReturnType<typeof toExecutionError> };
+      try {
+        const policy = execution.policy as PolicyDocument;
+        const session = await this.assume(entry, live, step.name, policy, input.user);
+        const ran = await this.executeFresh(entry, live, step.name, policy, input.user, session, execution.request, {
+          region: this.options.region,
+          endpoint: this.options.endpoint,
+          maxItems: step.maxItems,
+          cursor,
+          sink: this.itemSink(run.id, step.name, execution.n, stored),
+        });
+        sessionId = ran.session.assumedRoleId;
+        outcome = { result: ran.result };
+      } catch (err) {
+        if (isRbError(err) && err.code === 'RB_ERR_STORE_WRITE') throw err;
+        outcome = { error: toExecutionError(err) };
+      }
+      const durationMs = (execution.durationMs ?? 0) + Math.round(performance.now() - started);
+      const result = 'result' in outcome ? outcome.result : undefined;
+      const error = 'error' in outcome ? outcome.error : undefined;
+      const itemCount = stored + (result ? (result.returned ?? result.items.length) : 0);
+      await this.recorder.commit(entry.state, entry.backlog, {
+        entry: {
+          type: 'page',
+          step: step.name,
+          n: execution.n,
+          itemCount,
+          count: execution.count + (result?.count ?? 0),
+          ...(result?.scannedCount !== undefined ? { scannedCount: (execution.scannedCount ?? 0) + result.scannedCount } : {}),
+          ...(result?.consumedCapacity !== undefined ? { consumedCapacity: mergeCapacity(execution.consumedCapacity, result.consumedCapacity) } : {}),
+          hasMore: result?.hasMore ?? false,
+          pages: execution.pages + (result ? 1 : 0),
+          durationMs,
+          ...(error ? { error } : {}),
+          ...(result?.hasMore && result.cursor ? { cursor: result.cursor } : {}),
+        },
+        audit: [
+          {
+            type: 'step.page',
+            runId: run.id,
+            user: input.user,
+            data: error ? { step: step.name, n: execution.n, error, sessionId } : { step: step.name, n: execution.n, items: result?.items.length ?? 0, sessionId },
+          },
+        ],
+        // The first page tops up from this page's items while it has room.
+        firstItems: result ? result.items.slice(0, Math.max(0, firstPage([...execution.items, ...result.items]).length - execution.items.length)) : [],
+      });
+      this.emit(error ? { type: 'step.failed', runId: run.id, step: step.name, execution } : { type: 'step.succeeded', runId: run.id, step: step.name, execution });
+      return execution;
+    });
+  }
+
+  /** Another user's decision on a pending approval request. */
+  decideApproval(runId: string, stepName: string, input: { user: string; approve: boolean; comment?: string }): Promise<Approval> {
+    return this.locked(runId, async (entry) => {
+      const run = entry.state.run;
+      const step = this.stepOf(entry, stepName);
+      const now = this.clock();
+      const expiry = approvals.expireIfDue(run.approvals[step.name], now);
+      if (expiry) {
+        await this.transition(entry, expiry, 'system');
+        throw new RbError(
+          'RB_ERR_APPROVAL_EXPIRED',
+          `The approval request of step ${step.name} expired at ${expiry.approval.expiresAt}; ${expiry.approval.requestedBy} can run the step again to request a new one.`,
+          { approval: expiry.approval },
+        );
+      }
+      const decision = approvals.decide(run.approvals[step.name], { step: step.name, user: input.user, approve: input.approve, comment: input.comment, now });
+      return this.transition(entry, decision, input.user);
+    });
+  }
+
+  /**
+   * Completes a run and revokes every session it was issued. On a run that ended with its IAM
+   * revocation failed, tries that revocation again.
+   */
+  complete(runId: string, input: { user: string; reason?: EndReason }): Promise<Run> {
+    const entry = this.runs.get(runId);
+    if (entry && entry.state.run.status !== 'active' && entry.state.run.revocation?.iam === 'failed') {
+      return this.serialised(entry, async () => {
+        await this.retryRevocation(entry, input.user);
+        return entry.state.run;
+      });
+    }
+    return this.locked(runId, async (e) => {
+      await this.end(e, input.reason ?? 'complete', input.user);
+      return e.state.run;
+    });
+  }
+
+  getRun(runId: string): Run | undefined {
+    return this.runs.get(runId)?.state.run;
+  }
+
+  /** Runs, newest first. */
+  listRuns(): Run[] {
+    return [...this.runs.values()].map((e) => e.state.run).sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+  }
+
+  /**
+   * Picks up what other processes on the same store did since: runs they started, and records
+   * they appended to runs they run.
+   */
+  async sync(): Promise<void> {
+    for (const id of await this.store.list()) {
+      const entry = this.runs.get(id);
+      if (entry && (entry.live || entry.state.run.status !== 'active')) continue;
+      const read = await this.store.read(id, entry ? entry.state.seq + 1 : 1);
+      if (!read) continue;
+      const target = entry ?? this.track(read.header);
+      await this.applyAll(target, read.records);
+    }
+  }
+
+  /**
+   * The sessions an active run holds (plain data; credentials stay behind `credentialsOf` until
+   * revocation forgets them). For diagnostics and for tests that prove what a session may do.
+   */
+  sessionsOf(runId: string): readonly Session[] {
+    return this.runs.get(runId)?.live?.sessions ?? [];
+  }
+
+  /** The runbook exactly as the run started with it (the run's own copy, not today's file). */
+  runbookOf(runId: string): Runbook | undefined {
+    const known = this.parsed.get(runId);
+    if (known) return known;
+    const entry = this.runs.get(runId);
+    // Runs recorded before runs kept their runbook have no copy to show.
+    if (!entry || entry.header.source.text === '') return undefined;
+    const { runbook } = parseRunbook(entry.header.source.text, `${entry.header.runbook}.md`, { id: entry.header.runbook });
+    if (runbook) this.parsed.set(runId, runbook);
+    return runbook;
+  }
+
+  /** The runbook's text and SHA-256 as the run started with it. */
+  sourceOf(runId: string): { text: string; sha256: string } | undefined {
+    return this.runs.get(runId)?.header.source;
+  }
+
+  /** Items `offset`… of execution `n` of a step (its last execution by default), from the store. */
+  async items(runId: string, stepName: string, query: { n?: number; offset: number; limit: number }): Promise<{ n: number; offset: number; total: number; items: Record<string, unknown>[] }> {
+    const execution = this.executionOf(runId, stepName, query.n);
+    const total = execution.itemCount ?? execution.items.length;
+    const items = query.offset >= total ? [] : await this.store.readItems(runId, stepName, execution.n, query.offset, Math.min(query.limit, total - query.offset));
+    return { n: execution.n, offset: query.offset, total, items };
+  }
+
+  /** Every item of an execution (its last by default), in order, read from the store a page at a time. */
+  allItems(runId: string, stepName: string, n?: number): AsyncIterable<Record<string, unknown>> {
+    const execution = this.executionOf(runId, stepName, n);
+    return this.store.items(runId, stepName, execution.n);
+  }
+
+  /** The run with every item of every execution read back from the store (transcripts, `run --json`). */
+  async withAllItems(runId: string): Promise<Run> {
+    const run = this.getRun(runId);
+    if (!run) throw notFound(runId);
+    const executions: StepExecution[] = [];
+    for (const e of run.executions) {
+      const items: Record<string, unknown>[] = [];
+      if ((e.itemCount ?? e.items.length) > e.items.length) for await (const item of this.store.items(run.id, e.step, e.n)) items.push(item);
+      executions.push({ ...e, items: items.length > 0 ? items : e.items });
+    }
+    return { ...run, executions };
+  }
+
+  /** The rendered request and derived policy of a step, without running anything (for `runbooks policy`). */
+  async previewStep(runId: string, stepName: string): Promise<{ request: RenderedRequest; policy: PolicyDocument }> {
+    return this.locked(runId, async (entry, live) => {
+      const step = this.stepOf(entry, stepName);
+      const request = this.render(step, entry.state.run);
+      return { request, policy: await this.policyFor(entry.state.run, live, request) };
+    });
+  }
+
+  /** Ends every active run of this process with reason `shutdown` (revoking its sessions) and closes the logs. */
+  async close(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    for (const entry of this.runs.values()) {
+      if (entry.live && entry.state.run.status === 'active') {
+        await this.serialised(entry, () => this.end(entry, 'shutdown', 'system')).catch((err: unknown) => this.options.onInternalError?.(err));
+      }
+    }
+    await this.audit.close();
+    await this.store.close();
+    this.broker.destroy();
+    this.revoker?.destroy();
+  }
+
+  // -- stages of an execution ---------------------------------------------------------------------
 
   /**
    * The approved request a step may run now, or a coded refusal: a closed (or absent) approval makes
    * a new pending request of a freshly rendered request; an expired or changed one is recorded as
    * such first. Never records a denial that no approver gave.
    */
-  private async approvalForExecution(run: Run, live: LiveRun, step: Step, user: string): Promise<{ approval: Approval } | { failed: StepExecution }> {
+  private async approvalForExecution(entry: Entry, live: LiveRun, step: Step, user: string): Promise<{ approval: Approval } | { failed: StepExecution }> {
+    const run = entry.state.run;
     const now = this.clock();
     let approval = run.approvals[step.name];
     const expiry = approvals.expireIfDue(approval, now);
-    if (expiry) approval = await this.transition(run, expiry, 'system');
+    if (expiry) approval = await this.transition(entry, expiry, 'system');
     if (approval?.status === 'approved') {
       const stale = approvals.checkUsable(approval, { step, user, now });
-      if (stale) approval = await this.transition(run, stale, 'system');
+      if (stale) approval = await this.transition(entry, stale, 'system');
     }
     if (!approval || approvals.isClosed(approval)) {
       const request = this.render(step, run);
@@ -226,11 +459,10 @@ export class RunEngine {
       try {
         policy = await this.policyFor(run, live, request);
       } catch (err) {
-        return { failed: await this.failedBeforeRun(run, step, user, request, undefined, err) };
+        return { failed: await this.failedBeforeRun(entry, step, user, request, err) };
       }
-      if (approval) (run.pastApprovals ??= []).push(approval);
-      const ttlSeconds = live.runbook.access.approvalTtl ?? approvals.DEFAULT_APPROVAL_TTL_SECONDS;
-      const requested = await this.transition(run, approvals.requestApproval({ step, user, now, ttlSeconds, request, policy }), user);
+      const ttlSeconds = this.runbookOf(run.id)?.access.approvalTtl ?? approvals.DEFAULT_APPROVAL_TTL_SECONDS;
+      const requested = await this.transition(entry, approvals.requestApproval({ step, user, now, ttlSeconds, request, policy }), user, approval !== undefined);
       const why = approval && approval.status !== 'used' && approval.status !== 'denied' ? ` (the previous one is ${approval.status})` : '';
       throw new RbError('RB_ERR_RUN_APPROVAL_REQUIRED', `Step ${step.name} needs the approval of another person; the request is now pending${why}.`, { approval: requested });
     }
@@ -240,171 +472,47 @@ export class RunEngine {
     return { approval };
   }
 
-  /** Stores an approval's next state, records its audit record, then announces it. */
-  private async transition(run: Run, t: approvals.Transition, user: string): Promise<Approval> {
-    run.approvals[t.approval.step] = t.approval;
-    await this.record(run, { type: t.record.type, runId: run.id, user, data: t.record.data });
+  /** Records an approval's next state, then announces it. `past` moves the step's current one to the past ones. */
+  private async transition(entry: Entry, t: approvals.Transition, user: string, past = false): Promise<Approval> {
+    const run = entry.state.run;
+    await this.recorder.commit(entry.state, entry.backlog, {
+      entry: { type: 'approval', approval: t.approval, ...(past ? { past: true } : {}) },
+      audit: [{ type: t.record.type, runId: run.id, user, data: t.record.data }],
+    });
     const type = t.record.type === 'approval.requested' ? 'approval.requested' : t.record.type === 'approval.decided' ? 'approval.decided' : 'approval.updated';
     this.emit({ type, runId: run.id, step: t.approval.step, approval: t.approval });
     return t.approval;
   }
 
-  /**
-   * Fetches the next page(s) of a step's last execution, with a fresh session of the same derived
-   * policy: a session can be refused by a revocation cutoff in between (docs/security.md).
-   */
-  more(runId: string, stepName: string, input: { user: string }): Promise<StepExecution> {
-    return this.locked(runId, async (run, live) => {
-      const step = this.stepOf(live, stepName);
-      const execution = lastExecution(run, step.name);
-      const cursor = live.cursors.get(step.name);
-      if (!execution || !execution.hasMore || !cursor) {
-        throw new RbError('RB_ERR_RUN_NO_MORE_PAGES', `Step ${step.name} has no further page: run it again to start over.`);
-      }
-      const started = performance.now();
-      let sessionId: string | undefined;
-      try {
-        const policy = execution.policy as PolicyDocument;
-        const session = await this.assume(run, live, step.name, policy, input.user);
-        const { result, session: used } = await this.executeFresh(run, live, step.name, policy, input.user, session, execution.request, {
-          region: this.options.region,
-          endpoint: this.options.endpoint,
-          maxItems: step.maxItems,
-          cursor,
-        });
-        sessionId = used.assumedRoleId;
-        execution.items.push(...result.items);
-        execution.count += result.count;
-        if (result.scannedCount !== undefined) execution.scannedCount = (execution.scannedCount ?? 0) + result.scannedCount;
-        execution.consumedCapacity = mergeCapacity(execution.consumedCapacity, result.consumedCapacity);
-        execution.hasMore = result.hasMore;
-        execution.pages += 1;
-        if (result.hasMore && result.cursor) live.cursors.set(step.name, result.cursor);
-        else live.cursors.delete(step.name);
-        await this.record(run, {
-          type: 'step.page',
-          runId: run.id,
-          user: input.user,
-          data: { step: step.name, n: execution.n, items: result.items.length, sessionId },
-        });
-      } catch (err) {
-        execution.error = toExecutionError(err);
-        execution.hasMore = false;
-        live.cursors.delete(step.name);
-        await this.record(run, { type: 'step.page', runId: run.id, user: input.user, data: { step: step.name, n: execution.n, error: execution.error, sessionId: sessionId ?? null } });
-      }
-      execution.durationMs = (execution.durationMs ?? 0) + Math.round(performance.now() - started);
-      this.emit(execution.error ? { type: 'step.failed', runId: run.id, step: step.name, execution } : { type: 'step.succeeded', runId: run.id, step: step.name, execution });
-      return execution;
-    });
-  }
-
-  /** Another user's decision on a pending approval request. */
-  decideApproval(runId: string, stepName: string, input: { user: string; approve: boolean; comment?: string }): Promise<Approval> {
-    return this.locked(runId, async (run, live) => {
-      const step = this.stepOf(live, stepName);
-      const now = this.clock();
-      const expiry = approvals.expireIfDue(run.approvals[step.name], now);
-      if (expiry) {
-        await this.transition(run, expiry, 'system');
-        throw new RbError('RB_ERR_APPROVAL_EXPIRED', `The approval request of step ${step.name} expired at ${expiry.approval.expiresAt}; ${expiry.approval.requestedBy} can run the step again to request a new one.`, { approval: expiry.approval });
-      }
-      return this.transition(run, approvals.decide(run.approvals[step.name], { step: step.name, user: input.user, approve: input.approve, comment: input.comment, now }), input.user);
-    });
-  }
-
-  /** Completes a run and revokes every session it was issued. */
-  complete(runId: string, input: { user: string; reason?: EndReason }): Promise<Run> {
-    return this.locked(runId, async (run) => {
-      await this.end(run, input.reason ?? 'complete', input.user);
-      return run;
-    });
-  }
-
-  getRun(runId: string): Run | undefined {
-    return this.runs.get(runId);
-  }
-
-  /** Runs, newest first. */
-  listRuns(): Run[] {
-    return [...this.runs.values()].sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
-  }
-
-  /**
-   * The sessions an active run holds (plain data; credentials stay behind `credentialsOf` until
-   * revocation forgets them). For diagnostics and for tests that prove what a session may do.
-   */
-  sessionsOf(runId: string): readonly Session[] {
-    return this.live.get(runId)?.sessions ?? [];
-  }
-
-  runbookOf(runId: string): Runbook | undefined {
-    return this.live.get(runId)?.runbook;
-  }
-
-  /** The rendered request and derived policy of a step, without running anything (for `runbooks policy`). */
-  async previewStep(runId: string, stepName: string): Promise<{ request: RenderedRequest; policy: PolicyDocument }> {
-    return this.locked(runId, async (run, live) => {
-      const step = this.stepOf(live, stepName);
-      const request = this.render(step, run);
-      return { request, policy: await this.policyFor(run, live, request) };
-    });
-  }
-
-  /** Ends every active run with reason `shutdown` (revoking its sessions) and closes the audit log. */
-  async close(): Promise<void> {
-    if (this.idleTimer) clearInterval(this.idleTimer);
-    for (const run of this.listRuns()) {
-      if (run.status === 'active') await this.locked(run.id, (r) => this.end(r, 'shutdown', 'system')).catch(() => undefined);
-    }
-    await this.audit.close();
-    this.broker.destroy();
-    this.revoker?.destroy();
-  }
-
-  // ---------------------------------------------------------------------------------------------
-
-  private async runStep(run: Run, live: LiveRun, step: Step, input: { user: string; confirm?: boolean }, request: RenderedRequest, policy: PolicyDocument): Promise<StepExecution> {
-    const execution: StepExecution = {
-      n: run.executions.filter((e) => e.step === step.name).length + 1,
-      step: step.name,
-      user: input.user,
-      status: 'running',
-      startedAt: this.clock().toISOString(),
-      request,
-      policy,
-      items: [],
-      count: 0,
-      hasMore: false,
-      pages: 0,
-      confirmed: Boolean(input.confirm),
-    };
-    run.executions.push(execution);
-    live.cursors.delete(step.name);
+  private async runStep(entry: Entry, live: LiveRun, step: Step, input: { user: string; confirm?: boolean }, request: RenderedRequest, policy: PolicyDocument): Promise<StepExecution> {
+    const run = entry.state.run;
+    const execution = newExecution({ n: this.nextN(run, step.name), step: step.name, user: input.user, at: this.clock(), request, policy, confirmed: Boolean(input.confirm) });
     this.emit({ type: 'step.started', runId: run.id, step: step.name, n: execution.n, user: input.user });
     const started = performance.now();
+    let result: ExecutionResult | undefined;
     try {
-      const first = await this.assume(run, live, step.name, policy, input.user);
+      const first = await this.assume(entry, live, step.name, policy, input.user);
       execution.session = sessionInfo(first, run.roleArn);
       this.emit({ type: 'session.issued', runId: run.id, step: step.name, session: execution.session });
-      const { result, session } = await this.executeFresh(run, live, step.name, policy, input.user, first, request, {
+      const ran = await this.executeFresh(entry, live, step.name, policy, input.user, first, request, {
         region: this.options.region,
         endpoint: this.options.endpoint,
         maxItems: step.maxItems,
+        sink: this.itemSink(run.id, step.name, execution.n, 0),
       });
-      if (session !== first) {
-        execution.session = sessionInfo(session, run.roleArn);
+      if (ran.session !== first) {
+        execution.session = sessionInfo(ran.session, run.roleArn);
         this.emit({ type: 'session.issued', runId: run.id, step: step.name, session: execution.session });
       }
-      execution.items = result.items;
+      result = ran.result;
       execution.count = result.count;
+      execution.itemCount = result.returned ?? result.items.length;
       if (result.scannedCount !== undefined) execution.scannedCount = result.scannedCount;
       if (result.consumedCapacity !== undefined) execution.consumedCapacity = result.consumedCapacity;
       if (result.attributes !== undefined) execution.attributes = result.attributes;
       execution.hasMore = result.hasMore;
       execution.pages = 1;
-      if (result.hasMore && result.cursor) live.cursors.set(step.name, result.cursor);
-      const keys = execution.items.length > 0 ? await this.keyAttributes(live, request) : undefined;
+      const keys = result.items.length > 0 ? await this.keyAttributes(live, request) : undefined;
       if (keys) execution.keys = keys;
       execution.status = 'succeeded';
     } catch (err) {
@@ -413,54 +521,68 @@ export class RunEngine {
       if (!isRbError(err)) this.options.onInternalError?.(err);
     }
     execution.durationMs = Math.round(performance.now() - started);
-    await this.record(run, {
-      type: 'step.executed',
-      runId: run.id,
-      user: input.user,
-      data: {
-        step: step.name,
-        n: execution.n,
-        status: execution.status,
-        write: step.write,
-        confirmed: execution.confirmed,
-        request,
-        policy,
-        sessionId: execution.session?.assumedRoleId ?? null,
-        expiration: execution.session?.expiration ?? null,
-        count: execution.count,
-        error: execution.error ?? null,
-      },
-    });
-    this.emit(
-      execution.status === 'succeeded'
-        ? { type: 'step.succeeded', runId: run.id, step: step.name, execution }
-        : { type: 'step.failed', runId: run.id, step: step.name, execution },
-    );
-    return execution;
+    const performed = step.write && execution.status === 'succeeded';
+    if (result && result.returned === undefined && result.items.length > 0) {
+      try {
+        await this.store.putItems(run.id, step.name, execution.n, 0, result.items);
+      } catch (err) {
+        // A read whose items cannot be kept is not recorded; a performed write is, without them.
+        if (!performed) throw err;
+        execution.itemCount = 0;
+      }
+    }
+    const { items: _items, ...stored } = execution;
+    try {
+      await this.recorder.commit(entry.state, entry.backlog, {
+        entry: { type: 'execution', execution: stored, ...(result?.hasMore && result.cursor ? { cursor: result.cursor } : {}) },
+        audit: [
+          {
+            type: 'step.executed',
+            runId: run.id,
+            user: input.user,
+            data: {
+              step: step.name,
+              n: execution.n,
+              status: execution.status,
+              write: step.write,
+              confirmed: execution.confirmed,
+              request,
+              policy,
+              sessionId: execution.session?.assumedRoleId ?? null,
+              expiration: execution.session?.expiration ?? null,
+              count: execution.count,
+              error: execution.error ?? null,
+            },
+          },
+        ],
+        firstItems: result ? firstPage(result.items) : [],
+        performed,
+      });
+    } catch (err) {
+      // DynamoDB performed the write: say so, with its result, and that the run is held.
+      if (!performed || !isRbError(err) || err.code !== 'RB_ERR_RUN_HELD') throw err;
+      execution.items = result ? firstPage(result.items) : [];
+      execution.unrecorded = { code: err.code, message: `The write was performed, but it could not be recorded yet: ${err.message}` };
+      this.emit({ type: 'step.succeeded', runId: run.id, step: step.name, execution });
+      return execution;
+    }
+    const recorded = lastExecution(run, step.name)!;
+    this.emit(recorded.status === 'succeeded' ? { type: 'step.succeeded', runId: run.id, step: step.name, execution: recorded } : { type: 'step.failed', runId: run.id, step: step.name, execution: recorded });
+    return recorded;
   }
 
   /** An execution that failed before its request could run (the key-schema lookup, for example). */
-  private async failedBeforeRun(run: Run, step: Step, user: string, request: RenderedRequest, policy: unknown, err: unknown): Promise<StepExecution> {
-    const execution: StepExecution = {
-      n: run.executions.filter((e) => e.step === step.name).length + 1,
-      step: step.name,
-      user,
-      status: 'failed',
-      startedAt: this.clock().toISOString(),
-      durationMs: 0,
-      request,
-      ...(policy !== undefined ? { policy } : {}),
-      items: [],
-      count: 0,
-      hasMore: false,
-      pages: 0,
-      confirmed: false,
-      error: toExecutionError(err),
-    };
-    run.executions.push(execution);
-    await this.record(run, { type: 'step.executed', runId: run.id, user, data: { step: step.name, n: execution.n, status: 'failed', request, error: execution.error } });
-    this.emit({ type: 'step.failed', runId: run.id, step: step.name, execution });
-    return execution;
+  private async failedBeforeRun(entry: Entry, step: Step, user: string, request: RenderedRequest, err: unknown): Promise<StepExecution> {
+    const run = entry.state.run;
+    const execution = failedExecution({ n: this.nextN(run, step.name), step: step.name, user, at: this.clock(), request, confirmed: false, error: err });
+    const { items: _items, ...stored } = execution;
+    await this.recorder.commit(entry.state, entry.backlog, {
+      entry: { type: 'execution', execution: stored },
+      audit: [{ type: 'step.executed', runId: run.id, user, data: { step: step.name, n: execution.n, status: 'failed', request, error: execution.error } }],
+    });
+    const recorded = lastExecution(run, step.name)!;
+    this.emit({ type: 'step.failed', runId: run.id, step: step.name, execution: recorded });
+    return recorded;
   }
 
   /**
@@ -473,6 +595,11 @@ export class RunEngine {
     const takesCapacity = request.operation === 'ExecuteStatement' || 'ReturnConsumedCapacity' in operations[request.operation].fields;
     if (!takesCapacity || (request.input as Record<string, unknown>).ReturnConsumedCapacity !== undefined) return request;
     return { ...request, input: { ...request.input, ReturnConsumedCapacity: 'TOTAL' } } as RenderedRequest;
+  }
+
+  /** Where a paged read's items go as they arrive: the store, at their place in the execution. */
+  private itemSink(runId: string, step: string, n: number, base: number): NonNullable<ExecuteOptions['sink']> {
+    return { keep: FIRST_PAGE_ITEMS, write: (items, offset) => this.store.putItems(runId, step, n, base + offset, items) };
   }
 
   /** The session policy of a request; key schemas come from DescribeTable through scoped sessions. */
@@ -506,7 +633,7 @@ export class RunEngine {
    * the same policy and runs the request once more: a refused request did nothing, so this is safe.
    */
   private async executeFresh(
-    run: Run,
+    entry: Entry,
     live: LiveRun,
     step: string,
     policy: PolicyDocument,
@@ -514,129 +641,218 @@ export class RunEngine {
     session: Session,
     request: RenderedRequest,
     options: Parameters<typeof executeRequest>[2],
-  ): Promise<{ result: Awaited<ReturnType<typeof executeRequest>>; session: Session }> {
+  ): Promise<{ result: ExecutionResult; session: Session }> {
     try {
       return { result: await executeRequest(request, session, options), session };
     } catch (err) {
       const awsCode = isRbError(err) ? (err.details as { awsCode?: string } | undefined)?.awsCode : undefined;
       if (!this.revoker || awsCode !== 'AccessDeniedException') throw err;
-      const cutoff = await this.revoker.cutoff(run.roleArn).catch(() => undefined);
+      const cutoff = await this.revoker.cutoff(entry.state.run.roleArn).catch(() => undefined);
       if (!cutoff || session.issuedAt >= cutoff) throw err;
-      const fresh = await this.assume(run, live, step, policy, user);
+      const fresh = await this.assume(entry, live, step, policy, user);
       return { result: await executeRequest(request, fresh, options), session: fresh };
     }
   }
 
-  private async assume(run: Run, live: LiveRun, step: string, policy: PolicyDocument, user: string): Promise<Session> {
-    const runbook = live.runbook;
+  private async assume(entry: Entry, live: LiveRun, step: string, policy: PolicyDocument, user: string): Promise<Session> {
+    const run = entry.state.run;
     const session = await this.broker.assume({
       roleArn: run.roleArn,
       policy,
       sessionName: sessionName(run.id, step, ++live.executionCounter),
-      durationSeconds: runbook.access.duration,
+      durationSeconds: this.runbookOf(run.id)?.access.duration ?? 900,
       sourceIdentity: sourceIdentityOf(user === 'system' ? run.user : user),
       tags: { runbook: run.runbook, run: run.id, step, user: sourceIdentityOf(run.user) },
     });
-    live.sessions.push(session);
-    await this.noteSession(run, session);
+    addSession(live, session);
+    await this.noteSessions(entry, live);
     return session;
   }
 
-  private async end(run: Run, reason: EndReason, user: string): Promise<void> {
-    if (run.status !== 'active') {
-      throw new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${run.id} is already ${run.status}.`);
-    }
+  /**
+   * Keeps in the journal what revocation needs after a crash: the role id and an expiry no earlier
+   * than any session's (with a margin, so it is noted about once an hour, not per session).
+   */
+  private async noteSessions(entry: Entry, live: LiveRun): Promise<void> {
+    const run = entry.state.run;
+    const latest = live.latest;
+    if (!latest) return;
+    if (run.roleId === latest.roleId && run.sessionsUntil !== undefined && Date.parse(run.sessionsUntil) >= latest.expiration) return;
+    await this.recorder.commit(entry.state, entry.backlog, {
+      entry: {
+        type: 'session.noted',
+        roleId: latest.roleId,
+        sessionsUntil: new Date(latest.expiration + NOTE_MARGIN_MS).toISOString(),
+        sessionsIssuedUntil: new Date(latest.issuedAt).toISOString(),
+      },
+    });
+  }
+
+  // -- ending a run ------------------------------------------------------------------------------
+
+  private async end(entry: Entry, reason: EndReason, user: string): Promise<void> {
+    const run = entry.state.run;
+    if (run.status !== 'active') throw new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${run.id} is already ${run.status}.`);
     for (const approval of Object.values(run.approvals)) {
       const cancelled = approvals.cancel(approval, this.clock(), `The run ended (${reason}) before the ${approval.status === 'pending' ? 'request was decided' : 'approved request ran'}.`);
-      if (cancelled) await this.transition(run, cancelled, user);
+      if (cancelled) await this.transition(entry, cancelled, user);
     }
-    const live = this.live.get(run.id);
-    const sessions = live?.sessions ?? [];
-    live?.cursors.clear();
+    const sessions = entry.live?.sessions ?? [];
+    const infos = run.executions.flatMap((e) => (e.session ? [e.session] : []));
+    const revocation = await this.revoke(entry, sessions);
+    const status = reason === 'idle' ? 'expired' : reason === 'interrupted' ? 'interrupted' : 'completed';
+    const sessionIds = infos.map((s) => s.assumedRoleId);
+    await this.recorder.commit(entry.state, entry.backlog, {
+      entry: { type: 'run.ended', status, reason, endedAt: revocation.at, revocation, revokedSessions: sessionIds },
+      audit: [
+        { type: 'session.revoked', runId: run.id, user, data: { ...revocation, sessionIds } },
+        { type: 'run.completed', runId: run.id, user, data: { status, reason } },
+      ],
+    });
+    entry.live = undefined;
+    this.emit({ type: 'session.revoked', runId: run.id, sessions: run.executions.flatMap((e) => (e.session ? [e.session] : [])), revocation });
+    this.emit({ type: 'run.completed', run });
+  }
 
+  /** Forgets every credential of the run at once, then denies its sessions through IAM where that is on. */
+  private async revoke(entry: Entry, sessions: readonly Session[]): Promise<NonNullable<Run['revocation']>> {
+    const run = entry.state.run;
     // Every session the run was issued, key-schema lookups included, is named rb-<run>-*: one deny
     // per role covers them all, even those whose credentials died with a crashed process.
-    const infos = run.executions.flatMap((e) => (e.session ? [e.session] : []));
-    const recorded: RoleSessions[] = infos.map((info) => ({
-      roleArn: info.roleArn,
-      roleId: info.assumedRoleId.split(':')[0],
-      until: new Date(info.expiration),
-      ...(info.issuedAt ? { issued: new Date(info.issuedAt) } : {}),
-    }));
+    const recorded: RoleSessions[] = run.executions.flatMap((e) =>
+      e.session
+        ? [{ roleArn: e.session.roleArn, roleId: e.session.assumedRoleId.split(':')[0], until: new Date(e.session.expiration), ...(e.session.issuedAt ? { issued: new Date(e.session.issuedAt) } : {}) }]
+        : [],
+    );
     if (run.roleId && run.sessionsUntil) {
-      const issued = run.sessionsIssuedUntil ? { issued: new Date(run.sessionsIssuedUntil) } : {};
-      recorded.push({ roleArn: run.roleArn, roleId: run.roleId, until: new Date(run.sessionsUntil), ...issued });
+      recorded.push({ roleArn: run.roleArn, roleId: run.roleId, until: new Date(run.sessionsUntil), ...(run.sessionsIssuedUntil ? { issued: new Date(run.sessionsIssuedUntil) } : {}) });
     }
-
-    const revocation: Run['revocation'] = { at: this.clock().toISOString(), sessions: sessions.length || infos.length, iam: this.revoker ? 'done' : 'off' };
+    const infos = run.executions.filter((e) => e.session).length;
+    const revocation: NonNullable<Run['revocation']> = { at: this.clock().toISOString(), sessions: sessions.length || infos, iam: this.revoker ? 'done' : 'off' };
     try {
       await revokeRunSessions(run.id, sessions, this.revoker, recorded);
     } catch (err) {
       revocation.iam = 'failed';
       revocation.error = isRbError(err) ? err.message : 'IAM refused the deny policy';
     }
-    for (const info of infos) info.revoked = true;
-    run.status = reason === 'idle' ? 'expired' : reason === 'interrupted' ? 'interrupted' : 'completed';
-    run.endReason = reason;
-    run.endedAt = revocation.at;
-    run.revocation = revocation;
-    this.live.delete(run.id);
-    await this.record(run, { type: 'session.revoked', runId: run.id, user, data: { ...revocation, sessionIds: infos.map((s) => s.assumedRoleId) } });
-    this.emit({ type: 'session.revoked', runId: run.id, sessions: infos, revocation });
-    await this.record(run, { type: 'run.completed', runId: run.id, user, data: { status: run.status, reason } });
-    this.emit({ type: 'run.completed', run });
+    return revocation;
   }
 
-  /** Keeps in the run record what revocation needs after a crash: the role id and the latest expiry. */
-  private async noteSession(run: Run, session: Session): Promise<void> {
-    const until = session.expiration.toISOString();
-    const issued = session.issuedAt.toISOString();
-    const known = run.roleId === session.roleId && run.sessionsUntil !== undefined && run.sessionsUntil >= until;
-    if (known && run.sessionsIssuedUntil !== undefined && run.sessionsIssuedUntil >= issued) return;
-    run.roleId = session.roleId;
-    if (run.sessionsUntil === undefined || run.sessionsUntil < until) run.sessionsUntil = until;
-    if (run.sessionsIssuedUntil === undefined || run.sessionsIssuedUntil < issued) run.sessionsIssuedUntil = issued;
-    await this.store.save(run);
+  /** Completing an ended run whose IAM revocation failed tries that revocation again. */
+  private async retryRevocation(entry: Entry, user: string): Promise<void> {
+    const run = entry.state.run;
+    const revocation = await this.revoke(entry, []);
+    await this.recorder.commit(entry.state, entry.backlog, {
+      entry: { type: 'run.ended', status: run.status as Exclude<Run['status'], 'active'>, reason: run.endReason ?? 'complete', endedAt: run.endedAt ?? revocation.at, revocation, revokedSessions: [] },
+      audit: [{ type: 'session.revoked', runId: run.id, user, data: { ...revocation, retry: true } }],
+    });
+    this.emit({ type: 'session.revoked', runId: run.id, sessions: run.executions.flatMap((e) => (e.session ? [e.session] : [])), revocation });
+    if (revocation.iam === 'failed') throw new RbError('RB_ERR_ACCESS_REVOKE', revocation.error ?? 'Revoking the run\'s sessions through IAM failed again.');
   }
 
   private async expireIdle(idleMs: number): Promise<void> {
     const now = this.clock().getTime();
-    for (const run of this.listRuns()) {
-      if (run.status === 'active' && now - Date.parse(run.lastActivityAt) >= idleMs) {
-        await this.locked(run.id, (r) => (r.status === 'active' ? this.end(r, 'idle', 'system') : undefined)).catch(() => undefined);
+    for (const entry of this.runs.values()) {
+      const last = Math.max(Date.parse(entry.state.run.lastActivityAt), entry.touchedAt);
+      if (entry.live && entry.state.run.status === 'active' && now - last >= idleMs) {
+        await this.serialised(entry, () => (entry.state.run.status === 'active' ? this.end(entry, 'idle', 'system') : undefined)).catch(() => undefined);
       }
     }
   }
 
-  /** Runs `fn` with the run's lock held, so that concurrent requests on one run do not interleave. */
-  private locked<T>(runId: string, fn: (run: Run, live: LiveRun) => Promise<T> | T): Promise<T> {
-    const run = this.runs.get(runId);
-    if (!run) return Promise.reject(new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(runId)}.`));
-    const live = this.live.get(runId);
-    if (run.status !== 'active' || !live) {
-      // Ending an ended run, or anything on it, is refused with its state.
-      return Promise.reject(new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${run.id} is ${run.status}; start a new run.`));
-    }
-    const next = live.lock.then(async () => {
-      if (run.status !== 'active') throw new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${run.id} is ${run.status}; start a new run.`);
-      run.lastActivityAt = this.clock().toISOString();
-      return fn(run, live);
+  // -- bookkeeping -------------------------------------------------------------------------------
+
+  /** Runs `fn` with the run's lock held, once its backlog is written, so that requests on one run do not interleave. */
+  private locked<T>(runId: string, fn: (entry: Entry, live: LiveRun) => Promise<T> | T): Promise<T> {
+    const entry = this.runs.get(runId);
+    if (!entry) return Promise.reject(notFound(runId));
+    const refusal = () => {
+      const run = entry.state.run;
+      if (run.status !== 'active') return new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${run.id} is ${run.status}; start a new run.`);
+      if (!entry.live) return new RbError('RB_ERR_RUN_ELSEWHERE', `Run ${run.id} is run by ${ownerText(entry.header)} on this data folder; continue it there.`);
+      return undefined;
+    };
+    const early = refusal();
+    if (early) return Promise.reject(early);
+    return this.serialised(entry, async () => {
+      const late = refusal();
+      if (late) throw late;
+      entry.touchedAt = this.clock().getTime();
+      await this.recorder.flush(entry.state, entry.backlog);
+      return fn(entry, entry.live!);
     });
-    live.lock = next.catch(() => undefined);
+  }
+
+  private serialised<T>(entry: Entry, fn: () => Promise<T> | T): Promise<T> {
+    const next = entry.lock.then(fn);
+    entry.lock = next.catch(() => undefined);
     return next;
   }
 
-  private stepOf(live: LiveRun, name: string): Step {
-    const step = live.runbook.steps.find((s) => s.name === name);
+  private track(header: RunHeader): Entry {
+    const entry: Entry = { header, state: initialState(header), backlog: [], lock: Promise.resolve(), touchedAt: 0 };
+    this.runs.set(header.id, entry);
+    return entry;
+  }
+
+  /** Folds records into a run, giving each step's last execution its first page from the store. */
+  private async applyAll(entry: Entry, records: JournalRecord[]): Promise<void> {
+    const lastOfStep = new Map<string, number>();
+    for (const r of records) if (r.type === 'execution') lastOfStep.set(r.execution.step, r.seq);
+    for (const r of records) {
+      let first: Record<string, unknown>[] = [];
+      if (r.type === 'execution' && lastOfStep.get(r.execution.step) === r.seq && (r.execution.itemCount ?? 0) > 0) {
+        first = firstPage(await this.store.readItems(entry.header.id, r.execution.step, r.execution.n, 0, 100));
+      }
+      applyRecord(entry.state, r, first);
+    }
+    const ownedElsewhere = entry.state.run.status === 'active' && !this.ownerIsGone(entry.header) && entry.header.owner?.instance !== this.instance;
+    if (ownedElsewhere) entry.state.run.elsewhere = ownerText(entry.header);
+    else delete entry.state.run.elsewhere;
+  }
+
+  private newLive(header: RunHeader): LiveRun {
+    const sessions: Session[] = [];
+    const keySchemas = createKeySchemaCache({
+      broker: this.broker,
+      region: this.options.region,
+      endpoint: this.options.endpoint,
+      roleArn: header.roleArn,
+      runId: header.id,
+      account: accountOf(header.roleArn) ?? this.options.account ?? '000000000000',
+      sourceIdentity: sourceIdentityOf(header.user),
+      tags: { runbook: header.runbook, run: header.id, step: 'keys', user: sourceIdentityOf(header.user) },
+      // Noted with the step's own session right after.
+      onSession: (session) => addSession(live, session),
+    });
+    const live: LiveRun = { sessions, keySchemas, executionCounter: 0 };
+    return live;
+  }
+
+  private ownerIsGone(header: RunHeader): boolean {
+    return ownerIsGone(header, this.instance);
+  }
+
+  private stepOf(entry: Entry, name: string): Step {
+    const step = this.runbookOf(entry.header.id)?.steps.find((s) => s.name === name);
     if (!step) throw new RbError('RB_ERR_STEP_NOT_FOUND', `The runbook has no step named ${JSON.stringify(name)}.`);
     return step;
   }
 
-  /** Appends to the audit log (flushed), then persists the run with the record's hash. */
-  private async record(run: Run, entry: AuditEntry): Promise<void> {
-    const rec = await this.audit.append(entry);
-    run.auditHash = rec.hash;
-    await this.store.save(run);
+  private nextN(run: Run, step: string): number {
+    return (lastExecution(run, step)?.n ?? 0) + 1;
+  }
+
+  private executionOf(runId: string, stepName: string, n?: number): StepExecution {
+    const run = this.getRun(runId);
+    if (!run) throw notFound(runId);
+    const execution = n === undefined ? lastExecution(run, stepName) : run.executions.find((e) => e.step === stepName && e.n === n);
+    if (!execution) {
+      const runbook = this.runbookOf(runId);
+      if (runbook && !runbook.steps.some((s) => s.name === stepName)) throw new RbError('RB_ERR_STEP_NOT_FOUND', `The runbook has no step named ${JSON.stringify(stepName)}.`);
+      throw new RbError('RB_ERR_RUN_NO_EXECUTION', `Step ${stepName} has ${n === undefined ? 'not been executed' : `no execution ${n}`} in run ${runId}.`);
+    }
+    return execution;
   }
 
   private emit(event: RunEvent): void {
@@ -648,46 +864,28 @@ export function createEngine(options: EngineOptions): Promise<RunEngine> {
   return RunEngine.create(options);
 }
 
+function addSession(live: LiveRun, session: Session): void {
+  live.sessions.push(session);
+  const prior = live.latest;
+  live.latest = {
+    roleId: session.roleId,
+    expiration: Math.max(prior?.expiration ?? 0, session.expiration.getTime()),
+    issuedAt: Math.max(prior?.issuedAt ?? 0, session.issuedAt.getTime()),
+  };
+}
+
 function accountOf(roleArn: string): string | undefined {
   return ROLE_ARN.exec(roleArn)?.[1];
 }
+
+function notFound(runId: string): RbError {
+  return new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(runId)}.`);
+}
+
 
 /** Key schemas matter only where the policy can pin `dynamodb:LeadingKeys`. */
 export function needsKeySchema(request: RenderedRequest): boolean {
   if (request.operation === 'ExecuteStatement') return false;
   const fact = operations[request.operation];
   return fact.pinsLeadingKey && !(request.operation === 'Query' && request.input.IndexName !== undefined);
-}
-
-function lastExecution(run: Run, step: string): StepExecution | undefined {
-  for (let i = run.executions.length - 1; i >= 0; i--) if (run.executions[i].step === step) return run.executions[i];
-  return undefined;
-}
-
-function sessionInfo(session: Session, roleArn: string): SessionInfo {
-  const name = session.assumedRoleId.slice(session.assumedRoleId.indexOf(':') + 1);
-  return {
-    assumedRoleId: session.assumedRoleId,
-    sessionName: name,
-    roleArn,
-    expiration: session.expiration.toISOString(),
-    issuedAt: session.issuedAt.toISOString(),
-    revoked: false,
-  };
-}
-
-function toExecutionError(err: unknown): ExecutionError {
-  if (isRbError(err)) {
-    const details = (err.details ?? {}) as { awsCode?: string };
-    return { code: err.code, message: err.message, ...(details.awsCode ? { awsCode: details.awsCode } : {}) };
-  }
-  // Unexpected errors are reported by kind only: their text could carry request internals.
-  return { code: 'RB_ERR_INTERNAL', message: 'The step failed unexpectedly; the server log has details.' };
-}
-
-function mergeCapacity(a: unknown, b: unknown): unknown {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  const sum = (x: unknown) => (Array.isArray(x) ? x : [x]);
-  return [...sum(a), ...sum(b)];
 }

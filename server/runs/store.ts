@@ -1,46 +1,99 @@
 /**
- * The embedded run store: one JSON file per run under `<data>/runs/`, replaced atomically (write a
- * temporary file, then rename) so a crash leaves either the old or the new record, never half of one.
+ * The run store (docs/architecture.md, "Runs and their records"): a run is a header written once
+ * plus an append-only journal of records, and its result items are stored apart, in pages. Nothing
+ * is ever rewritten, so recording costs the same at the 1,000th execution as at the first, and the
+ * server's memory does not grow with the items a run returns.
+ *
+ * Every write is conditional, so that several writers can share one store without losing or
+ * forking anything: a header is created only where none exists, and a journal record is appended
+ * only at the next sequence number (a file lock and a tail check on the embedded file store; a
+ * conditional put on the key (run, seq) on a DynamoDB store).
  */
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Run } from './types.js';
+import type { Approval, EndReason, ExecutionError, RevocationInfo, RunStatus, StepExecution } from './types.js';
+import type { ParamValues } from '../runbook/types.js';
+import type { Cursor } from '../dynamo/execute.js';
 
-export interface RunStore {
-  save(run: Run): Promise<void>;
-  loadAll(): Promise<Run[]>;
+/** What a run is from its start, written once. */
+export interface RunHeader {
+  id: string;
+  runbook: string;
+  title: string;
+  user: string;
+  params: ParamValues;
+  roleArn: string;
+  startedAt: string;
+  /** the runbook exactly as it was run: its text and SHA-256 (views and transcripts use this copy) */
+  source: { text: string; sha256: string };
+  /** the process that owns the run on the embedded store: a run whose owner died is `interrupted` */
+  owner?: { pid: number; host: string; instance: string };
 }
 
-const RUN_FILE = /^[a-z0-9-]+\.json$/;
+/** The records of a run's journal, each one state change. */
+export type JournalEntry =
+  | { type: 'session.noted'; roleId: string; sessionsUntil: string; sessionsIssuedUntil: string }
+  /** one execution, finished (succeeded or failed); its items are in the item store */
+  | { type: 'execution'; execution: StoredExecution; cursor?: Cursor }
+  /** a further page of the step's last execution */
+  | {
+      type: 'page';
+      step: string;
+      n: number;
+      itemCount: number;
+      count: number;
+      scannedCount?: number;
+      consumedCapacity?: unknown;
+      hasMore: boolean;
+      pages: number;
+      durationMs: number;
+      error?: ExecutionError;
+      cursor?: Cursor;
+    }
+  /** an approval's new state; `past: true` moves the step's current approval to the past ones first */
+  | { type: 'approval'; approval: Approval; past?: boolean }
+  | { type: 'run.ended'; status: Exclude<RunStatus, 'active'>; reason: EndReason; endedAt: string; revocation: RevocationInfo; revokedSessions: string[] };
 
-export async function openFileStore(dataDir: string): Promise<RunStore> {
-  const dir = join(dataDir, 'runs');
-  await mkdir(dir, { recursive: true });
-  let tmpCounter = 0;
-  return {
-    async save(run) {
-      const file = join(dir, `${run.id}.json`);
-      const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`;
-      try {
-        await writeFile(tmp, JSON.stringify(run, null, 1));
-        await rename(tmp, file);
-      } catch (err) {
-        // A full disk must not leave half a temporary file behind.
-        await unlink(tmp).catch(() => undefined);
-        throw err;
-      }
-    },
-    async loadAll() {
-      const names = (await readdir(dir)).filter((n) => RUN_FILE.test(n));
-      const runs: Run[] = [];
-      for (const name of names) {
-        try {
-          runs.push(JSON.parse(await readFile(join(dir, name), 'utf8')) as Run);
-        } catch {
-          // An unreadable record is skipped, not fatal: the audit log still holds what happened.
-        }
-      }
-      return runs;
-    },
-  };
+export type JournalRecord = JournalEntry & {
+  /** 1-based, contiguous within the run */
+  seq: number;
+  at: string;
+  /** hash of the audit record of this change */
+  auditHash?: string;
+};
+
+/** An execution as journalled: everything but its items, which the item store holds. */
+export type StoredExecution = Omit<StepExecution, 'items'>;
+
+export interface RunStore {
+  /** Creates a run; RB_ERR_STORE_CONFLICT if one with that id exists. */
+  create(header: RunHeader): Promise<void>;
+  /** Appends `record` at `record.seq`; RB_ERR_STORE_CONFLICT if another writer took that number. */
+  append(runId: string, record: JournalRecord): Promise<void>;
+  /** A run's header and its records from `fromSeq` (default 1); undefined for an unknown run. */
+  read(runId: string, fromSeq?: number): Promise<{ header: RunHeader; records: JournalRecord[] } | undefined>;
+  /** The ids of every run in the store. */
+  list(): Promise<string[]>;
+  /** Stores the next items of execution `n` of `step`, starting at item `offset`. */
+  putItems(runId: string, step: string, n: number, offset: number, items: readonly Record<string, unknown>[]): Promise<void>;
+  /** Items `offset` to `offset + limit` of execution `n` of `step`, in order. */
+  readItems(runId: string, step: string, n: number, offset: number, limit: number): Promise<Record<string, unknown>[]>;
+  /** Every item of an execution, in order, a page at a time (for exports of any size). */
+  items(runId: string, step: string, n: number): AsyncIterable<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/** The items a run view carries for each step's last execution (more through the items route). */
+export const FIRST_PAGE_ITEMS = 100;
+export const FIRST_PAGE_BYTES = 48 * 1024;
+
+/** The leading items of a list that fit a first page: at most FIRST_PAGE_ITEMS and FIRST_PAGE_BYTES (at least one). */
+export function firstPage(items: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (out.length >= FIRST_PAGE_ITEMS) break;
+    bytes += JSON.stringify(item).length;
+    if (out.length > 0 && bytes > FIRST_PAGE_BYTES) break;
+    out.push(item);
+  }
+  return out;
 }

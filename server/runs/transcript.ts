@@ -21,8 +21,8 @@ export const TRANSCRIPT_TYPES: Record<TranscriptFormat, string> = {
 };
 
 /** Renders the transcript of a run; `runbook` (when still known) supplies the prose and step sources. */
-export function renderTranscript(run: Run, runbook: Runbook | undefined, format: TranscriptFormat): string {
-  if (format === 'json') return `${JSON.stringify(jsonTranscript(run, runbook), null, 2)}\n`;
+export function renderTranscript(run: Run, runbook: Runbook | undefined, format: TranscriptFormat, source?: { text: string; sha256: string }): string {
+  if (format === 'json') return `${JSON.stringify(jsonTranscript(run, runbook, source), null, 2)}\n`;
   if (format === 'md') return markdownTranscript(run, runbook);
   return htmlTranscript(run, runbook);
 }
@@ -55,7 +55,7 @@ function parts(run: Run, runbook: Runbook | undefined): Part[] {
   return out;
 }
 
-function jsonTranscript(run: Run, runbook: Runbook | undefined): unknown {
+function jsonTranscript(run: Run, runbook: Runbook | undefined, source?: { text: string; sha256: string }): unknown {
   return {
     transcript: { format: 'dynamodb-runbooks', version: 1 },
     run,
@@ -77,6 +77,8 @@ function jsonTranscript(run: Run, runbook: Runbook | undefined): unknown {
             line: s.line,
             source: s.source,
           })),
+          // The runbook exactly as the run ran it.
+          ...(source?.text ? { sha256: source.sha256, text: source.text } : {}),
         }
       : null,
     auditHash: run.auditHash ?? null,
@@ -84,19 +86,17 @@ function jsonTranscript(run: Run, runbook: Runbook | undefined): unknown {
 }
 
 /** Columns of a result table: the key attributes first (when the request names them), then the rest as they appear. */
-export function resultColumns(execution: StepExecution): string[] {
-  const present = new Set<string>();
-  const order: string[] = [];
-  for (const item of execution.items) {
-    for (const name of Object.keys(item)) {
-      if (!present.has(name)) {
-        present.add(name);
-        order.push(name);
-      }
-    }
-  }
+export function resultColumns(execution: StepExecution, items: Iterable<Record<string, unknown>> = execution.items): string[] {
+  const order = new Set<string>();
+  for (const item of items) for (const name of Object.keys(item)) order.add(name);
+  return orderColumns(execution, [...order]);
+}
+
+/** Attribute names in first-seen order, the key attributes first. */
+function orderColumns(execution: StepExecution, names: string[]): string[] {
+  const present = new Set(names);
   const keys = keyNames(execution).filter((k) => present.has(k));
-  return [...keys, ...order.filter((n) => !keys.includes(n))];
+  return [...keys, ...names.filter((n) => !keys.includes(n))];
 }
 
 // Key attribute names: the table's (from its schema, when the engine read it), else those the
@@ -164,6 +164,27 @@ export function stepCsv(execution: StepExecution): string {
     lines.push(columns.map((c) => csvField(item[c], false)).join(','));
   }
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * One execution's items as CSV, in pieces, for an execution of any size: `items()` is read twice, a
+ * page at a time — once for the columns, once for the rows — so memory holds a page, not the result.
+ */
+export async function* stepCsvChunks(execution: StepExecution, items: () => AsyncIterable<Record<string, unknown>>): AsyncGenerator<string> {
+  const seen = new Set<string>();
+  for await (const item of items()) for (const name of Object.keys(item)) seen.add(name);
+  const columns = orderColumns(execution, [...seen]);
+  if (columns.length === 0) return;
+  yield `${columns.map((c) => csvField(c, true)).join(',')}\r\n`;
+  let batch: string[] = [];
+  for await (const item of items()) {
+    batch.push(`${columns.map((c) => csvField(item[c], false)).join(',')}\r\n`);
+    if (batch.length >= 500) {
+      yield batch.join('');
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch.join('');
 }
 
 function csvField(value: unknown, header: boolean): string {

@@ -43,7 +43,13 @@ export interface StepExecution {
   /** the derived session policy (IAM JSON) */
   policy?: unknown;
   session?: SessionInfo;
+  /**
+   * The first items (at most 100, and about 48 KB), on each step's last execution only; every item
+   * is read through the items route (docs/api.md). Empty on earlier executions.
+   */
   items: Record<string, unknown>[];
+  /** how many items the execution has stored, over every page loaded so far */
+  itemCount?: number;
   count: number;
   scannedCount?: number;
   consumedCapacity?: unknown;
@@ -55,6 +61,8 @@ export interface StepExecution {
   pages: number;
   confirmed: boolean;
   error?: ExecutionError;
+  /** a write DynamoDB performed whose record could not be written yet: the run is held until it is */
+  unrecorded?: { code: string; message: string };
 }
 
 /** The states of an approval (docs/api.md, "Approvals"): pending → approved | denied | expired | stale | cancelled; approved → used | expired | stale | cancelled. */
@@ -113,6 +121,12 @@ export interface Run {
   sessionsIssuedUntil?: string;
   /** hash of the run's last audit record */
   auditHash?: string;
+  /** SHA-256 of the runbook's text as the run started with it: the run keeps and uses that copy */
+  runbookSha256?: string;
+  /** the process that runs it, where it is not this server (another server or `runbooks run` on the data folder) */
+  elsewhere?: string;
+  /** in `GET /api/runs/:run`: whether the runbook's file has changed since the run started with it */
+  runbookChanged?: boolean;
 }
 
 export interface RevocationInfo {

@@ -104,5 +104,15 @@ describe.runIf(availability.available || availability.required)('an approved wri
         expect(text).toMatch(/set-pending[\s\S]*used[\s\S]*alice[\s\S]*bob[\s\S]*alice/);
       }
     }
+
+    // The runbook file changes afterwards: the run still shows the text it ran, and says so.
+    const file = join(harness.runbooksDir, 'orders', 'fix-stuck-order.md');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('## 3. Move the order back to PENDING', '## 3. A heading written later'));
+    await alice.goto(`${harness.base}/#/runs/${runId}`);
+    await alice.reload();
+    await alice.getByText('The runbook has changed since this run started.').waitFor();
+    expect(await alice.getByRole('heading', { name: '3. Move the order back to PENDING' }).count()).toBe(1);
+    expect(await alice.getByRole('heading', { name: '3. A heading written later' }).count()).toBe(0);
+    expect(await alice.getByRole('link', { name: 'Start a new run with the current version' }).getAttribute('href')).toBe('#/runbooks/orders/fix-stuck-order');
   });
 });

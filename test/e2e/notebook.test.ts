@@ -369,6 +369,7 @@ describe.runIf(availability.available || availability.required)('the notebook in
       new PerformanceObserver((list) => w.longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
     });
     const clicked = Date.now();
+    const clickedAt = await alice.evaluate(() => performance.now());
     await events.getByRole('button', { name: 'Run step Load-test events' }).click();
     await expect.poll(() => events.locator('.results-count').textContent(), { timeout: 20_000 }).toBe('3,000 items');
     performanceFigures.clickToRowsMs = Date.now() - clicked;
@@ -393,13 +394,28 @@ describe.runIf(availability.available || availability.required)('the notebook in
     expect(headers[0]).toBe('pk');
     // +1: the item-number column has no title.
     const sk = events.locator(`tr[aria-rowindex="${EVENTS + 1}"] td`).nth(headers.indexOf('sk') + 1);
-    expect(await sk.innerText()).toBe(`EVENT#${String(EVENTS - 1).padStart(5, '0')}`);
+    // Rows past the execution's first items are fetched as they come into view (shown "loading…" until then).
+    await expect.poll(() => sk.innerText()).toBe(`EVENT#${String(EVENTS - 1).padStart(5, '0')}`);
     performanceFigures.scrollToStartMs = await scroll('start');
     await events.locator('tr[aria-rowindex="2"]').waitFor();
     const longTasks = await alice.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
     performanceFigures.longestTaskMs = Math.max(0, ...longTasks);
     performanceFigures.longTasks = longTasks.length;
     process.stdout.write(`e2e performance (${EVENTS} rows): ${JSON.stringify(performanceFigures)}\n`);
+
+    // The execute answer and the live event of the same execution built the table once.
+    const builds = await alice.evaluate((since) => performance.getEntriesByName('rb:render-table').filter((e) => e.startTime > since).length, clickedAt);
+    expect(builds).toBe(1);
+    // Any row opens in full, and Copy as JSON copies every item, wherever they were fetched from.
+    await scroll('end');
+    await events.getByRole('button', { name: `Show item ${EVENTS} in full` }).click();
+    const dialog = alice.getByRole('dialog', { name: `Results of Load-test events: item ${EVENTS} of ${EVENTS}` });
+    expect(JSON.parse(await dialog.getByLabel(`Item ${EVENTS}`).innerText())).toMatchObject({ sk: `EVENT#${String(EVENTS - 1).padStart(5, '0')}` });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await events.getByRole('button', { name: 'Copy items of Load-test events as JSON' }).click();
+    await events.getByText('Copied 3,000 items as JSON.').waitFor();
+    const copied = JSON.parse(await alice.evaluate(() => navigator.clipboard.readText())) as Array<{ sk: string }>;
+    expect(copied.map((e) => e.sk)).toEqual(Array.from({ length: EVENTS }, (_, i) => `EVENT#${String(i).padStart(5, '0')}`));
   });
 
   it('shows an invalid sign-in and a lost server where they happen, with what to do next', async () => {

@@ -18,7 +18,7 @@ import { cleanEnv, requireBuild, runCli, startServe, type ServeProcess } from '.
 import { bearer, FIXTURES, startTestServer, testerRoleArn } from './helpers.js';
 
 describe('runs after a restart', () => {
-  it('keeps ended runs and their transcripts, and marks a run left active interrupted', async () => {
+  it('keeps ended runs and their transcripts; a run another live server runs on the folder stays its own', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'rb-restart-'));
     try {
       const first = await startTestServer({ dataDir });
@@ -28,21 +28,25 @@ describe('runs after a restart', () => {
       await first.app.inject({ method: 'POST', url: `/api/runs/${done}/steps/read-customer/execute`, headers: bearer('alice') });
       await first.app.inject({ method: 'POST', url: `/api/runs/${done}/complete`, headers: bearer('alice') });
       const left = await start();
-      // No close: the process "dies" here, with `left` active.
-      await first.app.close();
 
+      // A second server on the same folder while the first still runs `left` (a crash is the SIGKILL test below).
       const second = await startTestServer({ dataDir });
       try {
-        const runs = (await second.app.inject({ method: 'GET', url: '/api/runs', headers: bearer('bob') })).json().runs as Array<{ id: string; status: string; endReason?: string }>;
-        expect(runs.find((r) => r.id === done)).toMatchObject({ status: 'completed', endReason: 'complete' });
-        expect(runs.find((r) => r.id === left)).toMatchObject({ status: 'interrupted', endReason: 'interrupted' });
+        const list = async () => (await second.app.inject({ method: 'GET', url: '/api/runs', headers: bearer('bob') })).json().runs as Array<{ id: string; status: string; endReason?: string; elsewhere?: string }>;
+        expect((await list()).find((r) => r.id === done)).toMatchObject({ status: 'completed', endReason: 'complete' });
+        expect((await list()).find((r) => r.id === left)).toMatchObject({ status: 'active', elsewhere: expect.stringContaining(`process ${process.pid}`) });
         const md = await second.app.inject({ method: 'GET', url: `/api/runs/${done}/transcript?format=md`, headers: bearer('bob') });
         expect(md.statusCode).toBe(200);
-        // The results come from the run record, the prose from the runbook read again.
+        // The results come from the run's records, the prose from the run's own copy of its runbook.
         expect(md.body).toContain('Grace Hopper');
         expect(md.body).toContain('## Read the customer');
         const exec = await second.app.inject({ method: 'POST', url: `/api/runs/${left}/steps/read-customer/execute`, headers: bearer('alice') });
-        expect(exec.json().error.code).toBe('RB_ERR_RUN_NOT_ACTIVE');
+        expect(exec.json().error.code).toBe('RB_ERR_RUN_ELSEWHERE');
+
+        // The first server stops: it ends its run, and the second sees that.
+        await first.close();
+        expect((await list()).find((r) => r.id === left)).toMatchObject({ status: 'completed', endReason: 'shutdown' });
+        expect((await list()).find((r) => r.id === left)?.elsewhere).toBeUndefined();
       } finally {
         await second.close();
       }

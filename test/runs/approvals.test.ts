@@ -12,12 +12,12 @@ import { isRbError } from '../../server/errors.js';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import type { Runbook } from '../../server/runbook/types.js';
 import { auditLogPath, verifyAuditLog, type AuditRecord } from '../../server/runs/audit.js';
-import { createEngine, type RunEngine } from '../../server/runs/engine.js';
+import type { RunEngine } from '../../server/runs/engine.js';
+import { testEngine } from '../helpers/engine.js';
 import { renderTranscript } from '../../server/runs/transcript.js';
 import type { RunEvent } from '../../server/runs/types.js';
-import { assumeRole, createTestTable, documentClient, roleArn, sandboxInfo, uniqueTableName } from '../helpers/sandbox.js';
+import { assumeRole, createTestTable, documentClient, uniqueTableName } from '../helpers/sandbox.js';
 
-const sandbox = sandboxInfo();
 const table = uniqueTableName('approvals');
 
 const RUNBOOK = `---
@@ -66,17 +66,7 @@ describe('approvals freeze the rendered request', () => {
   beforeAll(async () => {
     await createTestTable(table);
     dataDir = await mkdtemp(join(tmpdir(), 'rb-approvals-'));
-    engine = await createEngine({
-      dataDir,
-      region: sandbox.region,
-      account: sandbox.account,
-      endpoint: sandbox.endpoint,
-      credentials: { accessKeyId: sandbox.accessKeyId, secretAccessKey: sandbox.secretAccessKey },
-      defaultRoleArn: roleArn('runbook-tester'),
-      iamRevocation: false,
-      idleTimeoutMs: 0,
-      clock: () => now,
-    });
+    engine = await testEngine({ dataDir, clock: () => now });
     engine.events.on('event', (e: RunEvent) => events.push(e));
   });
 
@@ -86,7 +76,7 @@ describe('approvals freeze the rendered request', () => {
   });
 
   it('runs the approved request with {{now}} as rendered when approval was requested, minutes later', async () => {
-    const run = await engine.startRun({ runbook: parse(RUNBOOK), runbookId: 'stamp', params: { id: 'frozen-1' }, user: 'alice' });
+    const run = await engine.startRun({ runbook: parse(RUNBOOK), source: RUNBOOK, runbookId: 'stamp', params: { id: 'frozen-1' }, user: 'alice' });
     expect(await codeOf(engine.executeStep(run.id, 'stamp', { user: 'alice', confirm: true }))).toBe('RB_ERR_RUN_APPROVAL_REQUIRED');
     const pending = engine.getRun(run.id)!.approvals.stamp;
     expect(pending).toMatchObject({ status: 'pending', renderedAt: '2026-11-30T09:00:00.000Z', expiresAt: '2026-11-30T10:00:00.000Z' });
@@ -122,7 +112,7 @@ describe('approvals freeze the rendered request', () => {
 
   it('makes an approval 61 minutes old expired, not denied, and asks for a new one', async () => {
     now = new Date('2026-11-30T11:00:00.000Z');
-    const run = await engine.startRun({ runbook: parse(RUNBOOK), runbookId: 'stamp', params: { id: 'late-1' }, user: 'alice' });
+    const run = await engine.startRun({ runbook: parse(RUNBOOK), source: RUNBOOK, runbookId: 'stamp', params: { id: 'late-1' }, user: 'alice' });
     await codeOf(engine.executeStep(run.id, 'stamp', { user: 'alice', confirm: true }));
     await engine.decideApproval(run.id, 'stamp', { user: 'bob', approve: true });
     now = new Date('2026-11-30T12:01:00.000Z');
@@ -153,7 +143,7 @@ describe('approvals freeze the rendered request', () => {
 
   it('cancels a pending request when the run completes, and the transcript says so', async () => {
     now = new Date('2026-11-30T14:00:00.000Z');
-    const run = await engine.startRun({ runbook: parse(RUNBOOK), runbookId: 'stamp', params: { id: 'cancel-1' }, user: 'alice' });
+    const run = await engine.startRun({ runbook: parse(RUNBOOK), source: RUNBOOK, runbookId: 'stamp', params: { id: 'cancel-1' }, user: 'alice' });
     await codeOf(engine.executeStep(run.id, 'stamp', { user: 'alice', confirm: true }));
     await engine.complete(run.id, { user: 'alice' });
     const done = engine.getRun(run.id)!;
@@ -164,7 +154,7 @@ describe('approvals freeze the rendered request', () => {
 
   it('refuses self-approval whatever the case of the name', async () => {
     now = new Date('2026-11-30T15:00:00.000Z');
-    const run = await engine.startRun({ runbook: parse(RUNBOOK), runbookId: 'stamp', params: { id: 'self-1' }, user: 'alice' });
+    const run = await engine.startRun({ runbook: parse(RUNBOOK), source: RUNBOOK, runbookId: 'stamp', params: { id: 'self-1' }, user: 'alice' });
     await codeOf(engine.executeStep(run.id, 'stamp', { user: 'alice', confirm: true }));
     expect(await codeOf(engine.decideApproval(run.id, 'stamp', { user: 'Alice', approve: true }))).toBe('RB_ERR_APPROVAL_SELF');
     expect(await codeOf(engine.decideApproval(run.id, 'stamp', { user: 'ALICE', approve: true }))).toBe('RB_ERR_APPROVAL_SELF');

@@ -29,7 +29,9 @@ beforeAll(async () => {
     await log.append({ type: 'run.started', runId, user: 'alice', data: { runbook: 'shop/customer' } });
     for (let n = 1; n <= steps; n++) await log.append({ type: 'step.executed', runId, user: 'alice', data: { step: 'read', n } });
     const last = await log.append({ type: 'run.completed', runId, user: 'alice', data: { status: 'completed' } });
-    await writeFile(join(dataDir, 'runs', `${runId}.json`), JSON.stringify({ id: runId, auditHash: last.hash }));
+    // As the run store keeps it: the run's journal, whose last record names its last audit record.
+    await mkdir(join(dataDir, 'runs', runId));
+    await writeFile(join(dataDir, 'runs', runId, 'journal.jsonl'), `${JSON.stringify({ seq: 1, at: last.at, type: 'run.ended', auditHash: last.hash })}\n`);
   }
   await log.close();
   original = (await readFile(auditLogPath(dataDir), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);

@@ -121,7 +121,7 @@ afterAll(async () => {
 describe('run engine', () => {
   it('runs each step with a session that can do exactly that step', async () => {
     const engine = await newEngine();
-    const run = await engine.startRun({ runbook: parse(READS), runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const run = await engine.startRun({ runbook: parse(READS), source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
     const ex = await engine.executeStep(run.id, 'customer', { user: 'alice' });
     expect(ex.status).toBe('succeeded');
     expect(ex.items).toEqual([expect.objectContaining({ customerId: 'C1001', name: 'Ada Lovelace' })]);
@@ -147,8 +147,8 @@ describe('run engine', () => {
     const events: RunEvent[] = [];
     engine.events.on('event', (e: RunEvent) => events.push(e));
     const runbook = parse(READS);
-    const a = await engine.startRun({ runbook, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
-    const b = await engine.startRun({ runbook, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'bob' });
+    const a = await engine.startRun({ runbook, source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const b = await engine.startRun({ runbook, source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'bob' });
     await engine.executeStep(a.id, 'customer', { user: 'alice' });
     await engine.executeStep(a.id, 'orders', { user: 'alice' });
     await engine.executeStep(b.id, 'customer', { user: 'bob' });
@@ -180,7 +180,7 @@ describe('run engine', () => {
 
   it('refuses bad parameters by name before anything runs', async () => {
     const engine = await newEngine();
-    const err = await engine.startRun({ runbook: parse(READS), runbookId: 'reads', params: { customerId: "C1' OR 1=1" }, user: 'alice' }).catch((e) => e);
+    const err = await engine.startRun({ runbook: parse(READS), source: READS, runbookId: 'reads', params: { customerId: "C1' OR 1=1" }, user: 'alice' }).catch((e) => e);
     expect(isRbError(err)).toBe(true);
     expect(err.code).toBe('RB_ERR_PARAM_INVALID');
     expect(err.details.params[0].param).toBe('customerId');
@@ -189,7 +189,7 @@ describe('run engine', () => {
 
   it('runs a write only when confirmed, and only after another person approves', async () => {
     const engine = await newEngine({ defaultRoleArn: roleArn('runbook-tester') });
-    const run = await engine.startRun({ runbook: parse(WRITES), runbookId: 'writes', params: { id: 'w1' }, user: 'alice' });
+    const run = await engine.startRun({ runbook: parse(WRITES), source: WRITES, runbookId: 'writes', params: { id: 'w1' }, user: 'alice' });
 
     const first = await engine.executeStep(run.id, 'put', { user: 'alice', confirm: true }).catch((e) => e);
     expect(first.code).toBe('RB_ERR_RUN_APPROVAL_REQUIRED');
@@ -218,7 +218,7 @@ describe('run engine', () => {
   it('expires idle runs and revokes their sessions', async () => {
     let now = Date.now();
     const engine = await newEngine({ idleTimeoutMs: 400, clock: () => new Date(now) });
-    const run = await engine.startRun({ runbook: parse(READS), runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const run = await engine.startRun({ runbook: parse(READS), source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
     await engine.executeStep(run.id, 'customer', { user: 'alice' });
     const creds = heldCredentials(engine, run.id);
     now += 60_000;
@@ -229,53 +229,62 @@ describe('run engine', () => {
     }
   });
 
-  it('revokes at shutdown, and marks runs a crash left active as interrupted', async () => {
+  it('revokes at shutdown; a second engine on the folder leaves a live engine\'s run alone', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'rb-engine-'));
     dirs.push(dataDir);
     const get = new GetCommand({ TableName: 'Customers', Key: { customerId: 'C1001' } });
 
     // Shutdown.
     const closing = await newEngine({ dataDir });
-    const r1 = await closing.startRun({ runbook: parse(READS), runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const r1 = await closing.startRun({ runbook: parse(READS), source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
     await closing.executeStep(r1.id, 'customer', { user: 'alice' });
     const [c1] = heldCredentials(closing, r1.id);
     await closing.close();
     expect(closing.getRun(r1.id)).toMatchObject({ status: 'completed', endReason: 'shutdown' });
     expect(await refusal(clientWith(c1).send(get))).toBe('AccessDeniedException');
 
-    // A crash: the engine is abandoned without closing; the next one on the same data recovers.
-    const crashed = await newEngine({ dataDir });
-    const r2 = await crashed.startRun({ runbook: parse(READS), runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
-    await crashed.executeStep(r2.id, 'customer', { user: 'alice' });
-    const [c2] = heldCredentials(crashed, r2.id);
+    // Another engine on the same folder while this one is alive: its run is not taken for a crash's
+    // (a crash, with the run then interrupted and revoked, is test/http/restart.test.ts's SIGKILL).
+    const running = await newEngine({ dataDir });
+    const r2 = await running.startRun({ runbook: parse(READS), source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    await running.executeStep(r2.id, 'customer', { user: 'alice' });
+    const [c2] = heldCredentials(running, r2.id);
+    const other = await newEngine({ dataDir });
+    expect(other.getRun(r2.id)).toMatchObject({ status: 'active', elsewhere: expect.stringContaining(`process ${process.pid}`) });
+    expect(other.getRun(r1.id)?.status).toBe('completed');
+    await expect(other.executeStep(r2.id, 'customer', { user: 'alice' })).rejects.toMatchObject({ code: 'RB_ERR_RUN_ELSEWHERE' });
     expect((await clientWith(c2).send(get)).Item?.customerId).toBe('C1001');
-
-    const recovered = await newEngine({ dataDir });
-    expect(recovered.getRun(r2.id)).toMatchObject({ status: 'interrupted', endReason: 'interrupted' });
-    expect(recovered.getRun(r1.id)?.status).toBe('completed');
+    await running.executeStep(r2.id, 'orders', { user: 'alice' });
+    await other.sync();
+    expect(other.getRun(r2.id)?.executions.map((e) => e.step)).toEqual(['customer', 'orders']);
+    await running.close();
     expect(await refusal(clientWith(c2).send(get))).toBe('AccessDeniedException');
+    await other.sync();
+    expect(other.getRun(r2.id)).toMatchObject({ status: 'completed', endReason: 'shutdown' });
+    await other.close();
     const audit = await verifyAuditLog(dataDir);
-    expect(audit.ok).toBe(true);
+    expect(audit.ok, JSON.stringify(audit.firstBad)).toBe(true);
   });
 
   it('never writes a credential to the run store, the audit log, events or results', async () => {
     const engine = await newEngine();
     const seen: string[] = [];
     engine.events.on('event', (e: RunEvent) => seen.push(JSON.stringify(e)));
-    const run = await engine.startRun({ runbook: parse(READS), runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const run = await engine.startRun({ runbook: parse(READS), source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
     const results = [await engine.executeStep(run.id, 'customer', { user: 'alice' }), await engine.executeStep(run.id, 'orders', { user: 'alice' })];
     const secrets = heldCredentials(engine, run.id).flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken!]);
     expect(secrets.length).toBeGreaterThanOrEqual(6);
     secrets.push(sandbox.secretAccessKey);
     await engine.complete(run.id, { user: 'alice' });
     const dataDir = dirs[dirs.length - 1];
-    const files = await readdir(join(dataDir, 'runs'));
+    const files = (await readdir(join(dataDir, 'runs'), { recursive: true, withFileTypes: true })).filter((f) => f.isFile());
+    expect(files.map((f) => f.name)).toEqual(expect.arrayContaining(['header.json', 'journal.jsonl', '0.jsonl']));
     const texts = [
       ...seen,
       JSON.stringify(results),
       JSON.stringify(engine.getRun(run.id)),
       await readFile(join(dataDir, 'audit.jsonl'), 'utf8'),
-      ...(await Promise.all(files.map((f) => readFile(join(dataDir, 'runs', f), 'utf8')))),
+      ...(await Promise.all(files.map((f) => readFile(join(f.parentPath, f.name), 'utf8')))),
     ].join('\n');
     expect(texts).toContain(results[0].session!.assumedRoleId);
     for (const secret of secrets) expect(texts).not.toContain(secret);

@@ -207,7 +207,7 @@ beforeAll(async () => {
   });
   const { runbook, problems } = parseRunbook(RUNBOOK, 'every-operation.md');
   expect(problems).toEqual([]);
-  runId = (await engine.startRun({ runbook: runbook!, runbookId: 'every-operation', params: PARAMS, user: 'ops' })).id;
+  runId = (await engine.startRun({ runbook: runbook!, source: RUNBOOK, runbookId: 'every-operation', params: PARAMS, user: 'ops' })).id;
 });
 
 afterAll(async () => {

@@ -118,7 +118,7 @@ describe('revocation of bounded size', { timeout: 600_000 }, () => {
 
   it(`completes ${RUNS} runs in a row, every completion revoking, within IAM's limit`, async () => {
     // A run that stays active throughout, with a step whose results have further pages.
-    const active = await engine.startRun({ runbook, runbookId: 'one-read', params: { id: 'item-1' }, user: 'alice' });
+    const active = await engine.startRun({ runbook, source: RUNBOOK, runbookId: 'one-read', params: { id: 'item-1' }, user: 'alice' });
     const paged = await engine.executeStep(active.id, 'scan', { user: 'alice' });
     expect(paged).toMatchObject({ status: 'succeeded', hasMore: true });
     const firstPage = paged.items.length;
@@ -127,7 +127,7 @@ describe('revocation of bounded size', { timeout: 600_000 }, () => {
     const statuses = new Map<string, number>();
     let largest = 0;
     for (let i = 0; i < RUNS; i++) {
-      const run = await engine.startRun({ runbook, runbookId: 'one-read', params: { id: `item-${i % 10}` }, user: 'bob' });
+      const run = await engine.startRun({ runbook, source: RUNBOOK, runbookId: 'one-read', params: { id: `item-${i % 10}` }, user: 'bob' });
       const execution = await engine.executeStep(run.id, 'read', { user: 'bob' });
       expect(execution.status).toBe('succeeded');
       if (i % 100 === 7) {

@@ -4,7 +4,8 @@ import { RbError } from '../../errors.js';
 import { loadRunbook } from '../../runbook/load.js';
 import type { Runbook } from '../../runbook/types.js';
 import type { RunEngine } from '../../runs/engine.js';
-import { renderTranscript, stepCsv, TRANSCRIPT_TYPES, transcriptCsp, type TranscriptFormat } from '../../runs/transcript.js';
+import { Readable } from 'node:stream';
+import { renderTranscript, stepCsvChunks, TRANSCRIPT_TYPES, transcriptCsp, type TranscriptFormat } from '../../runs/transcript.js';
 import type { Run } from '../../runs/types.js';
 import { runParams, stepParams, transcriptQuery, type RunParams, type StepParams } from '../schemas.js';
 
@@ -17,11 +18,11 @@ export function exportRoutes(app: FastifyInstance, options: { engine: RunEngine;
     return run;
   };
 
-  // An ended run's runbook is no longer held by the engine: read it again for its prose and sources.
-  // The requests, policies and results always come from the run record itself.
+  // The prose and sources come from the run's own copy of its runbook, never today's file; runs of
+  // the earlier layout kept none, so for them the file is read.
   const runbookOf = async (run: Run): Promise<Runbook | undefined> => {
-    const live = engine.runbookOf(run.id);
-    if (live) return live;
+    const kept = engine.runbookOf(run.id);
+    if (kept && engine.sourceOf(run.id)?.text) return kept;
     try {
       return (await loadRunbook(runbooksDir, run.runbook)).runbook;
     } catch {
@@ -33,9 +34,9 @@ export function exportRoutes(app: FastifyInstance, options: { engine: RunEngine;
     '/api/runs/:run/transcript',
     { schema: { params: runParams, querystring: transcriptQuery } },
     async (request, reply) => {
-      const run = runOf(request.params.run);
+      const run = await engine.withAllItems(runOf(request.params.run).id);
       const format = request.query.format;
-      const body = renderTranscript(run, await runbookOf(run), format);
+      const body = renderTranscript(run, await runbookOf(run), format, engine.sourceOf(run.id));
       // The transcript's own policy (its one inline style sheet, by hash); framing is refused as everywhere.
       if (format === 'html') reply.header('content-security-policy', `${transcriptCsp()}; frame-ancestors 'none'`);
       return reply
@@ -59,6 +60,6 @@ export function exportRoutes(app: FastifyInstance, options: { engine: RunEngine;
     return reply
       .type('text/csv; charset=utf-8; header=present')
       .header('content-disposition', `attachment; filename="${run.id}-${step}.csv"`)
-      .send(stepCsv(execution));
+      .send(Readable.from(stepCsvChunks(execution, () => engine.allItems(run.id, step, execution.n))));
   });
 }

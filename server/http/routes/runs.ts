@@ -8,14 +8,17 @@ import type { RunEngine } from '../../runs/engine.js';
 import { summarizeRun } from '../../runs/summary.js';
 import { principalOf, requireRole } from '../guard.js';
 import { loadRunbook } from '../../runbook/load.js';
-import { relativeProblems } from '../runbook-view.js';
+import { createHash } from 'node:crypto';
+import { relativeProblems, runbookView } from '../runbook-view.js';
 import {
   decisionBody,
   emptyBody,
   executeBody,
+  itemsQuery,
   runParams,
   startRunBody,
   stepParams,
+  type ItemsQuery,
   type RunParams,
   type StartRunBody,
   type StepParams,
@@ -37,17 +40,47 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
         { problems: relativeProblems(runbooksDir, loaded.problems) },
       );
     }
-    const run = await engine.startRun({ runbook: loaded.runbook, runbookId: id, params: params ?? {}, user: principalOf(request).name });
+    const run = await engine.startRun({ runbook: loaded.runbook, runbookId: id, params: params ?? {}, user: principalOf(request).name, source: loaded.text ?? '' });
     return reply.code(201).send({ run });
   });
 
-  app.get('/api/runs', async () => ({ runs: engine.listRuns().map(summarizeRun) }));
+  // Other processes on the data folder (`runbooks run`, another server) start and change runs too.
+  app.get('/api/runs', async () => {
+    await engine.sync();
+    return { runs: engine.listRuns().map(summarizeRun) };
+  });
 
   app.get<{ Params: RunParams }>('/api/runs/:run', { schema: { params: runParams } }, async (request) => {
+    await engine.sync();
     const run = engine.getRun(request.params.run);
     if (!run) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(request.params.run)}.`);
-    return { run };
+    return { run: { ...run, runbookChanged: await runbookChanged(runbooksDir, run.runbook, run.runbookSha256) } };
   });
+
+  // The runbook as this run started with it: its own copy, whatever the file says today.
+  app.get<{ Params: RunParams }>('/api/runs/:run/runbook', { schema: { params: runParams } }, async (request) => {
+    const runId = request.params.run;
+    const run = engine.getRun(runId);
+    if (!run) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(runId)}.`);
+    const kept = engine.runbookOf(runId);
+    if (kept) return { runbook: runbookView(run.runbook, kept, []) };
+    // A run recorded before runs kept their runbook: the file as it is today.
+    const loaded = await loadRunbook(runbooksDir, run.runbook);
+    return { runbook: runbookView(run.runbook, loaded.runbook, relativeProblems(runbooksDir, loaded.problems)) };
+  });
+
+  app.get<{ Params: StepParams; Querystring: ItemsQuery }>(
+    '/api/runs/:run/steps/:step/items',
+    { schema: { params: stepParams, querystring: itemsQuery } },
+    async (request) => {
+      const { run, step } = request.params;
+      const q = request.query;
+      const limit = q.limit === undefined ? 500 : Number(q.limit);
+      if (limit < 1 || limit > 1000) throw new RbError('RB_ERR_HTTP_BAD_REQUEST', `limit must be from 1 to 1000, not ${limit}.`);
+      const n = q.n === undefined ? undefined : Number(q.n);
+      return engine.items(run, step, { ...(n !== undefined ? { n } : {}), offset: q.offset === undefined ? 0 : Number(q.offset), limit });
+    },
+  );
 
   app.post<{ Params: StepParams; Body: { confirm?: boolean } }>(
     '/api/runs/:run/steps/:step/execute',
@@ -89,4 +122,18 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
     { schema: { params: runParams, body: emptyBody }, preHandler: runner },
     async (request) => ({ run: await engine.complete(request.params.run, { user: principalOf(request).name }) }),
   );
+}
+
+/**
+ * Whether the runbook's file has changed since the run started with it (the run keeps using its
+ * own copy; the notebook says so and offers a new run). Undefined where it cannot tell.
+ */
+async function runbookChanged(root: string, id: string, sha256: string | undefined): Promise<boolean | undefined> {
+  if (!sha256) return undefined;
+  try {
+    const loaded = await loadRunbook(root, id);
+    return loaded.text === undefined ? undefined : createHash('sha256').update(loaded.text).digest('hex') !== sha256;
+  } catch {
+    return true; // the file is gone
+  }
 }

@@ -60,6 +60,11 @@ export class Identities {
   readonly base: { accessKeyId: string; secretAccessKey: string; principal: Principal };
   readonly roles = new Map<string, RoleState>();
   private readonly credentials = new Map<string, Credential>();
+  /**
+   * Session keys by duration, each queue in issue order and so in expiry order: pruning looks only
+   * at the heads, so issuing costs amortised constant time however many sessions were issued.
+   */
+  private readonly expiring = new Map<number, { keys: string[]; head: number }>();
 
   constructor(
     readonly account: string,
@@ -151,13 +156,32 @@ export class Identities {
     const secretAccessKey = randomSecret();
     const sessionToken = randomBytes(264).toString('base64');
     this.credentials.set(accessKeyId, { secretAccessKey, sessionToken, principal });
+    let queue = this.expiring.get(info.durationSeconds);
+    if (!queue) this.expiring.set(info.durationSeconds, (queue = { keys: [], head: 0 }));
+    queue.keys.push(accessKeyId);
     return { accessKeyId, secretAccessKey, sessionToken, principal };
+  }
+
+  /** How many issued sessions are still remembered (for tests of pruning). */
+  get sessionCount(): number {
+    return this.credentials.size - 1;
   }
 
   private prune(): void {
     const cutoff = this.clock() - KEEP_EXPIRED_MS;
-    for (const [key, c] of this.credentials) {
-      if (c.principal.session && c.principal.session.expiresAt < cutoff) this.credentials.delete(key);
+    for (const queue of this.expiring.values()) {
+      while (queue.head < queue.keys.length) {
+        const key = queue.keys[queue.head];
+        const session = this.credentials.get(key)?.principal.session;
+        if (session && session.expiresAt >= cutoff) break;
+        this.credentials.delete(key);
+        queue.head += 1;
+      }
+      // Drop the consumed front now and then, so the array does not grow without bound.
+      if (queue.head > 1024 && queue.head * 2 > queue.keys.length) {
+        queue.keys = queue.keys.slice(queue.head);
+        queue.head = 0;
+      }
     }
   }
 }

@@ -1,0 +1,260 @@
+/**
+ * The embedded run store: files under `<data>/runs/<id>/` (docs/architecture.md, "Runs and their
+ * records"):
+ *
+ *   header.json          written once: linked into place from a temporary file, which fails if
+ *                        another writer made the run first
+ *   journal.jsonl        append-only JSON Lines; appends hold `journal.lock` and check the tail's
+ *                        sequence number, so two processes never fork or interleave a journal
+ *   items/<step>.<n>/<k>.jsonl   the items of execution n of a step, 500 to a chunk file
+ *
+ * A record is on disk (fsync) before `append` resolves. A torn last line (crash, full disk) is moved
+ * aside to `journal.torn-<time>` before the next append; a failed append is cut back off.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RbError, isRbError } from '../errors.js';
+import { withFileLock } from './audit-lock.js';
+import type { JournalRecord, RunHeader, RunStore } from './store.js';
+
+const RUN_ID = /^[A-Za-z0-9_]{1,64}$/;
+const STEP = /^[A-Za-z0-9@._-]{1,128}$/;
+export const ITEMS_PER_CHUNK = 500;
+const TAIL_BYTES = 64 * 1024;
+
+export interface FileStoreOptions {
+  /** told when a torn journal tail was moved aside (the engine records it in the audit log) */
+  onRepaired?: (runId: string, info: { bytes: number; sha256: string; movedTo: string }) => void;
+}
+
+function writeError(what: string, err: unknown): RbError {
+  if (isRbError(err)) return err;
+  const code = (err as NodeJS.ErrnoException)?.code ?? String(err);
+  return new RbError('RB_ERR_STORE_WRITE', `The run store is not writable: ${what} failed (${code}). Free disk space on the data folder's file system, or fix its permissions, then try again.`);
+}
+
+/** Opens (creating) the run store under `dataDir`. */
+export async function openFileStore(dataDir: string, options: FileStoreOptions = {}): Promise<RunStore> {
+  const root = join(dataDir, 'runs');
+  await mkdir(root, { recursive: true });
+  // What this process last wrote to each journal: its size and last sequence number, so that an
+  // append reads the tail only when another process has written since.
+  const tails = new Map<string, { size: number; seq: number }>();
+
+  const runDir = (id: string) => {
+    if (!RUN_ID.test(id)) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(id)}.`);
+    return join(root, id);
+  };
+  const chunkDir = (id: string, step: string, n: number) => {
+    if (!STEP.test(step) || !Number.isSafeInteger(n) || n < 1) throw new RbError('RB_ERR_STEP_NOT_FOUND', `No step named ${JSON.stringify(step)}.`);
+    return join(runDir(id), 'items', `${step}.${n}`);
+  };
+
+  /** The last complete, well-formed record's seq and where it ends (anything after is torn). */
+  async function readTail(fh: FileHandle, size: number): Promise<{ seq: number; end: number }> {
+    let window = Math.min(size, TAIL_BYTES);
+    for (;;) {
+      const start = size - window;
+      const buf = Buffer.alloc(window);
+      await fh.read(buf, 0, window, start);
+      let lineEnd = buf.lastIndexOf(0x0a);
+      while (lineEnd >= 0) {
+        const prev = lineEnd === 0 ? -1 : buf.lastIndexOf(0x0a, lineEnd - 1);
+        if (prev < 0 && start > 0) break; // the line may begin before this window
+        try {
+          const record = JSON.parse(buf.toString('utf8', prev + 1, lineEnd)) as JournalRecord;
+          return { seq: record.seq, end: start + lineEnd + 1 };
+        } catch {
+          lineEnd = prev; // not a record: part of what is cut off
+        }
+      }
+      if (start === 0) return { seq: 0, end: 0 };
+      window = Math.min(size, window * 4);
+    }
+  }
+
+  async function moveAside(id: string, fh: FileHandle, from: number, to: number): Promise<void> {
+    const bytes = Buffer.alloc(to - from);
+    await fh.read(bytes, 0, bytes.length, from);
+    const movedTo = join(runDir(id), `journal.torn-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`);
+    await writeFile(movedTo, bytes);
+    await fh.truncate(from);
+    await fh.sync();
+    options.onRepaired?.(id, { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), movedTo });
+  }
+
+  const store: RunStore = {
+    async create(header) {
+      const dir = runDir(header.id);
+      await mkdir(join(dir, 'items'), { recursive: true }).catch((err: unknown) => {
+        throw writeError('creating the run folder', err);
+      });
+      const tmp = join(dir, `header.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      try {
+        await writeFile(tmp, `${JSON.stringify(header)}\n`, { flag: 'wx' });
+        const fh = await open(tmp, 'r');
+        await fh.sync().finally(() => fh.close());
+        await link(tmp, join(dir, 'header.json'));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RbError('RB_ERR_STORE_CONFLICT', `A run with id ${header.id} exists already.`);
+        throw writeError(`creating run ${header.id}`, err);
+      } finally {
+        await unlink(tmp).catch(() => undefined);
+      }
+    },
+
+    async append(id, record) {
+      const dir = runDir(id);
+      const line = Buffer.from(`${JSON.stringify(record)}\n`);
+      await withFileLock(
+        join(dir, 'journal.lock'),
+        async () => {
+          let fh: FileHandle;
+          try {
+            fh = await open(join(dir, 'journal.jsonl'), 'a+');
+          } catch (err) {
+            throw writeError(`opening run ${id}'s journal`, err);
+          }
+          try {
+            const { size } = await fh.stat();
+            const known = tails.get(id);
+            let last = known && known.size === size ? known : undefined;
+            if (!last) {
+              const tail = size > 0 ? await readTail(fh, size) : { seq: 0, end: 0 };
+              if (tail.end < size) await moveAside(id, fh, tail.end, size);
+              last = { size: tail.end, seq: tail.seq };
+            }
+            if (record.seq !== last.seq + 1) {
+              tails.set(id, last);
+              throw new RbError('RB_ERR_STORE_CONFLICT', `Run ${id} changed in another process (its journal is at record ${last.seq}, not ${record.seq - 1}); reload it and try again.`);
+            }
+            try {
+              await fh.write(line, 0, line.length, last.size);
+              await fh.datasync();
+            } catch (err) {
+              // Never leave half a record for the next append to follow.
+              await fh.truncate(last.size).catch(() => undefined);
+              tails.delete(id);
+              throw writeError(`appending to run ${id}'s journal`, err);
+            }
+            tails.set(id, { size: last.size + line.length, seq: record.seq });
+          } finally {
+            await fh.close().catch(() => undefined);
+          }
+        },
+        { what: `run ${id}'s journal`, code: 'RB_ERR_STORE_WRITE' },
+      );
+    },
+
+    async read(id, fromSeq = 1) {
+      const dir = runDir(id);
+      let header: RunHeader;
+      try {
+        header = JSON.parse(await readFile(join(dir, 'header.json'), 'utf8')) as RunHeader;
+      } catch {
+        return undefined;
+      }
+      const text = await readFile(join(dir, 'journal.jsonl'), 'utf8').catch(() => '');
+      const records: JournalRecord[] = [];
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        let record: JournalRecord;
+        try {
+          record = JSON.parse(line) as JournalRecord;
+        } catch {
+          break; // a torn tail: what follows is not part of the run
+        }
+        if (record.seq >= fromSeq) records.push(record);
+      }
+      return { header, records };
+    },
+
+    async list() {
+      const names = await readdir(root, { withFileTypes: true });
+      return names.filter((d) => d.isDirectory() && RUN_ID.test(d.name)).map((d) => d.name);
+    },
+
+    async putItems(id, step, n, offset, items) {
+      if (items.length === 0) return;
+      const dir = chunkDir(id, step, n);
+      try {
+        // A first page starts afresh: items of an execution whose record never made it are gone.
+        if (offset === 0) await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { recursive: true });
+        let i = 0;
+        while (i < items.length) {
+          const at = offset + i;
+          const chunk = Math.floor(at / ITEMS_PER_CHUNK);
+          const room = (chunk + 1) * ITEMS_PER_CHUNK - at;
+          const part = items.slice(i, i + room);
+          const file = join(dir, `${chunk}.jsonl`);
+          const text = Buffer.from(part.map((item) => JSON.stringify(item)).join('\n') + '\n');
+          const within = at % ITEMS_PER_CHUNK;
+          // After exactly the items before `at`: a page written again (a retry) replaces, never duplicates,
+          // and the items before it are never rewritten.
+          const fh = await open(file, within === 0 ? 'w' : 'r+');
+          try {
+            let position = 0;
+            if (within > 0) {
+              const existing = await fh.readFile();
+              let seen = 0;
+              while (seen < within) {
+                const nl = existing.indexOf(0x0a, position);
+                if (nl < 0) throw new Error(`chunk ${chunk} of ${step}.${n} holds ${seen} items, not ${within}`);
+                position = nl + 1;
+                seen += 1;
+              }
+              await fh.truncate(position);
+            }
+            await fh.write(text, 0, text.length, position);
+            await fh.datasync();
+          } finally {
+            await fh.close();
+          }
+          i += part.length;
+        }
+      } catch (err) {
+        throw writeError(`storing the items of step ${step} in run ${id}`, err);
+      }
+    },
+
+    async readItems(id, step, n, offset, limit) {
+      const dir = chunkDir(id, step, n);
+      const out: Record<string, unknown>[] = [];
+      let at = offset;
+      while (out.length < limit) {
+        const chunk = Math.floor(at / ITEMS_PER_CHUNK);
+        const text = await readFile(join(dir, `${chunk}.jsonl`), 'utf8').catch(() => undefined);
+        if (text === undefined) break;
+        const lines = text.split('\n');
+        if (lines.at(-1) === '') lines.pop();
+        const from = at - chunk * ITEMS_PER_CHUNK;
+        if (from >= lines.length) break;
+        for (const line of lines.slice(from, from + (limit - out.length))) out.push(JSON.parse(line) as Record<string, unknown>);
+        at = offset + out.length;
+        if (lines.length < ITEMS_PER_CHUNK) break;
+      }
+      return out;
+    },
+
+    async *items(id, step, n) {
+      for (let offset = 0; ; offset += ITEMS_PER_CHUNK) {
+        const page = await store.readItems(id, step, n, offset, ITEMS_PER_CHUNK);
+        yield* page;
+        if (page.length < ITEMS_PER_CHUNK) return;
+      }
+    },
+
+    async close() {
+      tails.clear();
+    },
+  };
+  return store;
+}
+
+/** Moves a run file of the earlier layout (`runs/<id>.json`) aside once it has been converted. */
+export async function retireLegacyFile(dataDir: string, name: string): Promise<void> {
+  await rename(join(dataDir, 'runs', name), join(dataDir, 'runs', `${name}.migrated`));
+}

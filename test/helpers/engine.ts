@@ -1,0 +1,21 @@
+/**
+ * A run engine on the suite's shared sandbox, as the tests build one: the base principal's
+ * credentials, the `runbook-tester` role (dynamodb:* on everything, so tests may use tables of
+ * their own), no idle timer, and no IAM revocation unless a test is about it (roles are shared).
+ */
+import { createEngine, type EngineOptions, type RunEngine } from '../../server/runs/engine.js';
+import { roleArn, sandboxInfo } from './sandbox.js';
+
+export function testEngine(options: Pick<EngineOptions, 'dataDir'> & Partial<EngineOptions>): Promise<RunEngine> {
+  const sandbox = sandboxInfo();
+  return createEngine({
+    region: sandbox.region,
+    account: sandbox.account,
+    endpoint: sandbox.endpoint,
+    credentials: { accessKeyId: sandbox.accessKeyId, secretAccessKey: sandbox.secretAccessKey },
+    defaultRoleArn: roleArn('runbook-tester'),
+    iamRevocation: false,
+    idleTimeoutMs: 0,
+    ...options,
+  });
+}
