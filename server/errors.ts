@@ -43,6 +43,8 @@ export const errorCatalogue = {
   RB_ERR_RUN_CONFIRM_REQUIRED: { status: 409, message: 'This step writes data: confirm the execution (`confirm: true`, or `--yes`).' },
   RB_ERR_RUN_APPROVAL_REQUIRED: { status: 409, message: 'This step needs a second person\'s approval before it can run.' },
   RB_ERR_RUN_NO_MORE_PAGES: { status: 409, message: 'The step\'s last execution has no further page.' },
+  RB_ERR_REVERT_UNAVAILABLE: { status: 409, message: 'This execution cannot be reverted: it did not succeed, recorded no before-image, or was reverted already.' },
+  RB_ERR_REVERT_CONFLICT: { status: 409, message: 'The item changed since the write, so nothing was reverted; read it again and decide by hand.' },
   RB_ERR_RUN_ELSEWHERE: { status: 409, message: 'Another process on this data folder runs this run; continue it there.' },
   RB_ERR_RUN_NO_EXECUTION: { status: 404, message: 'The step has not been executed in this run yet; execute it first.' },
   RB_ERR_APPROVAL_SELF: { status: 403, message: 'Nobody can approve their own step; ask another approver.' },

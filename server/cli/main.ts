@@ -77,6 +77,12 @@ program
   .addOption(shared.param())
   .addOption(new Option('-s, --step <name>', 'run only this step (repeatable, in the order given)').argParser(collect).default([] as string[]))
   .addOption(new Option('-y, --yes', 'confirm write steps without a prompt'))
+  .addOption(
+    new Option('--wait-approval <duration>', 'request the approval a step needs and wait this long (30s, 10m, 1h) for an approver to decide it in the notebook of a server on the same data folder').env(
+      'RUNBOOKS_WAIT_APPROVAL',
+    ),
+  )
+  .addOption(new Option('--notebook-url <url>', 'the notebook where approvers decide, printed with the run to approve').env('RUNBOOKS_NOTEBOOK_URL'))
   .addOption(shared.json())
   .addOption(new Option('--transcript <out>', 'write the transcript (.md, .json or .html by extension)'))
   .addOption(new Option('--user <name>', 'who runs it (recorded as SourceIdentity)').env('RUNBOOKS_USER'))
@@ -114,6 +120,8 @@ program
   .addOption(new Option('--trusted-proxy-header <name>', 'take the user from this header set by a trusted reverse proxy').env('RUNBOOKS_TRUSTED_PROXY_HEADER'))
   .addOption(shared.iamRevocation())
   .addOption(new Option('--idle-timeout <seconds>', 'complete runs idle this long').env('RUNBOOKS_IDLE_TIMEOUT').default('3600'))
+  .addOption(new Option('--webhooks <file>', 'webhooks file (YAML: url, events, secret, format) announcing approvals, failed steps and completed runs').env('RUNBOOKS_WEBHOOKS'))
+  .addOption(new Option('--public-url <url>', 'the notebook\'s address as people open it, for links in webhook bodies').env('RUNBOOKS_PUBLIC_URL'))
   .action(async (dir: string, opts) => exitWith((await import('./serve.js')).serveCommand(dir, opts)));
 
 const audit = program.command('audit').description('the audit log');

@@ -21,6 +21,15 @@ export interface RunOptions extends TargetOptions {
   json?: boolean;
   transcript?: string;
   user?: string;
+  waitApproval?: string;
+  notebookUrl?: string;
+}
+
+/** `30s`, `10m`, `1h` (or plain seconds) as milliseconds; undefined when it is none of those. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d{1,6})(s|m|h)?$/.exec(text.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
 }
 
 interface StepOutcome {
@@ -47,6 +56,9 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   // Parameters are checked before anything starts: bad input costs no sandbox and no session.
   let params: Record<string, string>;
   try {
+    if (opts.waitApproval !== undefined && parseDuration(opts.waitApproval) === undefined) {
+      throw new RbError('RB_ERR_CLI_USAGE', `--wait-approval ${opts.waitApproval}: give a duration such as 30s, 10m or 1h.`);
+    }
     params = parseParamFlags(opts.param);
     const { errors } = coerceParams(runbook.params, params);
     if (errors.length > 0) throw new RbError('RB_ERR_PARAM_INVALID', `Invalid parameters for ${file}:`, { params: errors });
@@ -82,9 +94,12 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
         outcomes.push({ name, status: 'skipped' });
         continue;
       }
-      if (step.needsApproval) {
-        // A second person's approval needs the server: `runbooks serve`, then approve in the notebook.
-        const error = { code: 'RB_ERR_RUN_APPROVAL_REQUIRED', message: `Step ${name} needs the approval of another person; run it from the notebook (runbooks serve), where an approver can approve it.` };
+      if (step.needsApproval && opts.waitApproval === undefined) {
+        // A second person's approval needs the notebook: wait for it with --wait-approval.
+        const error = {
+          code: 'RB_ERR_RUN_APPROVAL_REQUIRED',
+          message: `Step ${name} needs the approval of another person: pass --wait-approval 10m to request it and wait while an approver decides in the notebook of a server on this data folder, or run it from the notebook.`,
+        };
         progress(`step ${name}: skipped — ${error.message}`);
         outcomes.push({ name, status: 'skipped', error });
         exitCode = 1;
@@ -98,6 +113,16 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
           const error = { code: 'RB_ERR_RUN_CONFIRM_REQUIRED', message: `Step ${name} writes data and was not confirmed: pass --yes, or run at a terminal to be asked.` };
           progress(`step ${name}: not run — ${error.message}`);
           outcomes.push({ name, status: 'skipped', error });
+          exitCode = 1;
+          stopped = true;
+          continue;
+        }
+      }
+      if (step.needsApproval) {
+        const refusal = await waitForApproval(engine, run, name, confirm, parseDuration(opts.waitApproval!)!, opts.notebookUrl, progress);
+        if (refusal) {
+          progress(`step ${name}: not run — ${refusal.message}`);
+          outcomes.push({ name, status: 'failed', error: refusal });
           exitCode = 1;
           stopped = true;
           continue;
@@ -192,6 +217,44 @@ async function confirmAtTerminal(engine: RunEngine, runId: string, step: string)
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     rl.close();
+  }
+}
+
+/**
+ * Requests a step's approval and waits until an approver has decided it (through a server on the
+ * same data folder, which appends the decision to this run's journal). Undefined once approved;
+ * otherwise why the step will not run.
+ */
+async function waitForApproval(
+  engine: RunEngine,
+  run: Run,
+  step: string,
+  confirm: boolean,
+  waitMs: number,
+  notebookUrl: string | undefined,
+  progress: (line: string) => void,
+): Promise<{ code: string; message: string } | undefined> {
+  try {
+    await engine.executeStep(run.id, step, { user: run.user, confirm: false });
+  } catch (err) {
+    if (!isRbError(err) || (err.code !== 'RB_ERR_RUN_APPROVAL_REQUIRED' && err.code !== 'RB_ERR_RUN_CONFIRM_REQUIRED')) {
+      return isRbError(err) ? { code: err.code, message: err.message } : { code: 'RB_ERR_INTERNAL', message: 'The approval could not be requested.' };
+    }
+  }
+  const where = notebookUrl ? `${notebookUrl.replace(/\/$/, '')}/#/runs/${run.id}` : `#/runs/${run.id} in the notebook of a server on this data folder`;
+  progress(`step ${step}: waiting up to ${Math.round(waitMs / 1000)} s for another person's approval — ${where}`);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const approval = (await engine.refreshRun(run.id)).approvals[step];
+    if (approval?.status === 'approved') {
+      progress(`step ${step}: approved by ${approval.decidedBy}${approval.comment ? ` (${approval.comment})` : ''}`);
+      return confirm ? undefined : { code: 'RB_ERR_RUN_CONFIRM_REQUIRED', message: `Step ${step} was approved but writes data: pass --yes to run it.` };
+    }
+    if (approval && approval.status !== 'pending') {
+      return { code: 'RB_ERR_RUN_APPROVAL_REQUIRED', message: `Step ${step} was not approved: its approval is ${approval.status}${approval.decidedBy ? ` (by ${approval.decidedBy})` : ''}.` };
+    }
+    if (Date.now() >= deadline) return { code: 'RB_ERR_RUN_APPROVAL_REQUIRED', message: `Step ${step} waited ${Math.round(waitMs / 1000)} s for approval without a decision; completing the run cancels the request.` };
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

@@ -2,8 +2,9 @@
  * `runbooks serve [DIR]`: the notebook server. Starts the local sandbox from DIR's sandbox.yaml
  * (unless `--aws`), opens the run engine on the data folder (ending runs a crash left active), and
  * listens on 127.0.0.1:4680 by default. Like Jupyter, it prints the URL with the access token; that
- * line is the only place the token is ever shown. SIGINT/SIGTERM stop it cleanly: the server stops
- * taking requests, active runs end with their sessions revoked, the sandbox stops.
+ * line is the only place the token is ever shown. With `--webhooks FILE` it announces approvals,
+ * failed steps and completed runs (../notify/webhooks.ts). SIGINT/SIGTERM stop it cleanly: the server
+ * stops taking requests, active runs end with their sessions revoked, the sandbox stops.
  */
 import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -28,6 +29,10 @@ export interface ServeOptions {
   auditKey?: string;
   /** seconds, as given on the command line */
   idleTimeout?: string;
+  /** the webhooks file (YAML: url, events, secret, format) */
+  webhooks?: string;
+  /** the notebook's address as people reach it, for links in webhook bodies */
+  publicUrl?: string;
 }
 
 /** True for addresses only this machine can reach. */
@@ -81,6 +86,9 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
     const tokenProblem = checkToken(token);
     if (tokenProblem) throw new RbError('RB_ERR_CLI_USAGE', `--token: ${tokenProblem}.`);
     const users: UserDecl[] = opts.users ? await loadUsersFile(opts.users) : [];
+    // Read before anything starts, so that a mistake in the file costs no sandbox start-up.
+    const hooks = opts.webhooks ? await (await import('../notify/webhooks-file.js')).loadWebhooksFile(opts.webhooks) : undefined;
+    const publicUrl = opts.publicUrl === undefined ? undefined : checkPublicUrl(opts.publicUrl);
     if (opts.trustedProxyHeader && !isLoopback(opts.host)) {
       // Anyone who reaches the server directly could claim any user with the header.
       throw new RbError('RB_ERR_CLI_USAGE', `--trusted-proxy-header needs --host on loopback (127.0.0.1), with the proxy on the same machine; ${opts.host} would let anyone set the header.`);
@@ -121,6 +129,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
     }
 
     const { buildApp } = await import('../http/app.js');
+    const webhooks = hooks ? (await import('../notify/webhooks.js')).createWebhookDispatcher({ hooks, publicUrl }) : undefined;
     const app = await buildApp({
       engine: resources.engine,
       runbooksDir: root,
@@ -131,6 +140,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
         ...(opts.trustedProxyHeader ? { trustedProxy: { header: opts.trustedProxyHeader } } : {}),
       },
       logger: { level: process.env.RUNBOOKS_LOG_LEVEL ?? 'warn', stream: process.stderr },
+      ...(webhooks ? { webhooks } : {}),
     });
     resources.app = app;
     try {
@@ -147,6 +157,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
     say(`runbooks: serving ${listed.length} runbook${listed.length === 1 ? '' : 's'} from ${dir}${withProblems ? ` (${withProblems} with problems: runbooks check ${dir})` : ''}`);
     say(`  http://${urlHost(opts.host)}:${port}/?token=${token}`);
     if (users.length > 0) say(`  users: ${users.map((u) => `${u.name} (${u.roles.join(', ')})`).join('; ')}`);
+    if (hooks) note(`webhooks: ${hooks.length} (${[...new Set(hooks.map((h) => new URL(h.url).host))].join(', ')}); delivery counts in /api/health`);
     if (opts.trustedProxyHeader) say(`  trusted proxy header: ${opts.trustedProxyHeader} (users not in the users file get the runner role)`);
     if (!isLoopback(opts.host)) note(`listening on ${opts.host}: traffic is plain HTTP, so put a TLS proxy in front of it for use beyond this machine.`);
     note(`runs and the audit log in ${dataDir}; Ctrl+C stops the server and revokes the sessions of active runs`);
@@ -172,6 +183,20 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
     process.stderr.write(`runbooks: ${isRbError(err) ? err.message : err instanceof Error ? err.message : String(err)}\n`);
     return isRbError(err) && ['RB_ERR_CLI_USAGE', 'RB_ERR_CONFIG_INVALID', 'RB_ERR_SANDBOX_FILE_INVALID'].includes(err.code) ? 2 : 1;
   }
+}
+
+/** The public URL without its trailing slash; a usage error unless it is a plain http(s) URL. */
+function checkPublicUrl(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+    throw new RbError('RB_ERR_CLI_USAGE', `--public-url ${JSON.stringify(text)}: the notebook's address as people open it, an http(s) URL without query, fragment or credentials (https://runbooks.example.com).`);
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 function listenError(err: unknown, opts: ServeOptions): Error {

@@ -5,6 +5,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
+import type { WebhookDispatcher } from '../notify/webhooks.js';
 import type { RunEngine } from '../runs/engine.js';
 import { createAuthenticator, type AuthConfig } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
@@ -34,6 +35,8 @@ export interface AppOptions {
   rateLimit?: FailureLimitOptions;
   /** largest request body in bytes (default 64 KiB) */
   bodyLimit?: number;
+  /** outgoing webhooks: attached to the engine's events here, closed with the app */
+  webhooks?: WebhookDispatcher;
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -70,7 +73,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (request.body === undefined && request.method === 'POST') request.body = {};
   });
 
-  metaRoutes(app);
+  if (options.webhooks) {
+    const webhooks = options.webhooks;
+    webhooks.attach(options.engine, app.log);
+    app.addHook('onClose', async () => webhooks.close());
+  }
+
+  metaRoutes(app, { webhooks: options.webhooks });
   runbookRoutes(app, { runbooksDir: options.runbooksDir });
   runRoutes(app, { engine: options.engine, runbooksDir: options.runbooksDir });
   exportRoutes(app, { engine: options.engine, runbooksDir: options.runbooksDir });

@@ -6,6 +6,14 @@
 const runId = { type: 'string', pattern: '^[a-z0-9-]{1,64}$' } as const;
 // DESIGN.md §2.2: step names are [a-z0-9][a-z0-9-]*.
 const stepName = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,127}$' } as const;
+// Approvals also name a step's revert (`<step>.revert`, docs/api.md "Revert").
+const approvalName = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,127}(\\.revert)?$' } as const;
+
+export const approvalParams = {
+  type: 'object',
+  required: ['run', 'step'],
+  properties: { run: runId, step: approvalName },
+} as const;
 
 export const runParams = {
   type: 'object',
@@ -38,6 +46,13 @@ export const executeBody = {
   type: 'object',
   additionalProperties: false,
   properties: { confirm: { type: 'boolean' } },
+} as const;
+
+export const revertBody = {
+  type: 'object',
+  required: ['n'],
+  additionalProperties: false,
+  properties: { n: { type: 'integer', minimum: 1, maximum: 1_000_000 }, confirm: { type: 'boolean' } },
 } as const;
 
 export const decisionBody = {

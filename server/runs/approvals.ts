@@ -12,6 +12,7 @@ import { RbError } from '../errors.js';
 import { sameUser } from '../identity.js';
 import type { RenderedRequest, Step } from '../runbook/types.js';
 import type { Approval } from './types.js';
+import type { WriteImages } from './write-images.js';
 
 /** `access.approvalTtl` when the runbook does not say: one hour. */
 export const DEFAULT_APPROVAL_TTL_SECONDS = 3600;
@@ -35,6 +36,8 @@ export function requestApproval(input: {
   ttlSeconds: number;
   request: RenderedRequest;
   policy: unknown;
+  /** the current item(s) the write will change, read when approval is requested */
+  before?: WriteImages;
 }): Transition {
   const at = input.now.toISOString();
   const approval: Approval = {
@@ -47,12 +50,13 @@ export function requestApproval(input: {
     stepSource: input.step.source,
     request: input.request,
     policy: input.policy,
+    ...(input.before ? { before: input.before } : {}),
   };
   return {
     approval,
     record: {
       type: 'approval.requested',
-      data: { step: approval.step, request: approval.request, policy: approval.policy, renderedAt: at, expiresAt: approval.expiresAt },
+      data: { step: approval.step, request: approval.request, policy: approval.policy, renderedAt: at, expiresAt: approval.expiresAt, ...(input.before ? { before: input.before } : {}) },
     },
   };
 }

@@ -28,6 +28,7 @@ import * as approvals from './approvals.js';
 import { AuditLog } from './audit.js';
 import { failedExecution, mergeCapacity, newExecution, sessionInfo, toExecutionError } from './executions.js';
 import { openFileStore } from './file-store.js';
+import { diffItems, matchItems, readRequest, revertRequest, writeTargets, type KeyedItem, type WriteImages } from './write-images.js';
 import { migrateLegacyRuns } from './legacy-runs.js';
 import { ownerIsGone, ownerOf, ownerText } from './owner.js';
 import { Recorder, type Change } from './recorder.js';
@@ -85,6 +86,8 @@ const IDENTITY_CHARS = /[^\w+=,.@-]/g;
 // A run's noted session expiry runs this far ahead, so that it is noted about once an hour, not at
 // every session: revocation after a crash only needs an expiry no earlier than the real one.
 const NOTE_MARGIN_MS = 3_600_000;
+/** The approval of a revert of a step's write is filed under the step's name and this suffix. */
+const REVERT_SUFFIX = '.revert';
 
 /** SourceIdentity and tag-safe form of a user name: `[\w+=,.@-]{2,64}`, as STS requires. */
 export function sourceIdentityOf(user: string): string {
@@ -222,7 +225,8 @@ export class RunEngine {
         }
       }
       if (step.write && !input.confirm) {
-        throw new RbError('RB_ERR_RUN_CONFIRM_REQUIRED', `Step ${step.name} writes data: confirm this execution to run it.`, { request, policy });
+        const before = await this.imagesBefore(entry, live, step.name, request, input.user);
+        throw new RbError('RB_ERR_RUN_CONFIRM_REQUIRED', `Step ${step.name} writes data: confirm this execution to run it.`, { request, policy, before });
       }
       if (approval) {
         await this.transition(entry, approvals.markUsed(approval, { user: input.user, now: this.clock(), execution: this.nextN(run, step.name) }), input.user);
@@ -301,9 +305,11 @@ export class RunEngine {
 
   /** Another user's decision on a pending approval request. */
   decideApproval(runId: string, stepName: string, input: { user: string; approve: boolean; comment?: string }): Promise<Approval> {
-    return this.locked(runId, async (entry) => {
+    return this.anywhere(runId, async (entry) => {
       const run = entry.state.run;
-      const step = this.stepOf(entry, stepName);
+      // `<step>.revert` names the approval of a revert of the step's write (see `revert`).
+      const base = stepName.endsWith(REVERT_SUFFIX) ? stepName.slice(0, -REVERT_SUFFIX.length) : stepName;
+      const step = { name: stepName, base: this.stepOf(entry, base) };
       const now = this.clock();
       const expiry = approvals.expireIfDue(run.approvals[step.name], now);
       if (expiry) {
@@ -316,6 +322,54 @@ export class RunEngine {
       }
       const decision = approvals.decide(run.approvals[step.name], { step: step.name, user: input.user, approve: input.approve, comment: input.comment, now });
       return this.transition(entry, decision, input.user);
+    });
+  }
+
+  /**
+   * Puts back the before-images of a recorded write (docs/api.md, "Revert"): a new write of the same
+   * step, conditional on each item still being the write's after-image, confirmed and approved like
+   * any write of the step, recorded as `revertOf` the write (which shows `revertedBy` it).
+   */
+  revert(runId: string, stepName: string, input: { user: string; n: number; confirm?: boolean }): Promise<StepExecution> {
+    return this.locked(runId, async (entry, live) => {
+      const run = entry.state.run;
+      const step = this.stepOf(entry, stepName);
+      const original = run.executions.find((e) => e.step === step.name && e.n === input.n);
+      if (!original) throw new RbError('RB_ERR_RUN_NO_EXECUTION', `Step ${step.name} has no execution ${input.n} in run ${run.id}.`);
+      const images = original.images;
+      const why =
+        original.status !== 'succeeded'
+          ? `it ${original.status}`
+          : !images || 'unavailable' in images
+            ? `no before-image was recorded${images && 'unavailable' in images ? ` (${images.unavailable})` : ''}`
+            : original.revertedBy !== undefined
+              ? `execution ${original.revertedBy} reverted it already`
+              : undefined;
+      if (why || !images || 'unavailable' in images) throw new RbError('RB_ERR_REVERT_UNAVAILABLE', `Execution ${input.n} of step ${step.name} cannot be reverted: ${why}.`);
+      const built = revertRequest(images.items);
+      if ('unavailable' in built) throw new RbError('RB_ERR_REVERT_UNAVAILABLE', `Execution ${input.n} of step ${step.name} cannot be reverted: ${built.unavailable}`);
+      // Approved as its own request: the step's name marked as a revert, its source naming the execution.
+      const asStep: Step = { ...step, name: `${step.name}${REVERT_SUFFIX}`, title: `Revert of ${step.title}`, source: `revert of execution ${input.n} of step ${step.name}` };
+      let request = built;
+      let policy: PolicyDocument;
+      let approval: Approval | undefined;
+      if (step.needsApproval) {
+        const ready = await this.approvalForExecution(entry, live, asStep, input.user, () => built);
+        if ('failed' in ready) return ready.failed;
+        approval = ready.approval;
+        request = approval.request;
+        policy = approval.policy as PolicyDocument;
+      } else {
+        policy = await this.policyFor(run, live, request);
+      }
+      if (!input.confirm) {
+        const before = await this.imagesBefore(entry, live, step.name, request, input.user);
+        throw new RbError('RB_ERR_RUN_CONFIRM_REQUIRED', `Reverting execution ${input.n} of step ${step.name} writes data: confirm it to run it.`, { request, policy, before, revertOf: input.n });
+      }
+      if (approval) {
+        await this.transition(entry, approvals.markUsed(approval, { user: input.user, now: this.clock(), execution: this.nextN(run, step.name) }), input.user);
+      }
+      return this.runStep(entry, live, step, { ...input, confirm: true }, request, policy, input.n);
     });
   }
 
@@ -335,6 +389,14 @@ export class RunEngine {
       await this.end(e, input.reason ?? 'complete', input.user);
       return e.state.run;
     });
+  }
+
+  /** Reads what other processes appended to a run since (an approval decided through a server, say). */
+  async refreshRun(runId: string): Promise<Run> {
+    const entry = this.runs.get(runId);
+    if (!entry) throw notFound(runId);
+    await this.serialised(entry, () => this.refresh(entry));
+    return entry.state.run;
   }
 
   getRun(runId: string): Run | undefined {
@@ -443,7 +505,13 @@ export class RunEngine {
    * a new pending request of a freshly rendered request; an expired or changed one is recorded as
    * such first. Never records a denial that no approver gave.
    */
-  private async approvalForExecution(entry: Entry, live: LiveRun, step: Step, user: string): Promise<{ approval: Approval } | { failed: StepExecution }> {
+  private async approvalForExecution(
+    entry: Entry,
+    live: LiveRun,
+    step: Step,
+    user: string,
+    render: () => RenderedRequest = () => this.render(step, entry.state.run),
+  ): Promise<{ approval: Approval } | { failed: StepExecution }> {
     const run = entry.state.run;
     const now = this.clock();
     let approval = run.approvals[step.name];
@@ -454,7 +522,7 @@ export class RunEngine {
       if (stale) approval = await this.transition(entry, stale, 'system');
     }
     if (!approval || approvals.isClosed(approval)) {
-      const request = this.render(step, run);
+      const request = render();
       let policy: PolicyDocument;
       try {
         policy = await this.policyFor(run, live, request);
@@ -462,7 +530,8 @@ export class RunEngine {
         return { failed: await this.failedBeforeRun(entry, step, user, request, err) };
       }
       const ttlSeconds = this.runbookOf(run.id)?.access.approvalTtl ?? approvals.DEFAULT_APPROVAL_TTL_SECONDS;
-      const requested = await this.transition(entry, approvals.requestApproval({ step, user, now, ttlSeconds, request, policy }), user, approval !== undefined);
+      const before = step.write ? await this.imagesBefore(entry, live, step.name, request, user) : undefined;
+      const requested = await this.transition(entry, approvals.requestApproval({ step, user, now, ttlSeconds, request, policy, before }), user, approval !== undefined);
       const why = approval && approval.status !== 'used' && approval.status !== 'denied' ? ` (the previous one is ${approval.status})` : '';
       throw new RbError('RB_ERR_RUN_APPROVAL_REQUIRED', `Step ${step.name} needs the approval of another person; the request is now pending${why}.`, { approval: requested });
     }
@@ -484,12 +553,23 @@ export class RunEngine {
     return t.approval;
   }
 
-  private async runStep(entry: Entry, live: LiveRun, step: Step, input: { user: string; confirm?: boolean }, request: RenderedRequest, policy: PolicyDocument): Promise<StepExecution> {
+  private async runStep(
+    entry: Entry,
+    live: LiveRun,
+    step: Step,
+    input: { user: string; confirm?: boolean },
+    request: RenderedRequest,
+    policy: PolicyDocument,
+    revertOf?: number,
+  ): Promise<StepExecution> {
     const run = entry.state.run;
     const execution = newExecution({ n: this.nextN(run, step.name), step: step.name, user: input.user, at: this.clock(), request, policy, confirmed: Boolean(input.confirm) });
+    if (revertOf !== undefined) execution.revertOf = revertOf;
     this.emit({ type: 'step.started', runId: run.id, step: step.name, n: execution.n, user: input.user });
     const started = performance.now();
     let result: ExecutionResult | undefined;
+    // A key-addressed write's items are read just before it runs, with a read-only session of their own.
+    const before = step.write ? await this.imagesBefore(entry, live, step.name, request, input.user) : undefined;
     try {
       const first = await this.assume(entry, live, step.name, policy, input.user);
       execution.session = sessionInfo(first, run.roleArn);
@@ -515,10 +595,21 @@ export class RunEngine {
       const keys = result.items.length > 0 ? await this.keyAttributes(live, request) : undefined;
       if (keys) execution.keys = keys;
       execution.status = 'succeeded';
+      if (before) execution.images = await this.imagesAfter(entry, live, step.name, before, input.user);
     } catch (err) {
       execution.status = 'failed';
       execution.error = toExecutionError(err);
       if (!isRbError(err)) this.options.onInternalError?.(err);
+      // A refused write changed nothing: what it would have changed stays on record.
+      if (before) execution.images = before;
+      const awsCode = execution.error.awsCode;
+      if (revertOf !== undefined && (awsCode === 'ConditionalCheckFailedException' || awsCode === 'TransactionCanceledException')) {
+        execution.error = {
+          code: 'RB_ERR_REVERT_CONFLICT',
+          message: `The item changed since execution ${revertOf} wrote it, so nothing was reverted: read it again and decide what to do by hand.`,
+          awsCode,
+        };
+      }
     }
     execution.durationMs = Math.round(performance.now() - started);
     const performed = step.write && execution.status === 'succeeded';
@@ -552,6 +643,8 @@ export class RunEngine {
               expiration: execution.session?.expiration ?? null,
               count: execution.count,
               error: execution.error ?? null,
+              ...(execution.images ? { images: execution.images } : {}),
+              ...(revertOf !== undefined ? { revertOf } : {}),
             },
           },
         ],
@@ -595,6 +688,46 @@ export class RunEngine {
     const takesCapacity = request.operation === 'ExecuteStatement' || 'ReturnConsumedCapacity' in operations[request.operation].fields;
     if (!takesCapacity || (request.input as Record<string, unknown>).ReturnConsumedCapacity !== undefined) return request;
     return { ...request, input: { ...request.input, ReturnConsumedCapacity: 'TOTAL' } } as RenderedRequest;
+  }
+
+  /**
+   * The current items a write addresses by key, read with a read-only session derived from their
+   * keys alone (strongly consistent); or why there are none. Never fails the step: a read that is
+   * refused says so in place of the images.
+   */
+  private async imagesBefore(entry: Entry, live: LiveRun, step: string, request: RenderedRequest, user: string): Promise<WriteImages> {
+    try {
+      const targets = await writeTargets(request, (table) => live.keySchemas.schema(table));
+      if ('unavailable' in targets) return targets;
+      if (targets.length === 0) return { unavailable: 'The write names no item.' };
+      const current = await this.readCurrent(entry, live, step, targets, user);
+      return { readAt: this.clock().toISOString(), items: targets.map((t, i) => ({ ...t, before: current[i] })) };
+    } catch (err) {
+      return { unavailable: `The current item could not be read (${isRbError(err) ? err.message : 'unexpected error'}).` };
+    }
+  }
+
+  /** The same items read again after the write, and what changed in each. */
+  private async imagesAfter(entry: Entry, live: LiveRun, step: string, before: WriteImages, user: string): Promise<WriteImages> {
+    if ('unavailable' in before) return before;
+    try {
+      const now = await this.readCurrent(entry, live, step, before.items, user);
+      return { readAt: before.readAt, items: before.items.map((item, i) => ({ ...item, after: now[i], diff: diffItems(item.before, now[i]) })) };
+    } catch (err) {
+      return { unavailable: `The written item could not be read back (${isRbError(err) ? err.message : 'unexpected error'}).` };
+    }
+  }
+
+  private async readCurrent(entry: Entry, live: LiveRun, step: string, items: readonly KeyedItem[], user: string): Promise<Array<Record<string, unknown> | null>> {
+    const request = readRequest(items);
+    const policy = await this.policyFor(entry.state.run, live, request);
+    const session = await this.assume(entry, live, `${step}@read`, policy, user);
+    try {
+      const result = await executeRequest(request, session, { region: this.options.region, endpoint: this.options.endpoint, maxItems: 100 });
+      return matchItems(items, result.items, result.itemTables ?? []);
+    } finally {
+      forget(session);
+    }
   }
 
   /** Where a paged read's items go as they arrive: the store, at their place in the execution. */
@@ -775,11 +908,42 @@ export class RunEngine {
     const early = refusal();
     if (early) return Promise.reject(early);
     return this.serialised(entry, async () => {
+      // Another process may have appended (an approver deciding through a server on the folder).
+      await this.refresh(entry);
       const late = refusal();
       if (late) throw late;
       entry.touchedAt = this.clock().getTime();
       await this.recorder.flush(entry.state, entry.backlog);
       return fn(entry, entry.live!);
+    });
+  }
+
+  /** Applies what other processes appended to a run's journal since this one last looked. */
+  private async refresh(entry: Entry): Promise<void> {
+    if (entry.backlog.length > 0) return;
+    const read = await this.store.read(entry.header.id, entry.state.seq + 1);
+    if (read && read.records.length > 0) await this.applyAll(entry, read.records);
+  }
+
+  /**
+   * Runs a change that needs no session (an approver's decision) on any active run of the store,
+   * including one another process runs: read its latest records, change, append at the next
+   * number; if another writer took that number meanwhile, read again and retry once.
+   */
+  private async anywhere<T>(runId: string, fn: (entry: Entry) => Promise<T>): Promise<T> {
+    if (!this.runs.has(runId)) await this.sync();
+    const entry = this.runs.get(runId);
+    if (!entry) throw notFound(runId);
+    return this.serialised(entry, async () => {
+      for (let attempt = 1; ; attempt++) {
+        await this.refresh(entry);
+        if (entry.state.run.status !== 'active') throw new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${runId} is ${entry.state.run.status}; start a new run.`);
+        try {
+          return await fn(entry);
+        } catch (err) {
+          if (attempt >= 2 || !isRbError(err) || err.code !== 'RB_ERR_STORE_CONFLICT') throw err;
+        }
+      }
     });
   }
 

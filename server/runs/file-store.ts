@@ -12,7 +12,7 @@
  * aside to `journal.torn-<time>` before the next append; a failed append is cut back off.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RbError, isRbError } from '../errors.js';
@@ -155,6 +155,12 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
         header = JSON.parse(await readFile(join(dir, 'header.json'), 'utf8')) as RunHeader;
       } catch {
         return undefined;
+      }
+      // Nothing new since this process's own last append: no need to read the journal again.
+      const known = tails.get(id);
+      if (known && fromSeq === known.seq + 1) {
+        const size = await stat(join(dir, 'journal.jsonl')).then((s) => s.size, () => -1);
+        if (size === known.size) return { header, records: [] };
       }
       const text = await readFile(join(dir, 'journal.jsonl'), 'utf8').catch(() => '');
       const records: JournalRecord[] = [];

@@ -62,6 +62,11 @@ export function applyRecord(state: RunState, record: JournalRecord, firstItems: 
     case 'execution': {
       const previous = lastExecution(run, record.execution.step);
       if (previous) previous.items = [];
+      const { revertOf, step, status } = record.execution;
+      if (revertOf !== undefined && status === 'succeeded') {
+        const reverted = run.executions.find((e) => e.step === step && e.n === revertOf);
+        if (reverted) reverted.revertedBy = record.execution.n;
+      }
       run.executions.push({ ...record.execution, items: firstItems });
       if (record.cursor) state.cursors.set(record.execution.step, record.cursor);
       else state.cursors.delete(record.execution.step);

@@ -304,6 +304,13 @@ function markdownExecution(e: StepExecution): string[] {
   out.push('<details><summary>Request</summary>', '', fence(pretty(e.request.input), 'json'), '', '</details>', '');
   if (e.policy !== undefined) out.push('<details><summary>Session policy</summary>', '', fence(pretty(e.policy), 'json'), '', '</details>', '');
   if (e.attributes !== undefined) out.push('Returned attributes:', '', fence(pretty(e.attributes), 'json'), '');
+  if (e.revertOf !== undefined) out.push(`Reverts execution ${e.revertOf} of ${code(e.step)}.`, '');
+  if (e.revertedBy !== undefined) out.push(`Reverted by execution ${e.revertedBy} of ${code(e.step)}.`, '');
+  for (const view of imageViews(e)) {
+    out.push(`Item ${code(view.key)} in ${code(view.table)}: ${md(view.summary)}`, '');
+    if (view.rows.length > 0) out.push(mdTable(['Attribute', 'Change', 'Before', 'After'], view.rows.map((r) => [md(r.attribute), r.change, md(r.before), md(r.after)])), '');
+  }
+  if (e.images && 'unavailable' in e.images) out.push(`No before-image: ${md(e.images.unavailable)}`, '');
   const columns = resultColumns(e);
   if (columns.length > 0) {
     out.push(mdTable(columns.map(md), e.items.map((item) => columns.map((c) => md(cellText(item[c]))))), '');
@@ -401,6 +408,10 @@ function htmlTranscript(run: Run, runbook: Runbook | undefined): string {
                 operation: e.request.operation,
                 policy: e.policy !== undefined ? pretty(e.policy) : '',
                 attributes: e.attributes !== undefined ? pretty(e.attributes) : '',
+                revertOf: e.revertOf ?? '',
+                revertedBy: e.revertedBy ?? '',
+                images: imageViews(e),
+                noImages: e.images && 'unavailable' in e.images ? e.images.unavailable : '',
                 columns,
                 rows: e.items.map((item) => columns.map((c) => cellText(item[c]))),
               };
@@ -427,4 +438,33 @@ function htmlTranscript(run: Run, runbook: Runbook | undefined): string {
 /** Every approval of the run, earlier ones first: a step approved, used and approved again shows twice. */
 function allApprovals(run: Run) {
   return [...(run.pastApprovals ?? []), ...Object.values(run.approvals)];
+}
+
+/**
+ * A write's before and after, item by item, for the Markdown and HTML transcripts: a summary line
+ * and one row per changed attribute (the JSON transcript has the images whole).
+ */
+function imageViews(e: StepExecution): Array<{ table: string; key: string; summary: string; rows: Array<{ attribute: string; change: string; before: string; after: string }> }> {
+  if (!e.images || 'unavailable' in e.images) return [];
+  return e.images.items.map((item) => {
+    const summary =
+      item.after === undefined
+        ? `before: ${item.before === null ? 'no item' : cellText(item.before)}`
+        : item.before === null && item.after === null
+          ? 'no item before or after'
+          : item.before === null
+            ? 'created'
+            : item.after === null
+              ? 'deleted'
+              : (item.diff ?? []).length === 0
+                ? 'unchanged'
+                : `${(item.diff ?? []).length} attribute(s) changed`;
+    const rows = (item.diff ?? []).map((d) => ({
+      attribute: d.attribute,
+      change: d.change,
+      before: d.before === undefined ? '' : cellText(d.before),
+      after: d.after === undefined ? '' : cellText(d.after),
+    }));
+    return { table: item.table, key: cellText(item.key), summary, rows };
+  });
 }

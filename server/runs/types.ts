@@ -61,6 +61,12 @@ export interface StepExecution {
   pages: number;
   confirmed: boolean;
   error?: ExecutionError;
+  /** a key-addressed write: each item before and after it, and what changed (or why there are none) */
+  images?: WriteImages;
+  /** this execution put back the before-images of execution `revertOf` of the step */
+  revertOf?: number;
+  /** execution `revertedBy` of the step put this one's before-images back */
+  revertedBy?: number;
   /** a write DynamoDB performed whose record could not be written yet: the run is held until it is */
   unrecorded?: { code: string; message: string };
 }
@@ -82,6 +88,8 @@ export interface Approval {
   /** what the approver sees and exactly what runs, with which rights */
   request: RenderedRequest;
   policy: unknown;
+  /** a write's current item(s), read when approval was requested (docs/api.md, "Before and after") */
+  before?: WriteImages;
   decidedBy?: string;
   decidedAt?: string;
   comment?: string;
@@ -157,3 +165,25 @@ export type ExecutionSummary = Omit<StepExecution, 'items' | 'attributes' | 'req
 /** A run as `GET /api/runs` lists it: light enough to list many; `GET /api/runs/:run` has the rest. */
 export type RunSummary = Omit<Run, 'executions'> & { executions: ExecutionSummary[] };
 
+/** Before and after images of a key-addressed write (docs/api.md, "Before and after"). */
+export interface KeyedItem {
+  table: string;
+  key: Record<string, unknown>;
+}
+
+export interface AttributeChange {
+  attribute: string;
+  change: 'added' | 'removed' | 'changed';
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface ItemImage extends KeyedItem {
+  /** the item before the write; null where there was none */
+  before: Record<string, unknown> | null;
+  /** the item after the write; null where there is none (absent until the write ran) */
+  after?: Record<string, unknown> | null;
+  diff?: AttributeChange[];
+}
+
+export type WriteImages = { readAt: string; items: ItemImage[] } | { unavailable: string };

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 export const BIN = fileURLToPath(new URL('../../bin/runbooks.js', import.meta.url));
 const COMPILED = fileURLToPath(new URL('../../dist/server/cli/main.js', import.meta.url));
@@ -17,6 +18,21 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     if (!k.startsWith('AWS_') && !k.startsWith('RUNBOOKS_')) env[k] = v;
   }
   return { ...env, ...extra };
+}
+
+/**
+ * The standard AWS environment pointed at the suite's shared sandbox, as for a real account (and the
+ * suite's config folder, where the audit signing key lives).
+ */
+export function sandboxAwsEnv(): NodeJS.ProcessEnv {
+  const info = inject('sandbox');
+  return cleanEnv({
+    AWS_ENDPOINT_URL: info.endpoint,
+    AWS_REGION: info.region,
+    AWS_ACCESS_KEY_ID: info.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: info.secretAccessKey,
+    ...(process.env.XDG_CONFIG_HOME ? { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME } : {}),
+  });
 }
 
 /** Runs the command to its end. */

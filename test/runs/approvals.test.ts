@@ -110,6 +110,23 @@ describe('approvals freeze the rendered request', () => {
     expect(md).not.toMatch(/\| denied \|/);
   });
 
+  it('asks approval for a revert like for any write of the step, then puts the before-image back', async () => {
+    now = new Date('2026-11-30T10:30:00.000Z');
+    const run = engine.listRuns().find((r) => r.params.id === 'frozen-1')!;
+    expect(await codeOf(engine.revert(run.id, 'stamp', { user: 'alice', n: 1, confirm: true }))).toBe('RB_ERR_RUN_APPROVAL_REQUIRED');
+    const pending = engine.getRun(run.id)!.approvals['stamp.revert'];
+    // The request to approve deletes the item, on the condition that it is still what the write left.
+    expect(pending).toMatchObject({ status: 'pending', requestedBy: 'alice', request: { operation: 'DeleteItem' } });
+    expect(pending.before).toMatchObject({ items: [{ key: { id: 'frozen-1' }, before: { id: 'frozen-1', stampedAt: '2026-11-30T09:00:00Z' } }] });
+    expect(await codeOf(engine.decideApproval(run.id, 'stamp.revert', { user: 'alice', approve: true }))).toBe('RB_ERR_APPROVAL_SELF');
+    await engine.decideApproval(run.id, 'stamp.revert', { user: 'bob', approve: true });
+    const reverted = await engine.revert(run.id, 'stamp', { user: 'alice', n: 1, confirm: true });
+    expect(reverted).toMatchObject({ status: 'succeeded', revertOf: 1 });
+    expect(engine.getRun(run.id)!.approvals['stamp.revert']).toMatchObject({ status: 'used', decidedBy: 'bob', usedBy: 'alice' });
+    const creds = await assumeRole('runbook-tester');
+    expect((await documentClient(creds).send(new GetCommand({ TableName: table, Key: { id: 'frozen-1' } }))).Item).toBeUndefined();
+  });
+
   it('makes an approval 61 minutes old expired, not denied, and asks for a new one', async () => {
     now = new Date('2026-11-30T11:00:00.000Z');
     const run = await engine.startRun({ runbook: parse(RUNBOOK), source: RUNBOOK, runbookId: 'stamp', params: { id: 'late-1' }, user: 'alice' });

@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLogPath, verifyAuditLog, type AuditRecord } from '../../server/runs/audit.js';
-import { cleanEnv, requireBuild, runCli } from '../http/cli.js';
+import { requireBuild, runCli, sandboxAwsEnv } from '../http/cli.js';
 import { bearer, ensureItemsTable, putItem, startTestServer, testerRoleArn, unique, type TestServer } from '../http/helpers.js';
-import { sandboxInfo } from '../helpers/sandbox.js';
 
 const CLI_RUNS = 20;
 const CLIENTS = 5;
@@ -43,14 +42,7 @@ describe('several writers on one data folder', { timeout: 240_000 }, () => {
   });
 
   it('keeps one chain and every execution of both, once', async () => {
-    const info = sandboxInfo();
-    const env = cleanEnv({
-      AWS_ENDPOINT_URL: info.endpoint,
-      AWS_REGION: info.region,
-      AWS_ACCESS_KEY_ID: info.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: info.secretAccessKey,
-      ...(process.env.XDG_CONFIG_HOME ? { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME } : {}),
-    });
+    const env = sandboxAwsEnv();
     const cliRuns = (async () => {
       const outcomes: Array<{ code: number | null; runId?: string }> = [];
       for (let i = 0; i < CLI_RUNS; i++) {

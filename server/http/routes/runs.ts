@@ -11,10 +11,12 @@ import { loadRunbook } from '../../runbook/load.js';
 import { createHash } from 'node:crypto';
 import { relativeProblems, runbookView } from '../runbook-view.js';
 import {
+  approvalParams,
   decisionBody,
   emptyBody,
   executeBody,
   itemsQuery,
+  revertBody,
   runParams,
   startRunBody,
   stepParams,
@@ -101,10 +103,20 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
     },
   );
 
+  app.post<{ Params: StepParams; Body: { n: number; confirm?: boolean } }>(
+    '/api/runs/:run/steps/:step/revert',
+    { schema: { params: stepParams, body: revertBody }, preHandler: runner },
+    async (request) => {
+      const { run, step } = request.params;
+      const execution = await engine.revert(run, step, { user: principalOf(request).name, n: request.body.n, confirm: request.body.confirm === true });
+      return { execution };
+    },
+  );
+
   for (const decision of ['approve', 'deny'] as const) {
     app.post<{ Params: StepParams; Body: { comment?: string } }>(
       `/api/runs/:run/steps/:step/${decision}`,
-      { schema: { params: stepParams, body: decisionBody }, preHandler: approver },
+      { schema: { params: approvalParams, body: decisionBody }, preHandler: approver },
       async (request) => {
         const { run, step } = request.params;
         const approval = await engine.decideApproval(run, step, {
