@@ -48,3 +48,64 @@ export interface ErrorBody {
 export function hasRole(me: Me, role: 'runner' | 'approver'): boolean {
   return me.roles.includes(role) || me.roles.includes('admin');
 }
+
+/**
+ * Before and after images of a write (docs/api.md). The server adds them to approvals, confirmation
+ * details and executions; the client reads them through {@link imagesOf}, which checks their shape,
+ * so a record without them (or from an older server) shows nothing rather than failing.
+ */
+export interface AttributeChange {
+  attribute: string;
+  change: 'added' | 'removed' | 'changed';
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface ItemImage {
+  table: string;
+  key: Record<string, unknown>;
+  /** the item before the write; null where there was none */
+  before: Record<string, unknown> | null;
+  /** the item after the write; null where there is none; absent until the write ran */
+  after?: Record<string, unknown> | null;
+  diff?: AttributeChange[];
+}
+
+export type WriteImages = { readAt?: string; items: ItemImage[] } | { unavailable: string };
+
+/** The write images under `field` of a record (`before` of an approval or a 409, `images` of an execution), if well formed. */
+export function imagesOf(record: unknown, field: 'before' | 'images'): WriteImages | undefined {
+  const value = record && typeof record === 'object' ? (record as Record<string, unknown>)[field] : undefined;
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.unavailable === 'string') return { unavailable: v.unavailable };
+  if (!Array.isArray(v.items)) return undefined;
+  const items = v.items.filter((i): i is ItemImage => !!i && typeof i === 'object' && typeof (i as ItemImage).table === 'string' && !!(i as ItemImage).key && typeof (i as ItemImage).key === 'object');
+  return { ...(typeof v.readAt === 'string' ? { readAt: v.readAt } : {}), items };
+}
+
+/** Whether an execution's before-images were put back, and by which execution when the server says. */
+export function revertedBy(exec: Execution): { n?: number } | undefined {
+  const n = (exec as { revertedBy?: unknown }).revertedBy;
+  if (n === undefined || n === null) return undefined;
+  return typeof n === 'number' ? { n } : {};
+}
+
+/** The number of the execution whose before-images this one put back, if it is a revert. */
+export function revertOf(exec: Execution): number | undefined {
+  const n = (exec as { revertOf?: unknown }).revertOf;
+  return typeof n === 'number' ? n : undefined;
+}
+
+/** A revert of a step's write files its approval as `<step>.revert` (docs/api.md, "Revert"). */
+const REVERT_SUFFIX = '.revert';
+
+/** The step an approval belongs to, and whether it approves a revert of the step's write. */
+export function approvalTarget(name: string): { step: string; revert: boolean } {
+  return name.endsWith(REVERT_SUFFIX) ? { step: name.slice(0, -REVERT_SUFFIX.length), revert: true } : { step: name, revert: false };
+}
+
+/** The name an approval of the step (or of a revert of its write) is filed under. */
+export function approvalName(step: string, revert: boolean): string {
+  return revert ? `${step}${REVERT_SUFFIX}` : step;
+}

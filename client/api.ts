@@ -84,6 +84,9 @@ export const api = {
     call<ItemsPage>('GET', `/api/runs/${seg(run)}/steps/${seg(step)}/items?n=${n}&offset=${offset}&limit=${limit}`),
   decide: async (run: string, step: string, approve: boolean, comment: string) =>
     (await call<{ approval: Approval }>('POST', `/api/runs/${seg(run)}/steps/${seg(step)}/${approve ? 'approve' : 'deny'}`, comment ? { comment } : {})).approval,
+  /** Puts back the before-images of execution `n` of a step (a write, confirmed like one). The answer's execution is optional: the run is refetched. */
+  revert: async (run: string, step: string, n: number, confirm?: boolean) =>
+    (await call<{ execution?: Execution }>('POST', `/api/runs/${seg(run)}/steps/${seg(step)}/revert`, confirm ? { n, confirm: true } : { n })).execution,
   complete: async (run: string) => (await call<{ run: Run }>('POST', `/api/runs/${seg(run)}/complete`, {})).run,
 };
 
@@ -99,8 +102,12 @@ export function csvUrl(run: string, step: string): string {
   return `/api/runs/${seg(run)}/steps/${seg(step)}/result.csv`;
 }
 
-/** The details of a 409 asking for confirmation: exactly what will run, with which rights. */
+/**
+ * The details of a 409 asking for confirmation: exactly what will run, with which rights, and the
+ * items it changes as they are now (`before`, read with `imagesOf`).
+ */
 export interface ConfirmDetails {
   request: RenderedRequest;
   policy: unknown;
+  before?: unknown;
 }

@@ -1,14 +1,17 @@
 /**
- * Pending approval requests of active runs: what will run, with which policy, who asked. An
- * approver other than the requester approves or denies each, with a comment.
+ * Pending approval requests of active runs, each as an approval card (approval-card.ts): the step's
+ * title and prose from the run's own runbook, what will run, with which policy, the items it would
+ * change, who asked. An approver other than the requester approves or denies each, with a comment.
  */
 import { api } from '../api.js';
-import { hasRole, type Approval, type RunEvent, type RunSummary } from '../api-types.js';
-import { h, jsonBlock, uniqueId } from '../dom.js';
+import { approvalTarget, hasRole, type Approval, type RunbookDetail, type RunEvent, type RunSummary } from '../api-types.js';
+import { h, uniqueId } from '../dom.js';
 import { formatTime, plural } from '../format.js';
 import { routeHash } from '../router.js';
+import { approvalCard } from './approval-card.js';
 import type { View, ViewContext } from './context.js';
 import { errorBox, toShownError } from './error-box.js';
+import { stepText, type StepText } from './step-prose.js';
 
 /** Pending approvals of active runs, oldest request first. */
 export function pendingApprovals(runs: RunSummary[]): Array<{ run: RunSummary; approval: Approval }> {
@@ -25,6 +28,8 @@ export class ApprovalsView implements View {
   private readonly list = h('div', { class: 'approval-list' });
   private readonly status = h('p', { class: 'muted', role: 'status' });
   private readonly off: () => void;
+  /** each run's own runbook, for its steps' titles and prose: it never changes, so it is fetched once */
+  private readonly runbooks = new Map<string, Promise<RunbookDetail | undefined>>();
 
   constructor(private readonly ctx: ViewContext) {
     ctx.setTitle('Approvals');
@@ -49,58 +54,71 @@ export class ApprovalsView implements View {
 
   private async load(): Promise<void> {
     try {
-      this.render(pendingApprovals(await api.runs()));
+      const pending = pendingApprovals(await api.runs());
+      const runbooks = new Map(await Promise.all([...new Set(pending.map((p) => p.run.id))].map(async (id) => [id, await this.runbookOf(id)] as const)));
+      this.render(pending, runbooks);
     } catch (err) {
       this.list.replaceChildren(errorBox(toShownError(err), 'The approval requests could not be loaded'));
     }
   }
 
-  private render(pending: Array<{ run: RunSummary; approval: Approval }>): void {
+  /** Undefined when it cannot be read: the card then names the step instead (and a later load tries again). */
+  private runbookOf(runId: string): Promise<RunbookDetail | undefined> {
+    let runbook = this.runbooks.get(runId);
+    if (!runbook) {
+      runbook = api.runRunbook(runId).catch(() => {
+        this.runbooks.delete(runId);
+        return undefined;
+      });
+      this.runbooks.set(runId, runbook);
+    }
+    return runbook;
+  }
+
+  private render(pending: Array<{ run: RunSummary; approval: Approval }>, runbooks: Map<string, RunbookDetail | undefined>): void {
     if (pending.length === 0) {
       this.list.replaceChildren(h('p', { class: 'empty card' }, 'Nothing is waiting for approval.'));
       return;
     }
-    this.list.replaceChildren(...pending.map(({ run, approval }) => this.request(run, approval)));
+    this.list.replaceChildren(...pending.map(({ run, approval }) => this.request(run, approval, runbooks.get(run.id))));
   }
 
-  private request(run: RunSummary, approval: Approval): HTMLElement {
+  private request(run: RunSummary, approval: Approval, runbook: RunbookDetail | undefined): HTMLElement {
     const me = this.ctx.me;
     const titleId = uniqueId('approval');
     const own = approval.requestedBy === me.user;
     const canDecide = hasRole(me, 'approver') && !own;
     const notice = h('div', {});
-    let actions: HTMLElement;
-    if (canDecide) {
-      const commentId = uniqueId('comment');
-      const comment = h('textarea', { id: commentId, rows: 2, class: 'comment' });
-      const decide = async (approve: boolean, buttons: HTMLButtonElement[]) => {
-        for (const b of buttons) b.disabled = true;
-        try {
-          await api.decide(run.id, approval.step, approve, comment.value.trim());
-          this.status.textContent = `${approve ? 'Approved' : 'Denied'} step ${approval.step} of run ${run.id}.`;
-          this.ctx.announce(this.status.textContent);
-          await this.load();
-        } catch (err) {
-          notice.replaceChildren(errorBox(toShownError(err), 'Your decision was not recorded'));
-          for (const b of buttons) b.disabled = false;
-        }
-      };
-      const approve = h('button', { type: 'button', class: 'button primary', 'aria-label': `Approve step ${approval.step} of run ${run.id}` }, 'Approve');
-      const deny = h('button', { type: 'button', class: 'button danger', 'aria-label': `Deny step ${approval.step} of run ${run.id}` }, 'Deny');
-      approve.addEventListener('click', () => void decide(true, [approve, deny]));
-      deny.addEventListener('click', () => void decide(false, [approve, deny]));
-      actions = h('div', { class: 'decision' }, h('label', { for: commentId }, 'Comment (optional)'), comment, h('div', { class: 'decision-actions' }, approve, deny));
-    } else {
-      actions = h('p', { class: 'muted' }, own ? 'You asked for this approval; another approver must decide it.' : 'Only users with the approver role can decide.');
-    }
+    const decide = async (approve: boolean, comment: string) => {
+      try {
+        await api.decide(run.id, approval.step, approve, comment);
+        this.status.textContent = `${approve ? 'Approved' : 'Denied'} step ${approval.step} of run ${run.id}.`;
+        this.ctx.announce(this.status.textContent);
+        await this.load();
+      } catch (err) {
+        notice.replaceChildren(errorBox(toShownError(err), 'Your decision was not recorded'));
+      }
+    };
+    const why = own ? 'You asked for this approval; another approver must decide it.' : 'Only users with the approver role can decide.';
     return h(
       'article',
       { class: 'card approval-request', 'aria-labelledby': titleId },
       h('h2', { id: titleId }, 'Step ', h('code', {}, approval.step), ' of ', h('a', { href: routeHash({ name: 'run', id: run.id }) }, run.title)),
       h('p', { class: 'muted' }, `Run ${run.id} · requested by ${approval.requestedBy} at ${formatTime(approval.requestedAt)} · run started by ${run.user}, ${plural(run.executions.length, 'execution')} so far`),
-      h('div', { class: 'json-pair' }, h('div', {}, h('h3', {}, 'Request'), jsonBlock(approval.request, `Request of step ${approval.step}`)), h('div', {}, h('h3', {}, 'Session policy'), jsonBlock(approval.policy, `Session policy of step ${approval.step}`))),
-      actions,
+      approvalCard(approval, {
+        heading: 'h3',
+        step: runbook ? cardStep(runbook, approval.step) : undefined,
+        decision: canDecide ? { approveLabel: `Approve step ${approval.step} of run ${run.id}`, denyLabel: `Deny step ${approval.step} of run ${run.id}`, decide } : undefined,
+      }),
+      canDecide ? null : h('p', { class: 'muted' }, why),
       notice,
     );
   }
+}
+
+/** The step an approval is for, titled as a revert when it approves a revert of the step's write. */
+function cardStep(runbook: RunbookDetail, name: string): StepText | undefined {
+  const target = approvalTarget(name);
+  const text = stepText(runbook, target.step);
+  return text && target.revert ? { ...text, title: `Revert of ${text.title}` } : text;
 }

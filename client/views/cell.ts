@@ -2,17 +2,23 @@
  * One step as a notebook cell: title, source and Run button; after an execution its status,
  * duration, counts, consumed capacity, session badge, the rendered request and derived policy
  * (collapsible), the error in words, and the items as a table. A step needing approval shows its
- * request's state and, to an approver other than the requester, the means to decide it.
+ * request's state and, to an approver other than the requester, the means to decide it. A write
+ * with before and after images shows what it changed, and (to a runner) a Revert button.
+ *
+ * Nothing the server would refuse is offered: without the runner role, or on a run another process
+ * runs, the cell has no Run, Load more or Revert button.
  */
 import { csvUrl } from '../api.js';
-import { hasRole, itemTotal, type Approval, type Execution, type Me, type StepSummary } from '../api-types.js';
+import { imagesOf, itemTotal, revertedBy, revertOf, type Approval, type Execution, type Me, type StepSummary } from '../api-types.js';
 import { keyNamesOf, projectionOf } from '../columns.js';
-import { h, jsonBlock, uniqueId } from '../dom.js';
+import { h, jsonBlock, replaceChildren, uniqueId } from '../dom.js';
 import { formatCapacity, formatDuration, formatTime, plural } from '../format.js';
 import { ItemSource } from '../item-source.js';
+import { renderApprovalState, type ApprovalKind } from './approval-state.js';
 import { copyText } from './copy.js';
 import { showItem } from './dialogs.js';
 import { errorBox, toShownError, type ShownError } from './error-box.js';
+import { writeChanges } from './images.js';
 import { ResultTable } from './result-table.js';
 import { sessionBadge } from './session-badge.js';
 
@@ -21,13 +27,25 @@ export interface CellHost {
   runId(): string | undefined;
   runStep(cell: Cell): void;
   more(cell: Cell): void;
-  decide(cell: Cell, approve: boolean, comment: string): Promise<void>;
+  /** decides the pending request of the step, or of a revert of its write */
+  decide(cell: Cell, approve: boolean, comment: string, kind: ApprovalKind): Promise<void>;
+  /** puts back the before-images of execution `n` of the cell's step */
+  revert(cell: Cell, n: number): void;
 }
 
 export type CellNotice = { kind: 'info' | 'warning'; text: string } | { kind: 'error'; title: string; error: ShownError };
 
-/** Run state as a cell sees it: no run yet, an active run, or an ended one (nothing can run). */
-export type RunState = 'none' | 'active' | 'ended';
+/**
+ * Run state as a cell sees it: no run yet, an active run, an ended one (nothing can run), or an
+ * active run another process runs (its steps run there; this page watches, and may decide approvals).
+ */
+export type RunState = 'none' | 'active' | 'ended' | 'elsewhere';
+
+/**
+ * What the user may do with steps: `run`; `blocked`, a runner on a runbook with errors (controls
+ * shown, disabled); `watch`, no runner role (no run controls at all).
+ */
+export type RunAccess = 'run' | 'blocked' | 'watch';
 
 /** True when `next` is the same or a later state of the execution than `current`. */
 export function isNewer(current: Execution | undefined, next: Execution): boolean {
@@ -41,19 +59,24 @@ export class Cell {
   readonly runButton: HTMLButtonElement;
   execution?: Execution;
   approval?: Approval;
+  /** the approval of a revert of the step's write (`<step>.revert`) */
+  revertApproval?: Approval;
   private readonly status: HTMLElement;
   private readonly approvalBox: HTMLElement;
+  private readonly revertApprovalBox = h('div', { class: 'approval-box-revert', hidden: true });
   private readonly noticeBox: HTMLElement;
   private readonly output: HTMLElement;
   private startedBy?: { n: number; user: string };
   private busy = false;
   private runState: RunState = 'none';
-  private runnable = true;
+  private access: RunAccess = 'run';
+  private revertButton?: HTMLButtonElement;
   /** the table of the execution shown, its items, and how many it showed */
   private table?: { n: number; view: ResultTable; bar: HTMLElement; source: ItemSource; total: number };
   private shownN?: number;
   private readonly metaSlot = h('div', { class: 'exec-slot' });
   private readonly detailsSlot = h('div', { class: 'exec-slot' });
+  private readonly imagesSlot = h('div', { class: 'exec-slot' });
   private readonly errorSlot = h('div', { class: 'exec-slot' });
   private readonly resultSlot = h('div', { class: 'exec-slot' });
 
@@ -61,7 +84,7 @@ export class Cell {
     readonly step: StepSummary,
     readonly index: number,
     private readonly host: CellHost,
-    intro: Node[] = [],
+    private readonly intro: Node[] = [],
   ) {
     const titleId = uniqueId(`cell-title-${step.name}`);
     this.status = h('span', { class: 'cell-status', role: 'status' });
@@ -96,14 +119,15 @@ export class Cell {
       h('pre', { class: 'source', 'aria-label': `Source of step ${step.title}` }, h('code', {}, step.source)),
       this.approvalBox,
       this.noticeBox,
+      this.revertApprovalBox,
       this.output,
     );
     this.renderStatus();
   }
 
-  setRunState(state: RunState, runnable: boolean): void {
+  setRunState(state: RunState, access: RunAccess): void {
     this.runState = state;
-    this.runnable = runnable;
+    this.access = access;
     this.renderStatus();
     this.renderApproval();
     if (this.execution) this.renderOutput(this.execution);
@@ -131,8 +155,9 @@ export class Cell {
     return true;
   }
 
-  setApproval(approval: Approval | undefined): void {
-    this.approval = approval;
+  setApproval(approval: Approval | undefined, kind: ApprovalKind = 'step'): void {
+    if (kind === 'step') this.approval = approval;
+    else this.revertApproval = approval;
     this.renderApproval();
     this.renderStatus();
   }
@@ -164,89 +189,32 @@ export class Cell {
     this.status.textContent = text;
     this.status.className = `cell-status status-${kind}`;
     this.element.dataset.status = kind;
-    this.runButton.disabled = this.busy || this.runState === 'ended' || !this.runnable;
+    this.runButton.hidden = this.access === 'watch' || this.runState === 'elsewhere';
+    this.runButton.disabled = this.busy || this.runState === 'ended' || this.runState === 'elsewhere' || this.access !== 'run';
+    if (this.revertButton) this.revertButton.disabled = this.busy;
     this.runButton.textContent = this.execution ? 'Run again' : 'Run';
     this.runButton.setAttribute('aria-label', `${this.execution ? 'Run again' : 'Run'} step ${this.step.title}`);
   }
 
   private renderApproval(): void {
-    const a = this.approval;
-    this.approvalBox.hidden = !a;
-    if (!a) {
-      this.approvalBox.replaceChildren();
-      return;
+    for (const kind of ['step', 'revert'] as const) {
+      renderApprovalState(kind === 'step' ? this.approvalBox : this.revertApprovalBox, kind === 'step' ? this.approval : this.revertApproval, {
+        me: this.host.me,
+        kind,
+        title: this.step.title,
+        intro: this.intro,
+        open: this.runState === 'active' || this.runState === 'elsewhere',
+        canRun: this.runState === 'active' && this.access === 'run',
+        decide: (approve, comment) => this.host.decide(this, approve, comment, kind),
+      });
     }
-    const me = this.host.me;
-    const when = (iso?: string) => (iso ? ` at ${formatTime(iso)}` : '');
-    const said = a.comment ? h('q', { class: 'approval-comment' }, a.comment) : null;
-    const parts: Node[] = [];
-    this.approvalBox.className = `approval-box approval-${a.status}`;
-    switch (a.status) {
-      case 'pending': {
-        parts.push(h('p', {}, h('strong', {}, 'Waiting for approval. '), `Requested by ${a.requestedBy}${when(a.requestedAt)}; the request was rendered then and runs exactly as shown. The request expires${when(a.expiresAt)}.`));
-        parts.push(h('p', { class: 'muted' }, `Who may approve: anyone with the approver role except ${a.requestedBy}.`));
-        const canDecide = hasRole(me, 'approver') && me.user !== a.requestedBy && this.runState === 'active';
-        if (canDecide) parts.push(this.decisionForm(a));
-        else if (me.user === a.requestedBy) parts.push(h('p', { class: 'muted' }, 'Ask an approver to open this run or the Approvals page. This cell updates as soon as they decide.'));
-        break;
-      }
-      case 'approved':
-        parts.push(h('p', {}, h('strong', {}, 'Approved '), `by ${a.decidedBy ?? 'an approver'}${when(a.decidedAt)}`, said ? ': ' : '.', said));
-        if (me.user === a.requestedBy && this.runState === 'active') {
-          parts.push(h('p', { class: 'muted' }, `Run the step to execute it before${when(a.expiresAt)}; the approval covers one execution of exactly the request rendered${when(a.renderedAt)}.`));
-        }
-        else if (this.runState === 'active') parts.push(h('p', { class: 'muted' }, `Only ${a.requestedBy}, who asked, can run it now.`));
-        break;
-      case 'denied':
-        parts.push(h('p', {}, h('strong', {}, 'Denied '), `by ${a.decidedBy ?? 'an approver'}${when(a.decidedAt)}`, said ? ': ' : '.', said));
-        parts.push(h('p', { class: 'muted' }, 'Running the step again asks for a new approval.'));
-        break;
-      case 'expired':
-      case 'stale':
-      case 'cancelled':
-        parts.push(h('p', {}, h('strong', {}, a.status === 'expired' ? 'Approval expired. ' : a.status === 'stale' ? 'Approval no longer applies. ' : 'Approval cancelled. '), a.reason ?? ''));
-        if (a.decidedBy) parts.push(h('p', { class: 'muted' }, `${a.decidedBy} had approved it${when(a.decidedAt)}.`));
-        if (a.difference) {
-          parts.push(h('details', {}, h('summary', {}, 'What changed in the step'), h('div', { class: 'json-pair' }, jsonBlock(a.difference.approved, 'Step as approved'), jsonBlock(a.difference.now, 'Step now'))));
-        }
-        if (a.status !== 'cancelled') parts.push(h('p', { class: 'muted' }, 'Running the step again asks for a new approval.'));
-        break;
-      case 'used':
-        parts.push(h('p', {}, h('strong', {}, 'Approved '), `by ${a.decidedBy ?? 'an approver'}${when(a.decidedAt)}`, said ? ': ' : '', said, said ? '. ' : '. ', `${a.usedBy ?? a.requestedBy} ran the approved request${when(a.usedAt)}${a.execution ? ` (execution ${a.execution})` : ''}.`));
-        break;
-    }
-    this.approvalBox.replaceChildren(...parts);
-  }
-
-  private decisionForm(a: Approval): HTMLElement {
-    const commentId = uniqueId('approval-comment');
-    const comment = h('textarea', { id: commentId, rows: 2, class: 'comment' });
-    const approve = h('button', { type: 'button', class: 'button primary' }, 'Approve');
-    const deny = h('button', { type: 'button', class: 'button danger' }, 'Deny');
-    approve.setAttribute('aria-label', `Approve step ${this.step.title}`);
-    deny.setAttribute('aria-label', `Deny step ${this.step.title}`);
-    const decide = async (yes: boolean) => {
-      approve.disabled = deny.disabled = true;
-      await this.host.decide(this, yes, comment.value.trim());
-      approve.disabled = deny.disabled = false;
-    };
-    approve.addEventListener('click', () => void decide(true));
-    deny.addEventListener('click', () => void decide(false));
-    return h(
-      'div',
-      { class: 'decision' },
-      h('details', { open: true }, h('summary', {}, 'Request and session policy to approve'), h('div', { class: 'json-pair' }, jsonBlock(a.request, 'Request to approve'), jsonBlock(a.policy, 'Session policy to approve'))),
-      h('label', { for: commentId }, 'Comment (optional)'),
-      comment,
-      h('div', { class: 'decision-actions' }, approve, deny),
-    );
   }
 
   private renderOutput(exec: Execution): void {
     const runId = this.host.runId();
     const sameExecution = this.shownN === exec.n;
     this.shownN = exec.n;
-    if (!this.output.hasChildNodes()) this.output.append(this.metaSlot, this.detailsSlot, this.errorSlot, this.resultSlot);
+    if (!this.output.hasChildNodes()) this.output.append(this.metaSlot, this.detailsSlot, this.imagesSlot, this.errorSlot, this.resultSlot);
     this.metaSlot.replaceChildren(
       h(
         'p',
@@ -278,6 +246,7 @@ export class Cell {
         ),
       );
     }
+    this.renderImages(exec);
     const total = itemTotal(exec);
     this.errorSlot.replaceChildren(...(exec.error ? [errorBox(exec.error, total > 0 ? 'Loading more failed' : 'The step failed')] : []));
 
@@ -297,6 +266,24 @@ export class Cell {
       if (exec.attributes) parts.push(h('div', {}, h('h4', {}, 'Returned attributes'), jsonBlock(exec.attributes, 'Returned attributes')));
       this.resultSlot.replaceChildren(...parts);
     }
+  }
+
+  /** A write's before and after images, whether it was reverted, and the Revert button where it may be. */
+  private renderImages(exec: Execution): void {
+    const images = imagesOf(exec, 'images');
+    const reverted = revertedBy(exec);
+    const reverts = revertOf(exec);
+    const canRevert = images !== undefined && 'items' in images && images.items.length > 0 && !reverted && exec.status === 'succeeded' && this.runState === 'active' && this.access === 'run';
+    this.revertButton = canRevert
+      ? h('button', { type: 'button', class: 'button', disabled: this.busy, 'aria-label': `Revert execution ${exec.n} of ${this.step.title}`, onclick: () => this.host.revert(this, exec.n) }, 'Revert')
+      : undefined;
+    replaceChildren(
+      this.imagesSlot,
+      writeChanges(images),
+      reverts !== undefined ? h('p', { class: 'muted' }, `This execution put back the items as they were before execution #${reverts}.`) : null,
+      reverted ? h('p', { class: 'notice notice-info' }, `Reverted${reverted.n !== undefined ? ` by execution #${reverted.n}` : ''}: the items were put back as they were before this write.`) : null,
+      this.revertButton ? h('div', { class: 'revert-actions' }, this.revertButton, h('span', { class: 'muted' }, 'Puts back the items as they were before this write, if nothing changed them since.')) : null,
+    );
   }
 
   /**
@@ -338,7 +325,7 @@ export class Cell {
     });
     const csv = runId ? h('a', { class: 'button', href: csvUrl(runId, this.step.name), download: `${runId}-${this.step.name}.csv`, 'aria-label': `Download items of ${this.step.title} as CSV` }, 'Download CSV') : null;
     const more =
-      exec.hasMore && this.runState === 'active'
+      exec.hasMore && this.runState === 'active' && this.access === 'run'
         ? h('button', { type: 'button', class: 'button', 'aria-label': `Load more items of ${this.step.title}`, onclick: () => this.host.more(this) }, 'Load more')
         : null;
     bar.replaceChildren(

@@ -3,8 +3,11 @@
  * stays inside, and Escape cancels.
  */
 import type { ConfirmDetails } from '../api.js';
-import { h, jsonBlock } from '../dom.js';
+import { imagesOf, type Approval } from '../api-types.js';
+import { h, jsonBlock, uniqueId } from '../dom.js';
+import { formatTime } from '../format.js';
 import { copyText } from './copy.js';
+import { currentItems } from './images.js';
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select, textarea, summary, [tabindex]:not([tabindex="-1"])';
 
@@ -48,29 +51,41 @@ function summary(details: ConfirmDetails): string {
   return `${details.request.operation}${tables.size ? ` on ${[...tables].join(', ')}` : ''}`;
 }
 
+/** What a confirmation is for: a step's write, or the write that reverts one. */
+export interface WriteKind {
+  heading: string;
+  what: string;
+  button: string;
+}
+
+export const STEP_WRITE: WriteKind = { heading: 'Confirm write', what: 'This step changes data', button: 'Run write' };
+export const REVERT_WRITE: WriteKind = { heading: 'Confirm revert', what: 'This puts the items back as they were before the write', button: 'Revert' };
+
 /**
- * Asks to confirm one execution of a write step, showing exactly the request that will run and
- * the session policy it runs with. Resolves true only on "Run write".
+ * Asks to confirm one write, showing exactly the request that will run, the session policy it
+ * runs with and, when the server read them, the items it changes as they are now. Resolves true
+ * only on the confirming button ("Run write").
  */
-export function confirmWrite(stepTitle: string, details: ConfirmDetails): Promise<boolean> {
+export function confirmWrite(stepTitle: string, details: ConfirmDetails, kind: WriteKind = STEP_WRITE): Promise<boolean> {
   return new Promise((resolve) => {
     const titleId = 'confirm-title';
     const cancel = h('button', { type: 'button', class: 'button', value: 'cancel' }, 'Cancel');
-    const run = h('button', { type: 'button', class: 'button danger', value: 'run' }, 'Run write');
+    const run = h('button', { type: 'button', class: 'button danger', value: 'run' }, kind.button);
     const dialog = h(
       'dialog',
       { class: 'dialog confirm-dialog', 'aria-labelledby': titleId, 'aria-describedby': 'confirm-summary' },
-      h('h2', { id: titleId }, `Confirm write: ${stepTitle}`),
+      h('h2', { id: titleId }, `${kind.heading}: ${stepTitle}`),
       h(
         'p',
         { id: 'confirm-summary' },
-        'This step changes data: ',
+        `${kind.what}: `,
         h('strong', {}, summary(details)),
         '. It will run exactly this request, once, with a session limited to the policy below.',
       ),
       h('h3', {}, 'Request'),
       jsonBlock(details.request, 'Request that will run'),
       h('details', {}, h('summary', {}, 'Session policy'), jsonBlock(details.policy, 'Session policy of the write')),
+      currentItems(imagesOf(details, 'before'), 'h3', 'before the write'),
       h('div', { class: 'dialog-actions' }, cancel, run),
     );
     let result = false;
@@ -81,6 +96,45 @@ export function confirmWrite(stepTitle: string, details: ConfirmDetails): Promis
     });
     dialog.addEventListener('close', () => resolve(result));
     // The safe choice has the focus: Enter on a reflex does not write.
+    open(dialog, cancel);
+  });
+}
+
+/** An approval that completing the run would cancel, with the title of its step. */
+export interface OpenApproval {
+  title: string;
+  approval: Approval;
+}
+
+/**
+ * Asks before completing a run that has approval requests pending or approved but not yet run:
+ * completing cancels them. Resolves true only on "Complete and cancel requests".
+ */
+export function confirmComplete(requests: OpenApproval[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const titleId = uniqueId('complete-title');
+    const textId = uniqueId('complete-text');
+    const cancel = h('button', { type: 'button', class: 'button' }, 'Cancel');
+    const complete = h('button', { type: 'button', class: 'button danger' }, 'Complete and cancel requests');
+    const state = (a: Approval) =>
+      a.status === 'pending' ? `waiting for a decision, requested by ${a.requestedBy} at ${formatTime(a.requestedAt)}` : `approved by ${a.decidedBy ?? 'an approver'}, not run yet`;
+    const dialog = h(
+      'dialog',
+      { class: 'dialog confirm-dialog', 'aria-labelledby': titleId, 'aria-describedby': textId },
+      h('h2', { id: titleId }, 'Complete the run and cancel its approval requests?'),
+      h('p', { id: textId }, requests.length === 1 ? 'Completing the run cancels the approval request of this step: ' : `Completing the run cancels the approval requests of these ${requests.length} steps: `, 'nothing they cover can run afterwards, and whoever is asked to decide sees them cancelled.'),
+      h('ul', { class: 'open-approvals' }, requests.map((o) => h('li', {}, h('strong', {}, o.title), ` — ${state(o.approval)}`))),
+      h('p', { class: 'muted' }, 'Every session of the run is revoked as well.'),
+      h('div', { class: 'dialog-actions' }, cancel, complete),
+    );
+    let result = false;
+    cancel.addEventListener('click', () => dialog.close());
+    complete.addEventListener('click', () => {
+      result = true;
+      dialog.close();
+    });
+    dialog.addEventListener('close', () => resolve(result));
+    // As for a write: the choice that changes nothing has the focus.
     open(dialog, cancel);
   });
 }

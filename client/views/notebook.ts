@@ -1,22 +1,28 @@
 /**
  * A runbook as a notebook. Without a run it shows the parameter form; the first step run (or
  * "Start run") starts a run with those values and the page becomes that run (`#/runs/<id>`, so a
- * reload keeps it). With a run: the run bar (Run all reads, Complete run, transcripts), the
- * parameters it runs with, and every cell with its last execution. Other browsers' actions on the
- * same run arrive as events and update the cells as they happen.
+ * reload keeps it). With a run: the run bar (run-bar.ts), the parameters it runs with, and every
+ * cell with its last execution. Other browsers' actions on the same run arrive as events and update
+ * the cells as they happen. Run controls are offered only to runners, and not on a run another
+ * process runs: the server would refuse them.
  */
-import { api, ApiError, transcriptUrl, type ConfirmDetails, type TranscriptFormat } from '../api.js';
-import { itemTotal, type Approval, type Execution, type Run, type RunbookDetail, type RunEvent } from '../api-types.js';
+import { api, ApiError } from '../api.js';
+import { approvalName, approvalTarget, hasRole, itemTotal, type Approval, type Execution, type Run, type RunbookDetail, type RunEvent } from '../api-types.js';
 import { h, replaceChildren } from '../dom.js';
-import { formatTime, plural } from '../format.js';
+import { plural } from '../format.js';
 import type { FormValues } from '../param-check.js';
 import { proseElement } from '../prose.js';
 import { routeHash } from '../router.js';
-import { Cell, type CellHost } from './cell.js';
+import type { ApprovalKind } from './approval-state.js';
+import { Cell, type CellHost, type RunAccess } from './cell.js';
 import type { View, ViewContext } from './context.js';
-import { confirmWrite } from './dialogs.js';
+import { confirmComplete, confirmWrite, REVERT_WRITE } from './dialogs.js';
 import { errorBox, toShownError, type ShownError } from './error-box.js';
 import { ParamForm } from './param-form.js';
+import { renderRunBar } from './run-bar.js';
+import { takeIntro } from './step-prose.js';
+import { paramList } from './watch-only.js';
+import { attemptWrite, type Attempt } from './write-flow.js';
 
 const STORED_PARAMS = 'rb:params:';
 
@@ -33,13 +39,6 @@ function storeParams(runbookId: string, values: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(values)) strings[k] = String(v);
   sessionStorage.setItem(STORED_PARAMS + runbookId, JSON.stringify(strings));
 }
-
-const runStatusText: Record<Run['status'], string> = {
-  active: 'Active',
-  completed: 'Completed',
-  expired: 'Expired',
-  interrupted: 'Interrupted',
-};
 
 export class NotebookView implements View, CellHost {
   readonly element: HTMLElement;
@@ -118,7 +117,7 @@ export class NotebookView implements View, CellHost {
     else {
       this.renderRunBar();
       this.renderParams();
-      for (const cell of this.cells) cell.setRunState('none', this.runnable());
+      for (const cell of this.cells) cell.setRunState('none', this.access());
     }
   }
 
@@ -135,9 +134,15 @@ export class NotebookView implements View, CellHost {
     return h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumbs' }, h('a', { href: '#/' }, 'Runbooks'), h('span', { 'aria-hidden': 'true' }, ' / '), h('span', { 'aria-current': 'page' }, current));
   }
 
+  /** What this user may do with steps here (a run another process runs is handled as a run state). */
+  private access(): RunAccess {
+    if (!hasRole(this.ctx.me, 'runner')) return 'watch';
+    return (this.runbook?.problems.length ?? 0) === 0 ? 'run' : 'blocked';
+  }
+
   private runnable(): boolean {
     // A run another process runs (`runbooks run`, another server on the data folder) is only watched here.
-    return (this.runbook?.problems.length ?? 0) === 0 && !this.run?.elsewhere;
+    return this.access() === 'run' && !this.run?.elsewhere;
   }
 
   private renderRunbook(rb: RunbookDetail): void {
@@ -171,7 +176,7 @@ export class NotebookView implements View, CellHost {
         nodes.push(proseElement(section.html));
         continue;
       }
-      const cell = new Cell(section.step, this.cells.length, this, takeIntro(nodes.at(-1), section.step.title));
+      const cell = new Cell(section.step, this.cells.length, this, takeIntro(nodes.at(-1), section.step.title) ?? []);
       if (nodes.at(-1)?.textContent?.trim() === '') nodes.pop();
       this.cells.push(cell);
       nodes.push(cell.element);
@@ -182,84 +187,17 @@ export class NotebookView implements View, CellHost {
   // -- run bar and parameters --------------------------------------------------------------------
 
   private renderRunBar(status?: Node | string): void {
-    const run = this.run;
-    const hasReads = this.cells.some((c) => !c.step.write);
-    const canRun = this.runnable() && (!run || run.status === 'active');
-    const runAll = h('button', { type: 'button', class: 'button', disabled: !canRun || !hasReads || this.runningAll, onclick: () => void this.runAllReads() }, this.runningAll ? 'Running reads…' : 'Run all reads');
-    const statusLine = h('p', { class: 'run-bar-status', role: 'status' }, status ?? '');
-    if (!run) {
-      this.runBar.replaceChildren(
-        h('div', { class: 'run-bar-info' }, h('strong', {}, 'No run yet. '), this.runnable() ? 'Fill in the parameters, then start a run or run any step (Shift+Enter runs the focused step and moves to the next).' : 'Fix the errors above first.'),
-        h('div', { class: 'run-bar-actions' }, runAll),
-        statusLine,
-      );
-      return;
-    }
-    const complete = run.status === 'active' ? h('button', { type: 'button', class: 'button danger-outline', onclick: () => void this.complete() }, 'Complete run') : null;
-    const formats: Array<[TranscriptFormat, string]> = [
-      ['md', 'Markdown'],
-      ['json', 'JSON'],
-      ['html', 'HTML'],
-    ];
-    replaceChildren(
-      this.runBar,
-      h(
-        'div',
-        { class: 'run-bar-info' },
-        h('span', { class: `run-status run-${run.status}` }, runStatusText[run.status]),
-        h('span', {}, 'Run ', h('code', {}, run.id)),
-        h('span', { class: 'muted' }, `started by ${run.user} at ${formatTime(run.startedAt)}`),
-      ),
-      h(
-        'div',
-        { class: 'run-bar-actions' },
-        run.status === 'active' ? runAll : null,
-        complete,
-        h(
-          'span',
-          { class: 'transcripts', role: 'group', 'aria-label': 'Download the transcript' },
-          h('span', { class: 'muted' }, 'Transcript:'),
-          formats.map(([format, name]) => h('a', { class: 'button small', href: transcriptUrl(run.id, format), download: `${run.id}.${format}`, 'aria-label': `Download transcript as ${name}` }, name)),
-        ),
-      ),
-      run.status !== 'active' ? this.endedBanner(run) : null,
-      run.runbookChanged
-        ? h(
-            'div',
-            { class: 'ended-banner warning', role: 'status' },
-            h('strong', {}, 'The runbook has changed since this run started. '),
-            'This run keeps using the version it started with, shown here. ',
-            h('a', { href: routeHash({ name: 'runbook', id: run.runbook }) }, 'Start a new run with the current version'),
-            '.',
-          )
-        : null,
-      run.elsewhere && run.status === 'active'
-        ? h('div', { class: 'ended-banner', role: 'status' }, h('strong', {}, 'This run is run elsewhere. '), `${run.elsewhere} runs it on this data folder and holds its sessions; its steps run there, and this page follows along.`)
-        : null,
-      statusLine,
-    );
-  }
-
-  private endedBanner(run: Run): HTMLElement {
-    const why: Record<string, string> = {
-      complete: 'Run completed',
-      idle: 'Run expired after being idle',
-      shutdown: 'Run ended when the server shut down',
-      interrupted: 'Run interrupted: the server stopped while it was active',
-    };
-    const r = run.revocation;
-    const how =
-      r?.iam === 'done'
-        ? 'the server forgot their credentials and an IAM deny policy on the role blocks them until they expire.'
-        : r?.iam === 'failed'
-          ? `the server forgot their credentials, but the IAM deny policy could not be put (${r.error ?? 'unknown error'}); they stay valid with AWS until they expire.`
-          : 'the server forgot their credentials (IAM revocation is off, so AWS accepts them until they expire).';
-    return h(
-      'div',
-      { class: `ended-banner${r?.iam === 'failed' ? ' warning' : ''}`, role: 'status' },
-      h('strong', {}, `${why[run.endReason ?? 'complete'] ?? 'Run ended'} at ${formatTime(run.endedAt)}. `),
-      r ? `${plural(r.sessions, 'session')} revoked: ${how}` : 'Its sessions are revoked.',
-    );
+    renderRunBar(this.runBar, {
+      run: this.run,
+      me: this.ctx.me,
+      watching: this.access() === 'watch',
+      runnable: this.runnable(),
+      hasReads: this.cells.some((c) => !c.step.write),
+      runningAll: this.runningAll,
+      status,
+      onRunAll: () => void this.runAllReads(),
+      onComplete: () => void this.complete(),
+    });
   }
 
   private renderParams(): void {
@@ -267,6 +205,11 @@ export class NotebookView implements View, CellHost {
     this.paramsFor = this.run?.id;
     if (!this.run) {
       if (!rb) return;
+      if (this.access() === 'watch') {
+        this.form = undefined;
+        this.paramsSlot.replaceChildren(paramList(rb.params));
+        return;
+      }
       this.form = new ParamForm(rb.params, storedParams(rb.id), 'Start run', () => void this.ensureRun());
       this.paramsSlot.replaceChildren(this.form.element);
       return;
@@ -284,14 +227,9 @@ export class NotebookView implements View, CellHost {
           'p',
           { class: 'muted' },
           'A run keeps its parameters. ',
-          h(
-            'a',
-            {
-              href: routeHash({ name: 'runbook', id: run.runbook }),
-              onclick: () => storeParams(run.runbook, run.params),
-            },
-            'Start a new run with other values',
-          ),
+          this.access() === 'watch'
+            ? null
+            : h('a', { href: routeHash({ name: 'runbook', id: run.runbook }), onclick: () => storeParams(run.runbook, run.params) }, 'Start a new run with other values'),
         ),
       ),
     );
@@ -339,11 +277,12 @@ export class NotebookView implements View, CellHost {
 
   private applyRun(run: Run): void {
     this.run = run;
-    const state = run.status === 'active' ? 'active' : 'ended';
+    const state = run.status !== 'active' ? 'ended' : run.elsewhere ? 'elsewhere' : 'active';
     for (const cell of this.cells) {
       const last = lastExecution(run, cell.step.name);
       cell.setApproval(run.approvals[cell.step.name]);
-      cell.setRunState(state, this.runnable());
+      cell.setApproval(run.approvals[approvalName(cell.step.name, true)], 'revert');
+      cell.setRunState(state, this.access());
       if (last) cell.setExecution(last);
     }
     this.renderRunBar();
@@ -358,8 +297,11 @@ export class NotebookView implements View, CellHost {
     else list.push(execution);
   }
 
-  private recordApproval(step: string, approval: Approval): void {
-    if (this.run) this.run.approvals[step] = approval;
+  /** Keeps an approval (of a step, or of a revert of its write) and shows it in its step's cell. */
+  private showApproval(approval: Approval): void {
+    if (this.run) this.run.approvals[approval.step] = approval;
+    const target = approvalTarget(approval.step);
+    this.cells.find((c) => c.step.name === target.step)?.setApproval(approval, target.revert ? 'revert' : 'step');
   }
 
   // -- actions -----------------------------------------------------------------------------------
@@ -367,6 +309,7 @@ export class NotebookView implements View, CellHost {
   /** Runs one cell (starting a run first if needed); resolves true when the execution succeeded. */
   async runCell(cell: Cell): Promise<boolean> {
     if (cell.runButton.disabled && this.run) return false;
+    if (this.access() === 'watch' || this.run?.elsewhere) return false;
     if (!this.runnable()) {
       cell.setNotice({ kind: 'warning', text: 'This runbook has errors (listed at the top); fix them before running any step.' });
       return false;
@@ -380,45 +323,78 @@ export class NotebookView implements View, CellHost {
     }
     cell.setNotice(undefined);
     cell.setBusy(true);
-    let confirm = false;
     try {
-      for (;;) {
-        try {
-          const execution = await api.execute(run.id, cell.step.name, confirm);
-          this.recordExecution(execution);
-          cell.setExecution(execution);
-          // A write that was performed but not yet recorded: say so plainly; the run is held.
-          if (execution.unrecorded) cell.setNotice({ kind: 'warning', text: execution.unrecorded.message });
-          return execution.status === 'succeeded';
-        } catch (err) {
-          if (err instanceof ApiError && err.code === 'RB_ERR_RUN_CONFIRM_REQUIRED' && !confirm) {
-            cell.setBusy(false);
-            const ok = await confirmWrite(cell.step.title, err.details as ConfirmDetails);
-            if (!ok) {
-              cell.setNotice({ kind: 'info', text: 'Not run: you cancelled the write, so nothing was written.' });
-              return false;
-            }
-            cell.setBusy(true);
-            confirm = true;
-            continue;
-          }
-          if (err instanceof ApiError && err.code === 'RB_ERR_RUN_APPROVAL_REQUIRED') {
-            const approval = (err.details as { approval?: Approval } | undefined)?.approval;
-            if (approval) {
-              this.recordApproval(cell.step.name, approval);
-              cell.setApproval(approval);
-            } else {
-              cell.setNotice({ kind: 'warning', text: err.message });
-            }
-            return false;
-          }
-          throw err;
-        }
+      const attempt = await attemptWrite(
+        (confirm) => api.execute(run.id, cell.step.name, confirm),
+        (details) => this.confirmIn(cell, () => confirmWrite(cell.step.title, details)),
+      );
+      if (attempt.kind !== 'ran') {
+        this.settle(cell, attempt, 'Not run: you cancelled the write, so nothing was written.');
+        return false;
       }
+      const execution = attempt.result;
+      this.recordExecution(execution);
+      cell.setExecution(execution);
+      // A write that was performed but not yet recorded: say so plainly; the run is held.
+      if (execution.unrecorded) cell.setNotice({ kind: 'warning', text: execution.unrecorded.message });
+      return execution.status === 'succeeded';
     } catch (err) {
       cell.setNotice({ kind: 'error', title: 'The step could not run', error: toShownError(err) });
       if (err instanceof ApiError && err.code === 'RB_ERR_RUN_NOT_ACTIVE') void this.refresh();
       return false;
+    } finally {
+      cell.setBusy(false);
+    }
+  }
+
+  /** The cell is not busy while its confirmation dialog waits for the user. */
+  private async confirmIn(cell: Cell, ask: () => Promise<boolean>): Promise<boolean> {
+    cell.setBusy(false);
+    const ok = await ask();
+    if (ok) cell.setBusy(true);
+    return ok;
+  }
+
+  /** A write that did not run: cancelled in its dialog, or waiting for approval. */
+  private settle(cell: Cell, attempt: Exclude<Attempt<unknown>, { kind: 'ran' }>, cancelled: string): void {
+    if (attempt.kind === 'cancelled') {
+      cell.setNotice({ kind: 'info', text: cancelled });
+    } else if (attempt.approval) {
+      this.showApproval(attempt.approval);
+    } else {
+      cell.setNotice({ kind: 'warning', text: attempt.message });
+    }
+  }
+
+  /** Puts back the before-images of execution `n`: a write, confirmed (and approved) like the step's own. */
+  revert(cell: Cell, n: number): void {
+    void this.revertExecution(cell, n);
+  }
+
+  private async revertExecution(cell: Cell, n: number): Promise<void> {
+    const run = this.run;
+    if (!run || !this.runnable() || run.status !== 'active') return;
+    cell.setNotice(undefined);
+    cell.setBusy(true);
+    try {
+      const attempt = await attemptWrite(
+        (confirm) => api.revert(run.id, cell.step.name, n, confirm),
+        (details) => this.confirmIn(cell, () => confirmWrite(cell.step.title, details, REVERT_WRITE)),
+      );
+      if (attempt.kind !== 'ran') {
+        this.settle(cell, attempt, 'Not reverted: you cancelled, so nothing was written.');
+        return;
+      }
+      if (attempt.result) {
+        this.recordExecution(attempt.result);
+        cell.setExecution(attempt.result);
+      }
+      this.ctx.announce(`Reverted execution ${n} of ${cell.step.title}.`);
+      // The reverted execution now names the one that reverted it.
+      await this.refresh();
+    } catch (err) {
+      cell.setNotice({ kind: 'error', title: 'The write was not reverted', error: toShownError(err) });
+      if (err instanceof ApiError && err.code === 'RB_ERR_RUN_NOT_ACTIVE') void this.refresh();
     } finally {
       cell.setBusy(false);
     }
@@ -448,22 +424,18 @@ export class NotebookView implements View, CellHost {
       });
   }
 
-  async decide(cell: Cell, approve: boolean, comment: string): Promise<void> {
+  async decide(cell: Cell, approve: boolean, comment: string, kind: ApprovalKind): Promise<void> {
     const run = this.run;
     if (!run) return;
     try {
-      const approval = await api.decide(run.id, cell.step.name, approve, comment);
-      this.recordApproval(cell.step.name, approval);
-      cell.setApproval(approval);
+      const approval = await api.decide(run.id, approvalName(cell.step.name, kind === 'revert'), approve, comment);
+      this.showApproval(approval);
       cell.setNotice(undefined);
-      this.ctx.announce(`${approve ? 'Approved' : 'Denied'} step ${cell.step.title}.`);
+      this.ctx.announce(`${approve ? 'Approved' : 'Denied'} ${kind === 'revert' ? 'the revert of ' : ''}step ${cell.step.title}.`);
     } catch (err) {
       // An expired request comes back with its new state, so the cell stops offering a decision.
       const approval = err instanceof ApiError ? (err.details as { approval?: Approval } | undefined)?.approval : undefined;
-      if (approval) {
-        this.recordApproval(cell.step.name, approval);
-        cell.setApproval(approval);
-      }
+      if (approval) this.showApproval(approval);
       cell.setNotice({ kind: 'error', title: 'Your decision was not recorded', error: toShownError(err) });
     }
   }
@@ -500,6 +472,17 @@ export class NotebookView implements View, CellHost {
   private async complete(): Promise<void> {
     const run = this.run;
     if (!run) return;
+    // Completing cancels requests still pending or approved but unused: ask first, naming them.
+    const open = Object.values(run.approvals).filter((a) => a.status === 'pending' || a.status === 'approved');
+    if (open.length > 0) {
+      const titleOf = (name: string) => {
+        const { step, revert } = approvalTarget(name);
+        const title = this.cells.find((c) => c.step.name === step)?.step.title ?? step;
+        return revert ? `Revert of ${title}` : title;
+      };
+      if (!(await confirmComplete(open.map((approval) => ({ title: titleOf(approval.step), approval }))))) return;
+      if (this.run !== run || run.status !== 'active') return;
+    }
     this.renderRunBar('Completing the run and revoking its sessions…');
     try {
       const done = await api.complete(run.id);
@@ -518,6 +501,7 @@ export class NotebookView implements View, CellHost {
     if (event.key !== 'Enter' || !(event.shiftKey || event.ctrlKey || event.metaKey)) return;
     const target = event.target as HTMLElement;
     if (target.closest('textarea, input, select, dialog')) return;
+    if (this.access() === 'watch' || this.run?.elsewhere) return;
     const el = target.closest<HTMLElement>('section.cell');
     const index = this.cells.findIndex((c) => c.element === el);
     if (index < 0) return;
@@ -554,32 +538,13 @@ export class NotebookView implements View, CellHost {
       case 'approval.requested':
       case 'approval.decided':
       case 'approval.updated':
-        this.recordApproval(event.step, event.approval);
-        cell?.setApproval(event.approval);
+        this.showApproval(event.approval);
         break;
       case 'session.revoked':
       case 'session.issued':
         break;
     }
   }
-}
-
-/**
- * A step's title is the nearest heading above it, so the cell shows that heading: it is taken out
- * of the prose, and what follows it (the step's own explanation) moves into the cell, under its title.
- */
-function takeIntro(prose: Node | undefined, title: string): Node[] {
-  if (!(prose instanceof HTMLElement) || !prose.classList.contains('prose')) return [];
-  const headings = prose.querySelectorAll(':scope > h1, :scope > h2, :scope > h3, :scope > h4, :scope > h5, :scope > h6');
-  const heading = headings[headings.length - 1];
-  if (!heading || heading.textContent?.trim() !== title) return [];
-  const intro: Node[] = [];
-  for (let next = heading.nextSibling; next; next = heading.nextSibling) {
-    intro.push(next);
-    next.remove();
-  }
-  heading.remove();
-  return intro;
 }
 
 function lastExecution(run: Run, step: string): Execution | undefined {
