@@ -11,8 +11,11 @@
  * are minutes apart, and on a shared machine the load drifts in between; so the last 20 executions
  * are interleaved one for one with the first 20 of a fresh run, which is the same comparison made
  * at the same moments. Acceptance: the last executions record within 1.2× of the first.
+ *
+ * Every fsync of the process is timed too (FileHandle's sync and datasync, wrapped), so that the
+ * share of an execution's time spent waiting for the disk is known.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunbook } from '../server/runbook/parse.js';
@@ -100,13 +103,34 @@ try {
     (change as { entry: { type: string } }).entry.type === 'execution' ? (state as { run: { id: string } }).run.id : undefined,
   );
   timeCalls(inside.store, 'putItems', items, (runId) => runId as string);
+  // Every fsync the process makes (the items' chunk, the audit record, the journal record, the lock
+  // files' none), timed where FileHandle makes it: an execution's share is the sum while it ran.
+  const probe = await open(join(dataDir, 'probe'), 'w');
+  const handle = Object.getPrototypeOf(probe) as Record<'sync' | 'datasync', () => Promise<void>>;
+  await probe.close();
+  const synced = { ms: 0, calls: 0 };
+  for (const name of ['sync', 'datasync'] as const) {
+    const original = handle[name];
+    handle[name] = async function (this: unknown) {
+      const t = performance.now();
+      try {
+        return await original.call(this);
+      } finally {
+        synced.ms += performance.now() - t;
+        synced.calls += 1;
+      }
+    };
+  }
+  const fsyncs: Array<{ run: string; ms: number; calls: number }> = [];
 
   const start = async () => (await engine!.startRun({ runbook, source: RUNBOOK, runbookId: 'bench', params: { customerId: 'C1001' }, user: 'bench' })).id;
   const execute = async (run: string) => {
     const t = performance.now();
     const c = process.cpuUsage();
+    const s0 = { ...synced };
     const ex = await engine!.executeStep(run, 'customer', { user: 'bench' });
     total.push({ run, wall: performance.now() - t, cpu: cpuMs(process.cpuUsage(c)) });
+    fsyncs.push({ run, ms: synced.ms - s0.ms, calls: synced.calls - s0.calls });
     if (ex.status !== 'succeeded' || ex.count !== 1) throw new Error(`execution ${ex.n} of run ${run}: ${JSON.stringify(ex.error)}`);
   };
 
@@ -152,13 +176,20 @@ try {
     const cell = (w: { wall: number; cpu: number }) => `${f(w.wall)} /${f(w.cpu)}`;
     console.log(`${s.what.padEnd(32)} ${cell(s.first)} ${cell(s.middle)} ${cell(s.last)} ${cell(s.fresh)}   ${r(s.last.wall, s.first.wall)}       ${r(s.last.wall, s.fresh.wall)}`);
   }
+  const ofLong = fsyncs.filter((s) => s.run === long);
+  const syncMs = median(ofLong.map((s) => s.ms));
+  const stepMs = median(of(total, long).map((s) => s.wall));
+  console.log(
+    `fsyncs of an execution: ${median(ofLong.map((s) => s.calls))} (the items' chunk, the audit record, the journal record), median ${syncMs.toFixed(2)} ms together, ` +
+      `of a median executeStep of ${stepMs.toFixed(2)} ms (${((100 * syncMs) / stepMs).toFixed(0)}%)`,
+  );
   const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
   console.log(`journal.jsonl of the run: ${kb(journal)} (${Math.round(journal / N)} bytes an execution); audit.jsonl: ${kb(audit)} (${N + WARMUP + EDGE} executions and their runs' records)`);
   const rec = stages[0];
   const ok = rec.last.wall <= 1.2 * rec.first.wall && rec.last.wall <= 1.2 * rec.fresh.wall;
   console.log(`acceptance (record stage of executions ${N - EDGE + 1}–${N} within 1.2× of 1–20, at the start and interleaved): ${ok ? 'met' : 'NOT met'}`);
   const round = (w: { wall: number; cpu: number }) => ({ wall: +w.wall.toFixed(3), cpu: +w.cpu.toFixed(3) });
-  console.log(JSON.stringify({ executions: N, journalBytes: journal, auditBytes: audit, stages: stages.map((s) => ({ what: s.what, first: round(s.first), middle: round(s.middle), last: round(s.last), fresh: round(s.fresh) })) }));
+  console.log(JSON.stringify({ executions: N, journalBytes: journal, auditBytes: audit, fsyncMs: +syncMs.toFixed(3), stages: stages.map((s) => ({ what: s.what, first: round(s.first), middle: round(s.middle), last: round(s.last), fresh: round(s.fresh) })) }));
 } finally {
   await engine?.close();
   await sandbox.stop();

@@ -63,7 +63,7 @@ export const errorCatalogue = {
   // cli and configuration
   RB_ERR_CLI_USAGE: { status: 400, message: 'Invalid command-line arguments; see `runbooks --help`.' },
   RB_ERR_CONFIG_INVALID: { status: 400, message: 'The configuration is invalid.' },
-  RB_ERR_STORE_WRITE: { status: 503, message: 'The run store is not writable, so the change was not recorded; free disk space on the data folder\'s file system (or fix its permissions) and try again.' },
+  RB_ERR_STORE_WRITE: { status: 503, message: 'The run store is not writable, so the change was not recorded; free disk space on the data folder\'s file system (or fix its permissions), or for a DynamoDB store act on the AWS error code, and try again.' },
   RB_ERR_STORE_CONFLICT: { status: 409, message: 'Another process changed this run at the same moment; reload the run and try again.' },
   RB_ERR_RUN_HELD: { status: 503, message: 'A write in this run was performed but could not be recorded; the run is held until the audit log and run store are writable again.' },
   RB_ERR_AUDIT_BROKEN: { status: 500, message: 'The audit log\'s hash chain is broken.' },

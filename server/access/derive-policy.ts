@@ -78,10 +78,18 @@ export function deriveSessionPolicy(request: RenderedRequest, ctx: DeriveContext
       continue;
     }
     const statement: PolicyStatement = { Effect: 'Allow', Action: actions, Resource: [resource] };
-    if (values) statement.Condition = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': values } };
+    if (values) statement.Condition = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': values.map(literalValue) } };
     statements.set(group, statement);
   }
   return document([...statements.values()]);
+}
+
+/**
+ * A key value as IAM must read it: literally. IAM reads `${…}` in a condition value as a policy
+ * variable (`${aws:userid}`, `${*}`), so every `$` is written `${$}`, IAM's own escape for it.
+ */
+export function literalValue(value: string): string {
+  return value.replace(/\$/g, '${$}');
 }
 
 /** The policy of the session that looks up a table's key schema: DescribeTable on that table only. */

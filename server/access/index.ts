@@ -22,5 +22,5 @@ export {
 } from './credentials.js';
 export { createIamRevoker, revokeRunSessions, type IamRevoker, type RevokeRunInput, type RevokerOptions } from './revocation.js';
 export { REVOCATION_POLICY_NAME } from './revocation-policy.js';
-export { createKeySchemaCache, type KeySchemaCache, type KeySchemaCacheOptions } from './key-schemas.js';
+export { createKeySchemaCache, createKeySchemaStore, type KeySchemaCache, type KeySchemaCacheOptions, type KeySchemaStore, type KeySchemaStoreOptions } from './key-schemas.js';
 export type { AwsTarget } from './sdk.js';

@@ -1,18 +1,75 @@
 /**
- * Key schemas for policy derivation, looked up once per table per run. Like every DynamoDB call the
- * server makes, DescribeTable runs through its own session, whose policy allows only
- * `dynamodb:DescribeTable` on that table; its credentials are forgotten as soon as the answer is in.
- * The session is named `rb-<run>-keys@<table>` (`@` never occurs in a step name), so the run's
- * revocation pattern covers it too.
+ * Key schemas for policy derivation. Like every DynamoDB call the server makes, DescribeTable runs
+ * through its own session, whose policy allows only `dynamodb:DescribeTable` on that table; its
+ * credentials are forgotten as soon as the answer is in. The session is named
+ * `rb-<run>-keys@<table>` after the run that needed the schema (`@` never occurs in a step name),
+ * so that run's revocation pattern covers it too.
+ *
+ * Schemas are cached per server (`createKeySchemaStore`), not per run: a run of five steps paid an
+ * AssumeRole and a DescribeTable per table on top of its five steps' calls. A schema is shared only
+ * by runs of the same role, so a role that may not describe a table never gets what another role
+ * read, and it is read again after a while (`ttlMs`), so a table recreated with other keys is seen.
+ * A failed lookup is remembered only briefly (`failureTtlMs`): many steps at once against a missing
+ * table cost one lookup, and a table created since is found within seconds.
  */
 import { describeKeySchema, type KeySchema } from '../dynamo/describe.js';
 import type { RbError } from '../errors.js';
+import { tableArn, type ArnScope } from './arn.js';
 import type { Broker } from './broker.js';
 import { forget, type Session } from './credentials.js';
 import { describeTablePolicy } from './derive-policy.js';
-import type { ArnScope } from './arn.js';
 import type { AwsTarget } from './sdk.js';
 import { sessionName } from './session-name.js';
+
+export interface KeySchemaStoreOptions {
+  /** how long a schema is used before it is read again (default 10 minutes) */
+  ttlMs?: number;
+  /** how long a failed lookup is answered with its error before it is tried again (default 5 s) */
+  failureTtlMs?: number;
+  /** entries kept at most; the oldest go first (default 1,000) */
+  max?: number;
+  now?: () => number;
+}
+
+/** The server's schemas, by role and table; lookups in flight are shared. */
+export interface KeySchemaStore {
+  /** The schema under `key`, from the cache while it is fresh, else from `lookup` (one at a time per key). */
+  get(key: string, lookup: () => Promise<KeySchema>): Promise<KeySchema>;
+  /** Forgets every entry. */
+  clear(): void;
+  readonly size: number;
+}
+
+export function createKeySchemaStore(options: KeySchemaStoreOptions = {}): KeySchemaStore {
+  const ttl = options.ttlMs ?? 600_000;
+  const failureTtl = options.failureTtlMs ?? 5_000;
+  const max = options.max ?? 1_000;
+  const now = options.now ?? Date.now;
+  /** `expires` is Infinity while the lookup is in flight */
+  const entries = new Map<string, { schema: Promise<KeySchema>; expires: number }>();
+
+  return {
+    get(key, lookup) {
+      const known = entries.get(key);
+      if (known && now() < known.expires) return known.schema;
+      entries.delete(key);
+      const entry = { schema: lookup(), expires: Infinity };
+      entries.set(key, entry);
+      if (entries.size > max) entries.delete(entries.keys().next().value!);
+      entry.schema.then(
+        () => (entry.expires = now() + ttl),
+        () => (entry.expires = now() + failureTtl),
+      );
+      return entry.schema;
+    },
+    clear() {
+      entries.clear();
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}
 
 export interface KeySchemaCacheOptions extends AwsTarget {
   broker: Broker;
@@ -26,6 +83,8 @@ export interface KeySchemaCacheOptions extends AwsTarget {
   tags: Record<string, string>;
   /** told of every session issued, so that the run can record it */
   onSession?: (session: Session) => void;
+  /** the server's cache (default: one of this run's own) */
+  store?: KeySchemaStore;
 }
 
 export interface KeySchemaCache {
@@ -33,14 +92,14 @@ export interface KeySchemaCache {
   partitionKeys(tables: readonly string[]): Promise<Record<string, string>>;
   /** one table's key schema; throws the lookup's coded error */
   schema(table: string): Promise<KeySchema>;
-  /** the last lookup failure of each table that has one */
+  /** the last lookup failure of each table that has one, as this run saw it */
   failures: Map<string, RbError>;
 }
 
-/** Creates the per-run cache of key schemas. */
+/** A run's view of the key schemas: its lookups go through sessions named after it. */
 export function createKeySchemaCache(options: KeySchemaCacheOptions): KeySchemaCache {
   const scope: ArnScope = { region: options.region, account: options.account, partition: options.partition };
-  const schemas = new Map<string, Promise<KeySchema>>();
+  const store = options.store ?? createKeySchemaStore();
   const failures = new Map<string, RbError>();
 
   async function lookup(table: string): Promise<KeySchema> {
@@ -60,21 +119,16 @@ export function createKeySchemaCache(options: KeySchemaCacheOptions): KeySchemaC
     }
   }
 
-  function schema(table: string): Promise<KeySchema> {
-    let pending = schemas.get(table);
-    if (!pending) {
-      pending = lookup(table);
-      schemas.set(table, pending);
-      // A failure is not cached: the next step retries (the table may have been created since).
-      pending.then(
-        () => failures.delete(table),
-        (err: RbError) => {
-          schemas.delete(table);
-          failures.set(table, err);
-        },
-      );
+  async function schema(table: string): Promise<KeySchema> {
+    const key = `${options.roleArn}\n${options.endpoint ?? ''}\n${tableArn(table, scope)}`;
+    try {
+      const found = await store.get(key, () => lookup(table));
+      failures.delete(table);
+      return found;
+    } catch (err) {
+      failures.set(table, err as RbError);
+      throw err;
     }
-    return pending;
   }
 
   return {

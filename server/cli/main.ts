@@ -141,4 +141,14 @@ audit
   .addOption(shared.json())
   .action(async (opts) => exitWith((await import('./audit.js')).auditKeyCommand(opts)));
 
+const store = program.command('store').description('the run store shared by server replicas, in DynamoDB');
+store
+  .command('init')
+  .description('create the run store\'s DynamoDB tables (<prefix>runs, <prefix>journal, <prefix>items with TTL) where missing; existing ones are kept')
+  .addOption(new Option('--store-prefix <prefix>', 'prefix of the store\'s table names').env('RUNBOOKS_STORE_PREFIX').default('runbooks-'))
+  .addOption(shared.aws())
+  .addOption(shared.sandboxFile())
+  .addOption(shared.json())
+  .action(async (opts) => exitWith((await import('./store.js')).storeInitCommand(opts)));
+
 await program.parseAsync(process.argv);

@@ -2,7 +2,7 @@
  * `runbooks sandbox [DIR]`: runs the local stack alone (DynamoDB Local behind the STS/IAM/DynamoDB
  * gateway) until SIGINT or SIGTERM, and prints its endpoint and the base credentials so that the AWS
  * CLI or an SDK can use it. Printing those credentials is this command's purpose: they exist only
- * in this sandbox, and can do nothing but assume its roles.
+ * in this sandbox, and can do nothing but assume its roles and use its run store tables.
  */
 import { join } from 'node:path';
 import { isRbError } from '../errors.js';
@@ -40,7 +40,7 @@ export async function sandboxCommand(dir: string, opts: SandboxCommandOptions): 
         `  region    ${region}`,
         ...roles.map((r, i) => `  ${i === 0 ? 'roles   ' : '        '}  ${r.arn}`),
         '',
-        'The base credentials below can only assume these roles (and edit their inline policies):',
+        `The base credentials below can only assume these roles (and edit their inline policies) and use the run store's tables ${sandbox.store.prefix}*:`,
         '',
         `  export AWS_ENDPOINT_URL=${endpoint}`,
         `  export AWS_REGION=${region} AWS_DEFAULT_REGION=${region}`,

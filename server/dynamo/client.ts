@@ -9,6 +9,11 @@
  * new at every execution, and a pool per session paid a new connection each time and left an idle
  * one behind per session until the run ended. A connection carries no credentials — every request
  * is signed with its own session's keys — and a forgotten session's client refuses to send.
+ *
+ * The settings the SDK reads from the environment and the shared config files (FIPS, dual-stack,
+ * retry mode, defaults mode, …) are read once per region and endpoint and handed to every session's
+ * client, instead of each new client running the whole lookup again at its first request (each miss
+ * a thrown ProviderError): that lookup was about half of what making a session's client cost.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -49,6 +54,36 @@ function sessionHandler(session: Session): Handler {
   } as Partial<Handler> as Handler;
 }
 
+// The settings of a client's runtime config that the SDK loads from the environment and config files.
+const LOADED_SETTINGS = [
+  'accountIdEndpointMode',
+  'authSchemePreference',
+  'defaultsMode',
+  'endpointDiscoveryEnabledProvider',
+  'retryMode',
+  'useDualstackEndpoint',
+  'useFipsEndpoint',
+  'userAgentAppId',
+] as const;
+const loadedSettings = new Map<string, Partial<DynamoDBClientConfig>>();
+
+/**
+ * The SDK's own loaders of those settings, from a client that never sends (no credentials of any
+ * session): they are memoized, so every client given them shares one lookup. Where a version of the
+ * SDK keeps them elsewhere, this is empty and each client loads its settings itself, as before.
+ */
+function settingsFor(key: string, target: AwsTarget): Partial<DynamoDBClientConfig> {
+  let found = loadedSettings.get(key);
+  if (!found) {
+    const probe = new DynamoDBClient({ ...clientOptions(target), credentials: { accessKeyId: 'none', secretAccessKey: 'none' } });
+    const init = (probe.initConfig ?? {}) as Record<string, unknown>;
+    found = Object.fromEntries(LOADED_SETTINGS.filter((k) => typeof init[k] === 'function').map((k) => [k, init[k]]));
+    probe.destroy();
+    loadedSettings.set(key, found);
+  }
+  return found;
+}
+
 /** The clients of a session for a region and endpoint; throws RB_ERR_ACCESS_SESSION_REVOKED once it is forgotten. */
 export function clientsFor(session: Session, target: AwsTarget): SessionClients {
   const credentials = credentialsOf(session);
@@ -64,6 +99,7 @@ export function clientsFor(session: Session, target: AwsTarget): SessionClients 
   // one failure path whatever the clock of this server says.
   const { accessKeyId, secretAccessKey, sessionToken } = credentials;
   const config: DynamoDBClientConfig = {
+    ...settingsFor(key, target),
     ...clientOptions(target),
     credentials: { accessKeyId, secretAccessKey, sessionToken },
     requestHandler: sessionHandler(session),

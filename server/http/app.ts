@@ -12,6 +12,7 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { authenticateHook, type Gate } from './guard.js';
 import { loggerOptions } from './log.js';
 import { createFailureLimiter, type FailureLimitOptions } from './rate-limit.js';
+import { createRunbookCache } from '../runbook/cache.js';
 import { clientRoutes } from './routes/client.js';
 import { eventRoutes } from './routes/events.js';
 import { exportRoutes } from './routes/exports.js';
@@ -31,12 +32,15 @@ export interface AppOptions {
   /** the client folder (index.html, *.css, dist/app.js); absent: API only */
   clientDir?: string;
   logger?: boolean | object;
-  /** failed-authentication limit (default: 10 a minute per address) */
+  /** failed-sign-in limits (default: 10 a minute per network and per token prefix, 100 for the server; docs/security.md) */
   rateLimit?: FailureLimitOptions;
   /** largest request body in bytes (default 64 KiB) */
   bodyLimit?: number;
   /** outgoing webhooks: attached to the engine's events here, closed with the app */
   webhooks?: WebhookDispatcher;
+  /** ms a connection may stay idle (default 60 s) and a request may take to arrive whole (default 30 s) */
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -52,7 +56,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 1024 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true, allowUnionTypes: true } },
     return503OnClosing: true,
+    // A client that sends its headers or body slowly is cut off instead of holding a connection.
+    connectionTimeout: options.connectionTimeoutMs ?? 60_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
   });
+  cutSlowBodies(app, options.requestTimeoutMs ?? 30_000);
 
   // First, so that its hook marks upgrade requests and closes their socket after any refusal below.
   await app.register(websocket, { options: { maxPayload: 4096 } });
@@ -80,8 +88,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
 
   metaRoutes(app, { webhooks: options.webhooks });
-  runbookRoutes(app, { runbooksDir: options.runbooksDir });
-  runRoutes(app, { engine: options.engine, runbooksDir: options.runbooksDir });
+  // One parse per runbook file version for the whole app: starting a run no longer parses it.
+  const runbooks = createRunbookCache(options.runbooksDir);
+  runbookRoutes(app, { runbooksDir: options.runbooksDir, runbooks });
+  runRoutes(app, { engine: options.engine, runbooksDir: options.runbooksDir, runbooks });
   exportRoutes(app, { engine: options.engine, runbooksDir: options.runbooksDir });
   eventRoutes(app, { engine: options.engine });
   clientRoutes(app, { clientDir: options.clientDir, gate });
@@ -89,4 +99,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.all('/api/*', async (_request, reply) => reply.callNotFound());
 
   return app;
+}
+
+/**
+ * A body that has not arrived whole within `ms` of its request's start ends the connection: Node's
+ * own request timeout stops counting once the headers are in, so a client sending its body a byte
+ * at a time would otherwise hold the connection for as long as it likes.
+ */
+function cutSlowBodies(app: FastifyInstance, ms: number): void {
+  const timers = new WeakMap<object, NodeJS.Timeout>();
+  const clear = async (request: { raw: object }) => {
+    clearTimeout(timers.get(request.raw));
+  };
+  app.addHook('onRequest', async (request) => {
+    const timer = setTimeout(() => request.raw.socket?.destroy(), ms);
+    timer.unref();
+    timers.set(request.raw, timer);
+  });
+  app.addHook('preHandler', clear);
+  app.addHook('onResponse', clear);
+  app.addHook('onRequestAbort', clear);
 }

@@ -50,7 +50,8 @@ export function originAllowed(request: FastifyRequest, allowedOrigins: readonly 
   }
   if (allowedOrigins.includes(url.origin)) return true;
   const host = (request.headers.host ?? '').toLowerCase();
-  return (url.protocol === 'http:' || url.protocol === 'https:') && host !== '' && url.host.toLowerCase() === host;
+  // Same scheme, host and port: http://host is not the origin of a page served as https://host.
+  return url.protocol === `${request.protocol}:` && host !== '' && url.host.toLowerCase() === host;
 }
 
 /** The cookie header that makes the browser drop a stale or refused cookie. */
@@ -73,9 +74,8 @@ export function authenticateHook(gate: Gate) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     if (request.routeOptions.config.public === true) return undefined;
 
-    if (limiter.blocked(request.ip)) {
-      return sendError(reply, 'RB_ERR_AUTH_RATE_LIMITED');
-    }
+    // Credentials are checked before any limit: the limit answers wrong ones only, so no failure of
+    // anyone else's can refuse a valid token (see rate-limit.ts).
     let principal: Principal | undefined;
     const authorization = request.headers.authorization;
     const cookie = readCookie(request.headers.cookie, COOKIE_NAME);
@@ -83,14 +83,14 @@ export function authenticateHook(gate: Gate) {
       const token = bearerToken(authorization);
       principal = token ? auth.byToken(token) : undefined;
       if (!principal) {
-        limiter.fail(request.ip);
+        if (limiter.fail({ ip: request.ip, token: token ?? authorization })) return sendError(reply, 'RB_ERR_AUTH_RATE_LIMITED');
         return sendError(reply, 'RB_ERR_AUTH_REQUIRED', 'The token is not valid: use the token printed by `runbooks serve`, as `Authorization: Bearer <token>`.');
       }
     } else if (cookie !== undefined) {
       principal = auth.byCookie(cookie);
       if (!principal) {
-        limiter.fail(request.ip);
-        // Dropping the cookie means a stale one (the server's token changed) counts once, not on every poll.
+        // Not counted: a cookie's HMAC cannot be guessed, and any page on this host (another port)
+        // can plant cookies that the browser then sends here. Dropping it stops the polls that send it.
         reply.header('set-cookie', clearCookieHeader());
         return sendError(reply, 'RB_ERR_AUTH_REQUIRED', 'Your sign-in is no longer valid (the server\'s token changed): open the URL printed by `runbooks serve` again.');
       }

@@ -79,7 +79,15 @@ export function parseUsersFile(text: string, path: string): UserDecl[] {
     const pos = e.linePos?.[0];
     throw new RbError('RB_ERR_CONFIG_INVALID', `${path}${pos ? `:${pos.line}:${pos.col}` : ''}: error: invalid YAML (${e.code})`);
   }
-  const root = doc.toJS() as unknown;
+  let root: unknown;
+  try {
+    root = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch {
+    // An alias bomb (aliases of aliases, expanding exponentially): name where the aliases start.
+    const at = /(^|[\s,[{:-])\*[^\s,\]}]+/m.exec(text);
+    const pos = at ? lineCounter.linePos(at.index + at[1].length) : { line: 1, col: 1 };
+    throw new RbError('RB_ERR_CONFIG_INVALID', `${path}:${pos.line}:${pos.col}: error: the users file expands YAML aliases too far; write each user out in full`);
+  }
   if (!isObject(root) || !Array.isArray(root.users)) fail('the users file must hold `users:`, a list of { name, token, roles }');
   const extra = Object.keys(root as object).filter((k) => k !== 'users');
   if (extra.length > 0) fail(`unknown key ${JSON.stringify(extra[0])}: the users file holds only \`users:\``);

@@ -5,6 +5,7 @@
 import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
 import { isHelperName } from './helpers.js';
 import { coerceValue } from './params.js';
+import { patternProblem } from './pattern.js';
 import { SourceMap, type LocalProblem } from './positions.js';
 import { didYouMean } from './suggest.js';
 import { isPrototypeName } from './templates.js';
@@ -166,11 +167,10 @@ function readParam(r: Reader, name: string, pair: Pair, lineOf: (offset: number)
       const p = r.string(node('pattern'), 'pattern', at('pattern'));
       if (p === undefined) ok = false;
       else {
-        try {
-          new RegExp(p, 'u');
-          decl.pattern = p;
-        } catch (err) {
-          r.fail(node('pattern'), `pattern is not a valid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
+        const problem = patternProblem(p);
+        if (problem === undefined) decl.pattern = p;
+        else {
+          r.fail(node('pattern'), problem);
           ok = false;
         }
       }

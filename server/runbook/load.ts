@@ -59,24 +59,40 @@ export async function loadRunbookFile(file: string, id?: string): Promise<Loaded
  * symbolic link leading outside root) or RB_ERR_RUNBOOK_NOT_FOUND.
  */
 export async function loadRunbook(root: string, id: string): Promise<LoadedRunbook> {
+  const file = await locateRunbook(root, id);
+  try {
+    return await loadRunbookFile(file, id);
+  } catch (err) {
+    throw notFoundIfMissing(err, id);
+  }
+}
+
+/**
+ * The file of runbook `id` under `root`, as `<root>/<id>.md` (problems name it so), once it is known
+ * to exist inside root. Throws as `loadRunbook` does.
+ */
+export async function locateRunbook(root: string, id: string): Promise<string> {
   const file = resolveRunbookPath(root, id);
   let real: string;
   try {
     real = await realpath(file);
   } catch {
-    throw new RbError('RB_ERR_RUNBOOK_NOT_FOUND', `No runbook ${JSON.stringify(id)} in the runbooks folder.`);
+    throw notFound(id);
   }
   const realRoot = await realpath(root);
   const rel = relative(realRoot, real);
   if (rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) throw badId(id);
-  try {
-    return await loadRunbookFile(join(root, `${id}.md`), id);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') {
-      throw new RbError('RB_ERR_RUNBOOK_NOT_FOUND', `No runbook ${JSON.stringify(id)} in the runbooks folder.`);
-    }
-    throw err;
-  }
+  return join(root, `${id}.md`);
+}
+
+function notFound(id: string): RbError {
+  return new RbError('RB_ERR_RUNBOOK_NOT_FOUND', `No runbook ${JSON.stringify(id)} in the runbooks folder.`);
+}
+
+/** A file that went missing (or is a folder) as RB_ERR_RUNBOOK_NOT_FOUND; any other error as it is. */
+export function notFoundIfMissing(err: unknown, id: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'EISDIR' ? notFound(id) : err;
 }
 
 /**

@@ -3,10 +3,14 @@
  * Values normally arrive as strings (form fields, `--param k=v`); API clients may send JSON-typed
  * values (a number for a number parameter). The rules are documented in docs/format.md.
  */
+import { patternMatches } from './pattern.js';
 import { quote } from './positions.js';
 import type { ParamDecl, ParamValues } from './types.js';
 
-/** No parameter value may be longer (characters): ids, dates and statuses are far shorter. */
+/**
+ * No parameter value may be longer (characters): ids, dates and statuses are far shorter. It also
+ * bounds the text a pattern is matched against, before any matching.
+ */
 export const MAX_VALUE_LENGTH = 4096;
 
 const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
@@ -18,18 +22,6 @@ const DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-const patterns = new Map<string, RegExp>();
-
-/** The anchored form of a declared pattern: the whole value must match. */
-export function anchoredPattern(pattern: string): RegExp {
-  let re = patterns.get(pattern);
-  if (!re) {
-    re = new RegExp(`^(?:${pattern})$`, 'u');
-    patterns.set(pattern, re);
-  }
-  return re;
-}
 
 function isRealDate(y: number, m: number, d: number): boolean {
   const date = new Date(Date.UTC(y, m - 1, d));
@@ -73,7 +65,7 @@ export function coerceValue(decl: ParamDecl, raw: unknown): { value: string | nu
 
   switch (decl.type) {
     case 'string': {
-      if (decl.pattern !== undefined && !anchoredPattern(decl.pattern).test(raw)) {
+      if (decl.pattern !== undefined && !patternMatches(decl.pattern, raw)) {
         return fail(`${quote(raw)} does not match the pattern ${decl.pattern}`);
       }
       const range = checkRange(decl, [...raw].length, ' characters long');

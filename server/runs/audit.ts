@@ -9,6 +9,11 @@
  * the chain from there, so the chain never forks. A torn last record — a crash or a full disk in the
  * middle of a write — is moved aside to `audit.torn-<time>.jsonl` and the cut recorded in a
  * `log.repaired` record; nothing is ever appended onto a torn line.
+ *
+ * Appends that arrive while another is being written wait, and are then written together: one lock,
+ * one write and one fsync for all of them, each record still chained to the one before. The log is
+ * one chain for every run of the folder, so under many concurrent runs it set the pace of all of
+ * them when each record took its own turn.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, stat, unlink } from 'node:fs/promises';
@@ -52,6 +57,12 @@ export interface AuditLogOptions {
 
 export const RUN_COMPLETED_TYPE = 'run.completed';
 
+interface Waiting {
+  entry: AuditEntry;
+  resolve(record: AuditRecord): void;
+  reject(err: unknown): void;
+}
+
 const openForAppend = (path: string): Promise<FileHandle> => open(path, 'a+');
 
 function errnoOf(err: unknown): string {
@@ -89,6 +100,8 @@ export class AuditLog {
   /** a cut whose `log.repaired` record could not be written yet */
   private pendingRepair?: Record<string, unknown>;
   private appendedSinceTick = false;
+  /** appends waiting for the next write, which takes them all */
+  private waiting: Waiting[] = [];
   private timer?: NodeJS.Timeout;
   private closing?: Promise<void>;
   private readonly path: string;
@@ -140,25 +153,51 @@ export class AuditLog {
     return this.key.fingerprint;
   }
 
-  /** Appends a record and resolves once it is on disk; signs a digest after it when one is due. */
+  /**
+   * Appends a record and resolves once it is on disk; signs a digest after it when one is due.
+   * Appends made while a write is under way are written together by the next one.
+   */
   append(entry: AuditEntry): Promise<AuditRecord> {
-    return this.serialised(() =>
-      this.locked(async () => {
+    if (this.closing) return Promise.reject(new Error(`the audit log ${this.path} is closed`));
+    return new Promise<AuditRecord>((resolve, reject) => {
+      this.waiting.push({ entry, resolve, reject });
+      // The first to wait queues the write; those after it join that write until it starts.
+      if (this.waiting.length === 1) this.serialised(() => this.appendWaiting()).catch(() => undefined);
+    });
+  }
+
+  /** Writes every waiting append at once, under the lock; settles each of them. */
+  private async appendWaiting(): Promise<void> {
+    let batch: Waiting[] | undefined;
+    try {
+      await this.locked(async () => {
         await this.refresh();
         if (this.pendingRepair) await this.writeRepaired(this.pendingRepair);
-        const rec = await this.write(entry);
-        this.appendedSinceTick = true;
-        const sinceDigest = rec.seq - (this.lastDigest?.seq ?? 0);
-        if (this.digestDue || rec.type === RUN_COMPLETED_TYPE || sinceDigest >= (this.options.digestEvery ?? 100)) {
-          // The record is on disk and stands; a digest that fails is retried after the next record.
-          await this.writeDigest().catch((err: unknown) => {
-            this.digestDue = true;
-            this.onError(err);
-          });
+        batch = this.waiting.splice(0);
+        const every = this.options.digestEvery ?? 100;
+        // In parts that end where a digest is due, so that one still follows every `every` records.
+        for (let rest = batch; rest.length > 0; ) {
+          const room = Math.max(1, every - (this.seq - (this.lastDigest?.seq ?? 0)));
+          const written = await this.writeMany(rest.slice(0, room));
+          rest = rest.slice(room);
+          if (written.length === 0) continue;
+          this.appendedSinceTick = true;
+          const sinceDigest = this.seq - (this.lastDigest?.seq ?? 0);
+          if (this.digestDue || written.some((w) => w.record.type === RUN_COMPLETED_TYPE) || sinceDigest >= every) {
+            // The records are on disk and stand; a digest that fails is retried after the next record.
+            await this.writeDigest().catch((err: unknown) => {
+              this.digestDue = true;
+              this.onError(err);
+            });
+          }
+          for (const w of written) w.waiting.resolve(w.record);
         }
-        return rec;
-      }),
-    );
+      });
+    } catch (err) {
+      // Those already on disk were resolved; appends that came after this write took its batch
+      // belong to the next write.
+      for (const w of batch ?? this.waiting.splice(0)) w.reject(err);
+    }
   }
 
   /** Writes a digest now if any record is not yet covered by one (from any process). */
@@ -307,26 +346,52 @@ export class AuditLog {
     this.digestDue = false;
   }
 
-  /**
-   * Writes one record at the known end and flushes it. On failure the file is cut back to where it
-   * was (best effort: a torn end left behind is repaired by the next writer) and the state is not
-   * moved, so it never runs ahead of the disk.
-   */
+  /** Writes one record (see writeMany); throws what building it or writing it threw. */
   private async write(entry: AuditEntry): Promise<AuditRecord> {
-    const body: Omit<AuditRecord, 'hash'> = {
-      seq: this.seq + 1,
-      at: this.clock().toISOString(),
-      type: entry.type,
-      ...(entry.runId !== undefined ? { runId: entry.runId } : {}),
-      ...(entry.user !== undefined ? { user: entry.user } : {}),
-      ...(entry.data !== undefined ? { data: entry.data } : {}),
-      prev: this.last,
-    };
-    const record: AuditRecord = { ...body, hash: hashRecord(body) };
-    const line = Buffer.from(`${JSON.stringify(record)}\n`);
+    let failed: unknown;
+    const [written] = await this.writeMany([{ entry, resolve: () => undefined, reject: (err) => (failed = err) }]);
+    if (!written) throw failed;
+    return written.record;
+  }
+
+  /**
+   * Writes records at the known end, chained in order, and flushes them: one write, one fsync. An
+   * entry that cannot be made a record (its data not JSON) is rejected alone and left out. On a
+   * failed write or fsync the file is cut back to where it was (best effort: a torn end left behind
+   * is repaired by the next writer) and the state is not moved, so it never runs ahead of the disk.
+   */
+  private async writeMany(batch: Waiting[]): Promise<Array<{ waiting: Waiting; record: AuditRecord }>> {
+    const written: Array<{ waiting: Waiting; record: AuditRecord }> = [];
+    const lines: Buffer[] = [];
+    const at = this.clock().toISOString();
+    let seq = this.seq;
+    let last = this.last;
+    for (const waiting of batch) {
+      const { entry } = waiting;
+      try {
+        const body: Omit<AuditRecord, 'hash'> = {
+          seq: seq + 1,
+          at,
+          type: entry.type,
+          ...(entry.runId !== undefined ? { runId: entry.runId } : {}),
+          ...(entry.user !== undefined ? { user: entry.user } : {}),
+          ...(entry.data !== undefined ? { data: entry.data } : {}),
+          prev: last,
+        };
+        const record: AuditRecord = { ...body, hash: hashRecord(body) };
+        lines.push(Buffer.from(`${JSON.stringify(record)}\n`));
+        written.push({ waiting, record });
+        seq = record.seq;
+        last = record.hash;
+      } catch (err) {
+        waiting.reject(err);
+      }
+    }
+    if (written.length === 0) return written;
+    const bytes = lines.length === 1 ? lines[0] : Buffer.concat(lines);
     const before = this.known;
     try {
-      await writeAll(this.file, line, before);
+      await writeAll(this.file, bytes, before);
       await this.file.sync();
     } catch (err) {
       await this.file
@@ -335,10 +400,10 @@ export class AuditLog {
         .catch(() => undefined);
       throw notWritable(this.path, err);
     }
-    this.seq = record.seq;
-    this.last = record.hash;
-    this.known = before + line.length;
-    if (record.type === DIGEST_TYPE) this.lastDigest = { seq: record.seq, hash: record.hash };
-    return record;
+    this.seq = seq;
+    this.last = last;
+    this.known = before + bytes.length;
+    for (const { record } of written) if (record.type === DIGEST_TYPE) this.lastDigest = { seq: record.seq, hash: record.hash };
+    return written;
   }
 }

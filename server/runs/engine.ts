@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { createBroker, forget, type Broker, type Session } from '../access/broker.js';
 import { deriveSessionPolicy, tablesOf, type PolicyDocument } from '../access/derive-policy.js';
-import { createKeySchemaCache, type KeySchemaCache } from '../access/key-schemas.js';
+import { createKeySchemaCache, createKeySchemaStore, type KeySchemaCache } from '../access/key-schemas.js';
 import { createIamRevoker, revokeRunSessions, type IamRevoker, type RoleSessions } from '../access/revocation.js';
 import { sessionName } from '../access/session-name.js';
 import { executeRequest, type ExecuteOptions, type ExecutionResult } from '../dynamo/execute.js';
@@ -63,7 +63,7 @@ interface LiveRun {
   sessions: Session[];
   /** the latest expiry and issue time among them (what the journal must note for revocation after a crash) */
   latest?: { roleId: string; expiration: number; issuedAt: number };
-  /** table → key schema, from DescribeTable through scoped sessions (cached per run) */
+  /** table → key schema, from DescribeTable through sessions of this run (cached per server) */
   keySchemas: KeySchemaCache;
   executionCounter: number;
 }
@@ -109,6 +109,7 @@ export class RunEngine {
   private readonly clock: () => Date;
   private readonly recorder: Recorder;
   private readonly instance = randomBytes(6).toString('hex');
+  private readonly keySchemas = createKeySchemaStore();
   private idleTimer?: NodeJS.Timeout;
 
   private constructor(
@@ -255,13 +256,15 @@ export class RunEngine {
       try {
         const policy = execution.policy as PolicyDocument;
         const session = await this.assume(entry, live, step.name, policy, input.user);
+        const sink = this.itemSink(run.id, step.name, execution.n, stored);
         const ran = await this.executeFresh(entry, live, step.name, policy, input.user, session, execution.request, {
           region: this.options.region,
           endpoint: this.options.endpoint,
           maxItems: step.maxItems,
           cursor,
-          sink: this.itemSink(run.id, step.name, execution.n, stored),
+          sink,
         });
+        await sink.written();
         sessionId = ran.session.assumedRoleId;
         outcome = { result: ran.result };
       } catch (err) {
@@ -570,6 +573,7 @@ export class RunEngine {
     let result: ExecutionResult | undefined;
     // A key-addressed write's items are read just before it runs, with a read-only session of their own.
     const before = step.write ? await this.imagesBefore(entry, live, step.name, request, input.user) : undefined;
+    const sink = this.itemSink(run.id, step.name, execution.n, 0);
     try {
       const first = await this.assume(entry, live, step.name, policy, input.user);
       execution.session = sessionInfo(first, run.roleArn);
@@ -578,7 +582,7 @@ export class RunEngine {
         region: this.options.region,
         endpoint: this.options.endpoint,
         maxItems: step.maxItems,
-        sink: this.itemSink(run.id, step.name, execution.n, 0),
+        sink,
       });
       if (ran.session !== first) {
         execution.session = sessionInfo(ran.session, run.roleArn);
@@ -613,19 +617,14 @@ export class RunEngine {
     }
     execution.durationMs = Math.round(performance.now() - started);
     const performed = step.write && execution.status === 'succeeded';
-    if (result && result.returned === undefined && result.items.length > 0) {
-      try {
-        await this.store.putItems(run.id, step.name, execution.n, 0, result.items);
-      } catch (err) {
-        // A read whose items cannot be kept is not recorded; a performed write is, without them.
-        if (!performed) throw err;
-        execution.itemCount = 0;
-      }
-    }
+    if (result && result.returned === undefined && result.items.length > 0) void sink.write(result.items, 0);
+    // The items' last write overlaps the audit append; the journal record waits for both (recorder.ts).
+    const lost = sink.written().then(() => undefined, (err: unknown) => err);
     const { items: _items, ...stored } = execution;
     try {
       await this.recorder.commit(entry.state, entry.backlog, {
         entry: { type: 'execution', execution: stored, ...(result?.hasMore && result.cursor ? { cursor: result.cursor } : {}) },
+        alongside: { failed: lost, without: { type: 'execution', execution: { ...stored, itemCount: 0 } } },
         audit: [
           {
             type: 'step.executed',
@@ -661,6 +660,9 @@ export class RunEngine {
     }
     const recorded = lastExecution(run, step.name)!;
     this.emit(recorded.status === 'succeeded' ? { type: 'step.succeeded', runId: run.id, step: step.name, execution: recorded } : { type: 'step.failed', runId: run.id, step: step.name, execution: recorded });
+    // A read whose items could not be kept is recorded without them (its audit record went alongside) and fails.
+    const failure = await lost;
+    if (failure !== undefined && !performed && recorded.status === 'succeeded') throw failure;
     return recorded;
   }
 
@@ -730,9 +732,23 @@ export class RunEngine {
     }
   }
 
-  /** Where a paged read's items go as they arrive: the store, at their place in the execution. */
-  private itemSink(runId: string, step: string, n: number, base: number): NonNullable<ExecuteOptions['sink']> {
-    return { keep: FIRST_PAGE_ITEMS, write: (items, offset) => this.store.putItems(runId, step, n, base + offset, items) };
+  /**
+   * Where a read's items go as they arrive: the store, at their place in the execution. A page is
+   * written while the next is fetched (`write` resolves once the page before is on disk: memory holds
+   * two pages at most); `written` settles once the last is, and rejects if any write failed.
+   */
+  private itemSink(runId: string, step: string, n: number, base: number): NonNullable<ExecuteOptions['sink']> & { written(): Promise<void> } {
+    let last: Promise<void> = Promise.resolve();
+    return {
+      keep: FIRST_PAGE_ITEMS,
+      write: (items, offset) => {
+        const previous = last;
+        last = previous.then(() => this.store.putItems(runId, step, n, base + offset, items));
+        last.catch(() => undefined); // reported by the next write, or by `written`
+        return previous;
+      },
+      written: () => last,
+    };
   }
 
   /** The session policy of a request; key schemas come from DescribeTable through scoped sessions. */
@@ -794,8 +810,9 @@ export class RunEngine {
       policy,
       sessionName: sessionName(run.id, step, ++live.executionCounter),
       durationSeconds: this.runbookOf(run.id)?.access.duration ?? 900,
+      // The session names who executes the step (CloudTrail blames them); the run's owner is a tag of its own.
       sourceIdentity: sourceIdentityOf(user === 'system' ? run.user : user),
-      tags: { runbook: run.runbook, run: run.id, step, user: sourceIdentityOf(run.user) },
+      tags: { runbook: run.runbook, run: run.id, step, user: sourceIdentityOf(user === 'system' ? run.user : user), owner: sourceIdentityOf(run.user) },
     });
     addSession(live, session);
     await this.noteSessions(entry, live);
@@ -988,6 +1005,7 @@ export class RunEngine {
       tags: { runbook: header.runbook, run: header.id, step: 'keys', user: sourceIdentityOf(header.user) },
       // Noted with the step's own session right after.
       onSession: (session) => addSession(live, session),
+      store: this.keySchemas,
     });
     const live: LiveRun = { sessions, keySchemas, executionCounter: 0 };
     return live;

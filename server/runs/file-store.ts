@@ -18,9 +18,8 @@ import { join } from 'node:path';
 import { RbError, isRbError } from '../errors.js';
 import { withFileLock } from './audit-lock.js';
 import type { JournalRecord, RunHeader, RunStore } from './store.js';
+import { checkExecution, checkRunId, RUN_ID } from './store-ids.js';
 
-const RUN_ID = /^[A-Za-z0-9_]{1,64}$/;
-const STEP = /^[A-Za-z0-9@._-]{1,128}$/;
 export const ITEMS_PER_CHUNK = 500;
 const TAIL_BYTES = 64 * 1024;
 
@@ -42,13 +41,13 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
   // What this process last wrote to each journal: its size and last sequence number, so that an
   // append reads the tail only when another process has written since.
   const tails = new Map<string, { size: number; seq: number }>();
+  // The headers of the runs this process created (written once, never changed), so that looking
+  // for other writers' records before each request costs a stat, not a read of the header too.
+  const headers = new Map<string, RunHeader>();
 
-  const runDir = (id: string) => {
-    if (!RUN_ID.test(id)) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(id)}.`);
-    return join(root, id);
-  };
+  const runDir = (id: string) => join(root, checkRunId(id));
   const chunkDir = (id: string, step: string, n: number) => {
-    if (!STEP.test(step) || !Number.isSafeInteger(n) || n < 1) throw new RbError('RB_ERR_STEP_NOT_FOUND', `No step named ${JSON.stringify(step)}.`);
+    checkExecution(id, step, n);
     return join(runDir(id), 'items', `${step}.${n}`);
   };
 
@@ -97,6 +96,7 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
         const fh = await open(tmp, 'r');
         await fh.sync().finally(() => fh.close());
         await link(tmp, join(dir, 'header.json'));
+        headers.set(header.id, header);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RbError('RB_ERR_STORE_CONFLICT', `A run with id ${header.id} exists already.`);
         throw writeError(`creating run ${header.id}`, err);
@@ -150,11 +150,13 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
 
     async read(id, fromSeq = 1) {
       const dir = runDir(id);
-      let header: RunHeader;
-      try {
-        header = JSON.parse(await readFile(join(dir, 'header.json'), 'utf8')) as RunHeader;
-      } catch {
-        return undefined;
+      let header = headers.get(id);
+      if (!header) {
+        try {
+          header = JSON.parse(await readFile(join(dir, 'header.json'), 'utf8')) as RunHeader;
+        } catch {
+          return undefined;
+        }
       }
       // Nothing new since this process's own last append: no need to read the journal again.
       const known = tails.get(id);
@@ -255,6 +257,7 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
 
     async close() {
       tails.clear();
+      headers.clear();
     },
   };
   return store;

@@ -3,6 +3,10 @@
  * before anything is reported as done), then its journal record, then the run's state in memory —
  * so the state never runs ahead of the disk.
  *
+ * An execution's items may still be on their way to disk when its change is committed: they are
+ * written alongside its audit record (`alongside`), so that the two fsyncs overlap instead of one
+ * waiting for the other, and both are on disk before the journal record that counts the items.
+ *
  * A change whose audit record is written but whose journal record is not, and a write DynamoDB
  * performed whose records cannot be written at all, are kept as the run's backlog: the run is held
  * (RB_ERR_RUN_HELD) until the next request manages to write them, in order. Nothing is lost and
@@ -21,6 +25,12 @@ export interface Change {
   firstItems?: Record<string, unknown>[];
   /** DynamoDB performed it: when it cannot be recorded, hold the run instead of failing */
   performed?: boolean;
+  /**
+   * Items `entry` counts that are being written meanwhile: `failed` settles once they are on disk,
+   * with their write's error if it failed (never rejecting), and then `without` — the same record
+   * counting none of them — is written instead, since the audit record may be written already.
+   */
+  alongside?: { failed: Promise<unknown>; without: JournalEntry };
 }
 
 interface Pending extends Change {
@@ -73,9 +83,11 @@ export class Recorder {
       change.auditHash = (await this.audit.append(audit[change.audited])).hash;
       change.audited += 1;
     }
-    const record = { ...change.entry, seq: state.seq + 1, at: change.at, ...(change.auditHash ? { auditHash: change.auditHash } : {}) } as JournalRecord;
+    const lost = change.alongside ? await change.alongside.failed : undefined;
+    const entry = lost === undefined ? change.entry : change.alongside!.without;
+    const record = { ...entry, seq: state.seq + 1, at: change.at, ...(change.auditHash ? { auditHash: change.auditHash } : {}) } as JournalRecord;
     await this.store.append(state.run.id, record);
-    applyRecord(state, record, change.firstItems);
+    applyRecord(state, record, lost === undefined ? change.firstItems : []);
     return record;
   }
 }

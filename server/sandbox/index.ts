@@ -1,13 +1,16 @@
 /**
  * The local sandbox: DynamoDB Local behind a gateway that enforces STS sessions and IAM policies,
- * with the roles and seed tables of a sandbox file. `npm start`, the tests and `runbooks sandbox`
- * run on it.
+ * with the roles and seed tables of a sandbox file, and the run store's tables. `npm start`, the
+ * tests and `runbooks sandbox` run on it.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RbError } from '../errors.js';
+import { createStoreTables, DEFAULT_STORE_PREFIX, storeTables, type StoreTables } from '../runs/dynamo-tables.js';
 import { checkSandboxConfig } from './config.js';
 import { startDynamoLocal } from './dynamo-local.js';
 import { startGateway } from './gateway/server.js';
 import { loadSandboxFile } from './load-file.js';
+import { LOCAL_CREDENTIALS } from './local-auth.js';
 import { seedTables } from './seed.js';
 import type { BaseCredentials, SandboxConfig, SandboxRole } from './types.js';
 
@@ -28,6 +31,8 @@ export interface SandboxOptions {
   dataDir?: string;
   /** epoch milliseconds, for the gateway (session expiry, signature times) */
   clock?: () => number;
+  /** the run store's table prefix (its tables are created at start); default runbooks- */
+  storePrefix?: string;
 }
 
 export interface Sandbox {
@@ -35,9 +40,11 @@ export interface Sandbox {
   endpoint: string;
   region: string;
   account: string;
-  /** the base principal: it can only assume the roles and edit their inline policies */
+  /** the base principal: it can only assume the roles, edit their inline policies and use the store's tables */
   baseCredentials: BaseCredentials;
   roles: SandboxRole[];
+  /** the run store's tables in DynamoDB Local, which the base principal may use (and no other) */
+  store: { prefix: string; tables: StoreTables };
   /** raw DynamoDB Local, without any access control: for test set-up only */
   dynamoLocalEndpoint: string;
   /** milliseconds spent starting: DynamoDB Local to ready, seeding, in total */
@@ -50,12 +57,25 @@ export interface Sandbox {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const started = performance.now();
   const config = options.config ? checkSandboxConfig(options.config) : loadSandboxFile(options.sandboxFile ?? 'runbooks/sandbox.yaml');
+  const storePrefix = options.storePrefix ?? DEFAULT_STORE_PREFIX;
+  const tables = storeTables(storePrefix);
+  // The base principal may use every table under the store's prefix: a runbook table there would
+  // be open to the server's own identity, outside any step's session.
+  const clash = config.tables.find((t) => t.input.TableName.startsWith(storePrefix));
+  if (clash) {
+    throw new RbError('RB_ERR_CONFIG_INVALID', `The seed table ${clash.input.TableName} starts with the run store's prefix ${storePrefix}, whose tables the server's identity may use: rename it.`);
+  }
   const local = await startDynamoLocal({ dataDir: options.dataDir });
   try {
     const seedStart = performance.now();
-    await seedTables(local.endpoint, config.tables, config.region);
+    const client = new DynamoDBClient({ endpoint: local.endpoint, region: config.region, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
+    try {
+      await Promise.all([seedTables(local.endpoint, config.tables, config.region), createStoreTables({ client, prefix: storePrefix })]);
+    } finally {
+      client.destroy();
+    }
     const seedMs = performance.now() - seedStart;
-    const gateway = await startGateway({ config, dynamoLocalEndpoint: local.endpoint, port: options.port, clock: options.clock });
+    const gateway = await startGateway({ config, dynamoLocalEndpoint: local.endpoint, port: options.port, clock: options.clock, storePrefix });
     let stopping: Promise<void> | undefined;
     return {
       endpoint: gateway.endpoint,
@@ -63,6 +83,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       account: gateway.account,
       baseCredentials: gateway.baseCredentials,
       roles: gateway.roles,
+      store: { prefix: storePrefix, tables },
       dynamoLocalEndpoint: local.endpoint,
       timings: { dynamoLocalMs: local.startupMs, seedMs, totalMs: performance.now() - started },
       stop: () => (stopping ??= gateway.stop().finally(() => local.stop())),

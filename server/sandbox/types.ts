@@ -56,7 +56,7 @@ export interface SandboxRole {
   roleId: string;
 }
 
-/** Long-term credentials of the sandbox's base principal (an IAM user that can only assume roles). */
+/** Long-term credentials of the sandbox's base principal (an IAM user that can only assume roles and use the run store's tables). */
 export interface BaseCredentials {
   accessKeyId: string;
   secretAccessKey: string;

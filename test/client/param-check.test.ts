@@ -28,6 +28,18 @@ describe('checkParams (the server\'s rules, in the form)', () => {
   });
 });
 
+describe('patterns in the form', () => {
+  it('follow the server\'s RE2 semantics, in linear time', () => {
+    const evil: ParamDecl[] = [{ name: 'word', type: 'string', pattern: '(a+)+', required: true, line: 2 }];
+    // Seconds (or for ever) in the browser's backtracking RegExp: the form must not freeze the tab.
+    expect(checkParams(evil, { word: 'a'.repeat(4095) + '!' }).get('word')).toMatch(/does not match the pattern \(a\+\)\+\.$/);
+    // An inline flag is RE2 syntax that the browser's RegExp would throw on.
+    const flagged: ParamDecl[] = [{ name: 'id', type: 'string', pattern: '(?i)c[0-9]{4}', required: true, line: 2 }];
+    expect(checkParams(flagged, { id: 'c1001' })).toEqual(new Map());
+    expect(checkParams(flagged, { id: 'C1001x' }).get('id')).toMatch(/does not match/);
+  });
+});
+
 describe('paramMessage', () => {
   it('puts the parameter name before a bare predicate and ends with a full stop', () => {
     expect(paramMessage('days', 'must be a whole number, not "x"')).toBe('days must be a whole number, not "x".');

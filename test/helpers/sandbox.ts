@@ -15,7 +15,7 @@ export interface SandboxInfo {
   endpoint: string;
   region: string;
   account: string;
-  /** the base principal's long-term key: it may only assume roles and edit their inline policies */
+  /** the base principal's long-term key: it may only assume roles, edit their inline policies and use the run store's tables */
   accessKeyId: string;
   secretAccessKey: string;
   roles: Array<{ name: string; arn: string; roleId: string }>;

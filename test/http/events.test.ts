@@ -91,6 +91,29 @@ describe('WS /api/events', () => {
     browser.socket.close();
   });
 
+  it('serialises an event once for every socket, and not at all when nobody listens', async () => {
+    const own = await startTestServer();
+    try {
+      await own.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = own.app.server.address() as { port: number };
+      let serialised = 0;
+      const probe = (n: number) =>
+        ({ type: 'step.started', runId: 'probe', step: 'probe', n, user: 'alice', toJSON() { serialised += 1; return { type: 'step.started', runId: 'probe', step: 'probe', n, user: 'alice' }; } }) as RunEvent;
+      own.engine.events.emit('event', probe(1));
+      expect(serialised).toBe(0);
+      const clients = [await connect(`ws://127.0.0.1:${port}/api/events`, bearer('alice')), await connect(`ws://127.0.0.1:${port}/api/events`, bearer('bob'))];
+      own.engine.events.emit('event', probe(2));
+      expect(serialised).toBe(1);
+      for (const client of clients) {
+        await until(() => client.events.length === 1, 'the probe event');
+        expect(client.events[0]).toEqual({ type: 'step.started', runId: 'probe', step: 'probe', n: 2, user: 'alice' });
+        client.socket.close();
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
   it('closes the sockets when the server closes', async () => {
     const extra = await startTestServer();
     await extra.app.listen({ host: '127.0.0.1', port: 0 });

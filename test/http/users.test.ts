@@ -53,6 +53,7 @@ describe('users file', () => {
     ['duplicate name', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [runner] }\n  - { name: alice, token: ${TOKEN_B}, roles: [runner] }\n`, /^users\.yaml:3:5: error: users\[1\]: the user name alice appears twice/],
     ['names that differ only in case', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [runner] }\n  - { name: Alice, token: ${TOKEN_B}, roles: [approver] }\n`, /^users\.yaml:3:5: error: users\[1\]: the user names alice \(line 2\) and Alice are the same person/],
     ['shared token', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [runner] }\n  - { name: bob, token: ${TOKEN_A}, roles: [approver] }\n`, /users\[1\]: user bob has the same token as another user/],
+    ['YAML alias bomb', `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\nusers: [*d]\n`, /^users\.yaml:2:\d+: error: the users file expands YAML aliases too far/],
     ['YAML syntax', `users:\n  - { name: alice, token: ${TOKEN_A}\n`, /^users\.yaml:\d+:\d+: error: invalid YAML/],
   ])('refuses %s with its position, without echoing a token', (_label, text, message) => {
     const err = problem(text);

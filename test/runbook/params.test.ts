@@ -103,6 +103,21 @@ describe('coerceParams', () => {
     expect(errors).toEqual([{ param: 'p', message: `is ${MAX_VALUE_LENGTH + 1} characters long; at most ${MAX_VALUE_LENGTH} are accepted` }]);
   });
 
+  it('matches patterns with RE2: the whole value, in linear time', () => {
+    const evil = decl({ name: 'p', type: 'string', pattern: '(a+)+' });
+    // A backtracking engine takes seconds on the first and for ever on the second.
+    for (const value of ['a'.repeat(30) + '!', 'a'.repeat(MAX_VALUE_LENGTH - 1) + '!']) {
+      const { errors } = one(evil, value);
+      expect(errors).toHaveLength(1);
+      expect(errors[0].message).toMatch(/ does not match the pattern \(a\+\)\+$/);
+    }
+    expect(one(evil, 'a'.repeat(MAX_VALUE_LENGTH)).errors).toEqual([]);
+    // Alternation and inline flags as RE2 reads them; the whole value must match, not a prefix.
+    expect(one(decl({ name: 'p', type: 'string', pattern: 'a|ab' }), 'ab').errors).toEqual([]);
+    expect(one(decl({ name: 'p', type: 'string', pattern: '(?i)c[0-9]+' }), 'C1001').errors).toEqual([]);
+    expect(one(decl({ name: 'p', type: 'string', pattern: '\\p{Lu}[a-z]+' }), 'Élan').errors).toEqual([]);
+  });
+
   it('keeps hostile but printable strings exactly as given', () => {
     const hostile = ["' OR 1=1 --", '{{constructor}}', '__proto__', '"; DROP TABLE Orders; --', '${process.env}', '\u202eevil'];
     for (const value of hostile) {

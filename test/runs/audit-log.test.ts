@@ -1,6 +1,7 @@
-// The audit log's writer on real files: several processes appending to one log at once, torn writes
-// moved aside and recorded, a full disk leaving nothing half-written, a crash between write and
-// fsync, the lock's stale-owner rules, when digests are written, and the signing key's creation.
+// The audit log's writer on real files: several processes appending to one log at once, appends made
+// at once written together, torn writes moved aside and recorded, a full disk leaving nothing
+// half-written, a crash between write and fsync, the lock's stale-owner rules, when digests are
+// written, and the signing key's creation.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { open, readdir, readFile, rm, stat, utimes, writeFile, mkdtemp, appendFile, unlink } from 'node:fs/promises';
@@ -267,6 +268,71 @@ describe('torn writes', () => {
     expect((await readdir(dataDir)).filter((n) => n.includes('lock') || n.endsWith('.tmp'))).toEqual([]);
     expect((await verifyAuditLog(dataDir, { keyPath })).ok).toBe(true);
   }, 60_000);
+});
+
+describe('appends made at once', () => {
+  /** The real file, counting its fsyncs. */
+  function countingFile() {
+    const counts = { syncs: 0 };
+    const openFile = async (path: string): Promise<AuditFile> => {
+      const fh = await open(path, 'a+');
+      return {
+        read: (b, o, l, p) => fh.read(b, o, l, p),
+        write: (b, o, l, p) => fh.write(b, o, l, p),
+        stat: () => fh.stat(),
+        truncate: (n) => fh.truncate(n),
+        close: () => fh.close(),
+        sync: () => ((counts.syncs += 1), fh.sync()),
+      };
+    };
+    return { counts, openFile };
+  }
+
+  it('are written together, in the order made, one chain with a digest still every 100 records', async () => {
+    const { dataDir, keyPath } = await fresh();
+    const file = countingFile();
+    const log = await AuditLog.open(dataDir, { keyPath, openFile: file.openFile, digestIntervalMs: 0 });
+    const N = 250;
+    const appended = await Promise.all(Array.from({ length: N }, (_, i) => log.append({ type: 'test.burst', data: { i } })));
+    // Each resolves with its own record, in the order the appends were made.
+    expect(appended.map((r) => r.data!.i)).toEqual([...Array(N).keys()]);
+    for (let i = 1; i < N; i++) expect(appended[i].seq).toBeGreaterThan(appended[i - 1].seq);
+    // The first is written alone; those made meanwhile share a write, split only where a digest falls.
+    expect(file.counts.syncs).toBeLessThan(10);
+    await log.close();
+    const all = await records(dataDir);
+    let since = 0;
+    for (const r of all) {
+      since = r.type === 'audit.digest' ? 0 : since + 1;
+      expect(since).toBeLessThanOrEqual(100);
+    }
+    expect(all.filter((r) => r.type === 'test.burst')).toHaveLength(N);
+    expect((await verifyAuditLog(dataDir, { keyPath })).ok).toBe(true);
+  });
+
+  it('reject together when their write fails, and alone when their data is not JSON', async () => {
+    const { dataDir, keyPath } = await fresh();
+    const disk = fillableDisk();
+    const log = await AuditLog.open(dataDir, { keyPath, openFile: disk.openFile });
+    await log.append({ type: 'test.one' });
+    const before = await readFile(auditLogPath(dataDir), 'utf8');
+    disk.state.full = true;
+    const lost = await Promise.all([1, 2, 3].map((i) => log.append({ type: 'test.lost', data: { i } }).catch((e: unknown) => e)));
+    for (const err of lost) expect(isRbError(err) && err.code).toBe('RB_ERR_AUDIT_WRITE');
+    expect(await readFile(auditLogPath(dataDir), 'utf8')).toBe(before);
+    disk.state.full = false;
+    const mixed = await Promise.all([
+      log.append({ type: 'test.two' }),
+      log.append({ type: 'test.bad', data: { n: 1n } }).catch((e: unknown) => e),
+      log.append({ type: 'test.three' }),
+    ]);
+    expect(mixed[1]).toBeInstanceOf(TypeError);
+    expect([(mixed[0] as AuditRecord).seq, (mixed[2] as AuditRecord).seq]).toEqual([2, 3]);
+    expect((mixed[2] as AuditRecord).prev).toBe((mixed[0] as AuditRecord).hash);
+    await log.close();
+    expect((await records(dataDir)).map((r) => r.type)).toEqual(['test.one', 'test.two', 'test.three', 'audit.digest']);
+    expect((await verifyAuditLog(dataDir, { keyPath })).ok).toBe(true);
+  });
 });
 
 describe('a full disk', () => {

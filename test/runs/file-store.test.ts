@@ -1,38 +1,15 @@
 /**
- * The embedded run store on real files: a header is created once, appends are conditional on the
- * next sequence number (a second writer's append at a taken number is refused, nothing forks), a
- * torn journal tail is moved aside and never appended onto, and items come back in order across
- * chunk files, a page written twice replacing rather than duplicating.
+ * What only the embedded file store has (its contract, shared with the DynamoDB store, is in
+ * store-contract.test.ts): no temporary file left by a create, a torn journal tail moved aside and
+ * never appended onto, and chunk files of ITEMS_PER_CHUNK items.
  */
 import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRbError } from '../../server/errors.js';
 import { ITEMS_PER_CHUNK, openFileStore } from '../../server/runs/file-store.js';
-import type { JournalRecord, RunHeader, RunStore } from '../../server/runs/store.js';
-
-const header = (id: string): RunHeader => ({
-  id,
-  runbook: 'r',
-  title: 'R',
-  user: 'alice',
-  params: {},
-  roleArn: 'arn:aws:iam::000000000000:role/x',
-  startedAt: '2026-11-30T08:00:00.000Z',
-  source: { text: '# R\n', sha256: 'abc' },
-});
-const noted = (seq: number): JournalRecord => ({ seq, at: '2026-11-30T08:00:00.000Z', type: 'session.noted', roleId: 'AROA1', sessionsUntil: 'x', sessionsIssuedUntil: 'y' });
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (isRbError(err)) return err.code;
-    throw err;
-  }
-}
+import type { JournalRecord, RunStore } from '../../server/runs/store.js';
+import { code, header, noted } from '../helpers/store.js';
 
 describe('the file run store', () => {
   let dataDir: string;
@@ -45,26 +22,18 @@ describe('the file run store', () => {
     a = await openFileStore(dataDir, { onRepaired: (runId, info) => repaired.push({ runId, bytes: info.bytes }) });
     // A second store on the same folder stands for another process.
     b = await openFileStore(dataDir);
+    await a.create(header('r1'));
+    await a.append('r1', noted(1));
+    await b.append('r1', noted(2));
+    await a.append('r1', noted(3));
   });
   afterAll(async () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('creates a run once', async () => {
-    expect(await code(a.create(header('r1')))).toBe('ok');
+  it('leaves no temporary file behind a create', async () => {
     expect(await code(b.create(header('r1')))).toBe('RB_ERR_STORE_CONFLICT');
-    expect(await a.list()).toEqual(['r1']);
     expect((await readdir(join(dataDir, 'runs', 'r1'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-  });
-
-  it('appends only at the next sequence number, whichever writer got there first', async () => {
-    await a.append('r1', noted(1));
-    await b.append('r1', noted(2));
-    // a last wrote record 1: its append of 2 is refused, since b took it.
-    expect(await code(a.append('r1', noted(2)))).toBe('RB_ERR_STORE_CONFLICT');
-    await a.append('r1', noted(3));
-    expect((await b.read('r1'))!.records.map((r) => r.seq)).toEqual([1, 2, 3]);
-    expect((await a.read('r1', 3))!.records.map((r) => r.seq)).toEqual([3]);
   });
 
   it('moves a torn tail aside and never appends onto it', async () => {
@@ -82,27 +51,11 @@ describe('the file run store', () => {
     expect(await readFile(join(dataDir, 'runs', 'r1', aside[0]), 'utf8')).toBe('{"seq":4,"at":"2026-11-30T08:00:00.000Z","type":"sess');
   });
 
-  it('keeps items in order across chunk files; a page written again replaces itself', async () => {
-    const item = (i: number) => ({ id: `i${i}`, n: i });
-    const first = Array.from({ length: 700 }, (_, i) => item(i));
-    await a.putItems('r1', 'scan', 1, 0, first);
-    const second = Array.from({ length: 300 }, (_, i) => item(700 + i));
-    await a.putItems('r1', 'scan', 1, 700, second);
-    await a.putItems('r1', 'scan', 1, 700, second); // a retry of the same page
-    const chunks = await readdir(join(dataDir, 'runs', 'r1', 'items', 'scan.1'));
-    expect(chunks.sort()).toEqual(['0.jsonl', '1.jsonl']);
-    expect((await a.readItems('r1', 'scan', 1, 0, 1000)).map((x) => x.n)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
-    expect((await a.readItems('r1', 'scan', 1, ITEMS_PER_CHUNK - 2, 4)).map((x) => x.n)).toEqual([498, 499, 500, 501]);
-    const all: unknown[] = [];
-    for await (const x of a.items('r1', 'scan', 1)) all.push(x);
-    expect(all).toHaveLength(1000);
-    // A first page starts the execution's items afresh.
-    await a.putItems('r1', 'scan', 1, 0, [item(0)]);
-    expect(await a.readItems('r1', 'scan', 1, 0, 10)).toEqual([item(0)]);
-  });
-
-  it('refuses ids that are not run ids', async () => {
-    expect(await code(a.append('../x', noted(1)))).toBe('RB_ERR_RUN_NOT_FOUND');
-    expect(await code(a.putItems('r1', '../../x', 1, 0, [{ a: 1 }]))).toBe('RB_ERR_STEP_NOT_FOUND');
+  it('keeps items in chunk files of ITEMS_PER_CHUNK items', async () => {
+    const items = Array.from({ length: 1000 }, (_, i) => ({ n: i }));
+    await a.putItems('r1', 'scan', 1, 0, items.slice(0, 700));
+    await a.putItems('r1', 'scan', 1, 700, items.slice(700));
+    expect(ITEMS_PER_CHUNK).toBe(500);
+    expect((await readdir(join(dataDir, 'runs', 'r1', 'items', 'scan.1'))).sort()).toEqual(['0.jsonl', '1.jsonl']);
   });
 });

@@ -169,7 +169,7 @@ describe('actions and resources derived as AWS does', () => {
 });
 
 describe('principals without a grant', () => {
-  it('the base principal has no DynamoDB permission of its own', async () => {
+  it('the base principal has no DynamoDB permission on runbook tables (store-tables.test.ts: its own tables)', async () => {
     expect(await outcome({ accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey }, new ListTablesCommand({}))).toBe(
       `AccessDeniedException: User: arn:aws:iam::${info.account}:user/runbooks-server is not authorized to perform: dynamodb:ListTables on resource: * because no identity-based policy allows the dynamodb:ListTables action`,
     );

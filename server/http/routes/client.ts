@@ -9,6 +9,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative } from 'node:path';
 import type { Gate } from '../guard.js';
 import { PUBLIC_ROUTE, setCookieHeader } from '../guard.js';
+import { signInSource } from '../sign-in-source.js';
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -26,9 +27,11 @@ const TYPES: Record<string, string> = {
 // Plain file names in plain folders: no dot files, no `..`, nothing a path could be bent with.
 const ASSET_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*\/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 
-function page(title: string, text: string): string {
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1><p>${esc(text)}</p></body></html>\n`;
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function page(title: string, text: string, link?: { href: string; text: string }): string {
+  const a = link ? `<p><a href="${esc(link.href)}">${esc(link.text)}</a></p>` : '';
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1><p>${esc(text)}</p>${a}</body></html>\n`;
 }
 
 async function readInside(folder: string, path: string): Promise<Buffer | undefined> {
@@ -56,12 +59,22 @@ export function clientRoutes(app: FastifyInstance, options: { clientDir?: string
   });
 
   async function exchange(request: FastifyRequest, reply: FastifyReply, token: string) {
-    if (gate.limiter.blocked(request.ip)) {
-      return reply.code(429).type('text/html; charset=utf-8').send(page('Too many attempts', 'Too many failed sign-in attempts from this address: wait a minute, then open the URL printed by `runbooks serve`.'));
+    const html = (code: number) => reply.code(code).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    // Another page's request is answered without looking at the token (sign-in-source.ts): it can
+    // neither sign the browser in nor spend the failure limit. A link the user followed from
+    // another site gets one click to go on, from this server's own page.
+    const source = signInSource(request.headers);
+    if (source === 'other-page-load') {
+      return html(401).send(page('Sign-in refused', 'A sign-in link works only when opened as a page: paste the URL printed by `runbooks serve` into the address bar.'));
+    }
+    if (source === 'other-page-link') {
+      return html(200).send(page('Sign in to runbooks', 'This sign-in link was opened from another site. Go on only if you opened it yourself.', { href: `/?token=${encodeURIComponent(token)}`, text: 'Sign in' }));
     }
     const principal = gate.auth.byToken(token);
     if (!principal) {
-      gate.limiter.fail(request.ip);
+      if (gate.limiter.fail({ ip: request.ip, token })) {
+        return html(429).send(page('Too many attempts', 'Too many failed sign-in attempts: wait a minute, then open the URL printed by `runbooks serve`.'));
+      }
       return reply.code(401).type('text/html; charset=utf-8').send(page('Invalid token', 'This token is not valid: open the URL printed by `runbooks serve` (the token changes at every start unless --token is given).'));
     }
     return reply

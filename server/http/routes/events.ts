@@ -1,5 +1,8 @@
 /**
  * `WS /api/events`: every engine event, as one JSON text frame, to every authenticated socket.
+ * Events carry items only as a run's state does: an execution its first page (at most 100 items and
+ * about 48 KB, `firstPage` in ../../runs/store.ts), and a whole run, in `run.started` and
+ * `run.completed`, that first page on each step's last execution only.
  * Scope: in this version every user may see every run (the same as `GET /api/runs`); `mayView` is
  * the one place to narrow that. The client sends nothing; after (re)connecting it refetches the run
  * it shows, so a dropped frame or connection loses nothing.
@@ -25,13 +28,16 @@ export function eventRoutes(app: FastifyInstance, options: { engine: RunEngine }
   const clients = new Map<WebSocket, { principal: Principal; alive: boolean }>();
 
   const onEvent = (event: RunEvent) => {
-    const frame = JSON.stringify(event);
+    // Serialised once for every socket, and only when one takes it: with nobody listening, an event
+    // costs nothing here (a run's whole state, in `run.completed`, is not small).
+    let frame: string | undefined;
     for (const [socket, client] of clients) {
       if (socket.readyState !== socket.OPEN || !mayView(client.principal, event)) continue;
       if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
         socket.terminate();
         continue;
       }
+      frame ??= JSON.stringify(event);
       socket.send(frame);
     }
   };

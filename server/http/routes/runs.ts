@@ -7,7 +7,7 @@ import { RbError } from '../../errors.js';
 import type { RunEngine } from '../../runs/engine.js';
 import { summarizeRun } from '../../runs/summary.js';
 import { principalOf, requireRole } from '../guard.js';
-import { loadRunbook } from '../../runbook/load.js';
+import type { RunbookCache } from '../../runbook/cache.js';
 import { createHash } from 'node:crypto';
 import { relativeProblems, runbookView } from '../runbook-view.js';
 import {
@@ -26,14 +26,15 @@ import {
   type StepParams,
 } from '../schemas.js';
 
-export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; runbooksDir: string }): void {
-  const { engine, runbooksDir } = options;
+export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; runbooksDir: string; runbooks: RunbookCache }): void {
+  const { engine, runbooksDir, runbooks } = options;
   const runner = requireRole('runner');
   const approver = requireRole('approver');
 
   app.post<{ Body: StartRunBody }>('/api/runs', { schema: { body: startRunBody }, preHandler: runner }, async (request, reply) => {
     const { runbook: id, params } = request.body;
-    const loaded = await loadRunbook(runbooksDir, id);
+    // Parsed once per version of the file; the run keeps the very text that was parsed.
+    const loaded = await runbooks.load(id);
     if (!loaded.runbook || loaded.problems.length > 0) {
       const n = loaded.problems.length;
       throw new RbError(
@@ -56,7 +57,7 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
     await engine.sync();
     const run = engine.getRun(request.params.run);
     if (!run) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(request.params.run)}.`);
-    return { run: { ...run, runbookChanged: await runbookChanged(runbooksDir, run.runbook, run.runbookSha256) } };
+    return { run: { ...run, runbookChanged: await runbookChanged(runbooks, run.runbook, run.runbookSha256) } };
   });
 
   // The runbook as this run started with it: its own copy, whatever the file says today.
@@ -67,7 +68,7 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
     const kept = engine.runbookOf(runId);
     if (kept) return { runbook: runbookView(run.runbook, kept, []) };
     // A run recorded before runs kept their runbook: the file as it is today.
-    const loaded = await loadRunbook(runbooksDir, run.runbook);
+    const loaded = await runbooks.load(run.runbook);
     return { runbook: runbookView(run.runbook, loaded.runbook, relativeProblems(runbooksDir, loaded.problems)) };
   });
 
@@ -140,10 +141,10 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
  * Whether the runbook's file has changed since the run started with it (the run keeps using its
  * own copy; the notebook says so and offers a new run). Undefined where it cannot tell.
  */
-async function runbookChanged(root: string, id: string, sha256: string | undefined): Promise<boolean | undefined> {
+async function runbookChanged(runbooks: RunbookCache, id: string, sha256: string | undefined): Promise<boolean | undefined> {
   if (!sha256) return undefined;
   try {
-    const loaded = await loadRunbook(root, id);
+    const loaded = await runbooks.load(id);
     return loaded.text === undefined ? undefined : createHash('sha256').update(loaded.text).digest('hex') !== sha256;
   } catch {
     return true; // the file is gone

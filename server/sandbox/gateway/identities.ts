@@ -1,10 +1,12 @@
 /**
  * Who may call the sandbox: the base principal (an IAM user whose only rights are to assume the
- * sandbox's roles and edit their inline policies) and the STS sessions issued to it. Keys look
+ * sandbox's roles, edit their inline policies and use the run store's tables) and the STS sessions
+ * issued to it. Keys look
  * like AWS's: `AKIA…`/`ASIA…` access key ids of 20 characters, 40-character secrets, long opaque
  * session tokens. Everything is in memory; nothing here is ever logged.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { STORE_ACTIONS } from '../../runs/dynamo-tables.js';
 import type { PolicyDocument, RoleConfig } from '../types.js';
 
 export interface RoleState {
@@ -70,6 +72,8 @@ export class Identities {
     readonly account: string,
     roles: readonly RoleConfig[],
     private readonly clock: () => number,
+    /** the run store's tables, `arn:aws:dynamodb:<region>:<account>:table/<prefix>*`, if it has any */
+    private readonly storeTables?: string,
   ) {
     const principal: Principal = {
       kind: 'user',
@@ -93,7 +97,11 @@ export class Identities {
     }
   }
 
-  /** The identity policy of the base principal: assume the sandbox roles and edit their inline policies. */
+  /**
+   * The identity policy of the base principal: assume the sandbox roles and edit their inline
+   * policies, and use the run store's tables with exactly the calls the store makes. Runbook tables
+   * stay reachable only through the sessions of steps.
+   */
   basePolicy(): PolicyDocument {
     const roles = `arn:aws:iam::${this.account}:role/*`;
     return {
@@ -101,6 +109,7 @@ export class Identities {
       Statement: [
         { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'], Resource: roles },
         { Effect: 'Allow', Action: ['iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy', 'iam:ListRolePolicies', 'iam:GetRole'], Resource: roles },
+        ...(this.storeTables ? [{ Effect: 'Allow' as const, Action: [...STORE_ACTIONS], Resource: this.storeTables }] : []),
       ],
     };
   }

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RbError } from '../../errors.js';
+import { DEFAULT_STORE_PREFIX, storeTablesArn } from '../../runs/dynamo-tables.js';
 import { LOCAL_AUTHORIZATION } from '../local-auth.js';
 import type { BaseCredentials, SandboxConfig, SandboxRole } from '../types.js';
 import { authenticate, type AuthFailure } from './authenticate.js';
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   port?: number;
   /** epoch milliseconds; tests pass a controllable clock to expire sessions without waiting */
   clock?: () => number;
+  /** the run store's table prefix: the base principal may use `table/<prefix>*`; default runbooks- */
+  storePrefix?: string;
 }
 
 export interface Gateway {
@@ -69,7 +72,7 @@ const CONTROL_PLANE = new Set(['CreateTable', 'UpdateTable', 'DeleteTable']);
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const clock = options.clock ?? Date.now;
-  const identities = new Identities(config.account, config.roles, clock);
+  const identities = new Identities(config.account, config.roles, clock, storeTablesArn(config.region, config.account, options.storePrefix ?? DEFAULT_STORE_PREFIX));
   const local = new URL(options.dynamoLocalEndpoint);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const schemas = new KeySchemas(local, agent);

@@ -1,0 +1,378 @@
+/**
+ * The run store in DynamoDB, for several server replicas sharing one store (docs/deploy.md). The
+ * same contract as the embedded file store (./store.ts), on three tables (./dynamo-tables.ts):
+ *
+ *   <prefix>runs      key run            the header, put once: attribute_not_exists(run)
+ *   <prefix>journal   keys run, seq      one item per record, put once: attribute_not_exists(seq),
+ *                                        so two replicas can never both write record n of a run
+ *   <prefix>items     keys id, chunk     result items: id `<run>#<step>#<n>`, chunk the position of
+ *                                        the chunk's first item; and the parts of large values
+ *
+ * Values are laid out as ./dynamo-values.ts says. Every read is strongly consistent: a replica
+ * reads what another has just written, or it would append at a taken number. A put refused because
+ * its key is taken succeeds all the same if the item there carries the call's own random token: the
+ * SDK retried a put whose answer was lost. Anything else there is RB_ERR_STORE_CONFLICT. DynamoDB
+ * failures are RB_ERR_STORE_WRITE with the AWS code (./dynamo-store-errors.ts).
+ *
+ * `list()` is a Scan of the runs table's keys: one small item per run, read rarely (at start-up).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  type DynamoDBClient,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { RbError } from '../errors.js';
+import { storeError } from './dynamo-store-errors.js';
+import { checkKeys, DEFAULT_STORE_PREFIX, storeTables, TTL_ATTRIBUTE, type StoreTables } from './dynamo-tables.js';
+import { blobOf, chunkItems, decodeValue, encodeValue, type Encoded, type Item } from './dynamo-values.js';
+import { checkExecution, checkRunId, RUN_ID } from './store-ids.js';
+import type { JournalRecord, RunHeader, RunStore } from './store.js';
+
+export interface DynamoStoreOptions {
+  /** signed as the server's identity (the sandbox's base principal); stays the caller's to destroy */
+  client: DynamoDBClient;
+  /** table name prefix, default `runbooks-` */
+  prefix?: string;
+  /** when set, result items carry `expiresAt` this many seconds ahead, for the items table's TTL */
+  itemRetentionSeconds?: number;
+}
+
+// Puts and deletes of one call run this many at a time.
+const CONCURRENCY = 8;
+
+/** A mark of one call: a put found at its key with the caller's own mark is that call's earlier attempt. */
+const writeToken = () => randomBytes(12).toString('hex');
+
+/** Opens the store on existing tables (`runbooks store init` creates them); checks their keys. */
+export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunStore> {
+  const { client } = options;
+  const prefix = options.prefix ?? DEFAULT_STORE_PREFIX;
+  const tables = storeTables(prefix);
+  // The headers of the runs this store created (written once, never changed): reading such a run
+  // again queries its journal only.
+  const headers = new Map<string, RunHeader>();
+
+  async function send<T>(what: string, table: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw storeError(what, table, prefix, err);
+    }
+  }
+
+  await Promise.all(
+    (Object.keys(tables) as Array<keyof StoreTables>).map(async (kind) => {
+      const out = await send('DescribeTable', tables[kind], () => client.send(new DescribeTableCommand({ TableName: tables[kind] })));
+      checkKeys(tables[kind], kind, out.Table?.KeySchema ?? [], out.Table?.AttributeDefinitions ?? []);
+    }),
+  );
+
+  async function* query(what: string, input: QueryCommandInput): AsyncGenerator<Item> {
+    let start: Item | undefined;
+    do {
+      const out = await send(what, input.TableName!, () => client.send(new QueryCommand({ ...input, ConsistentRead: true, ExclusiveStartKey: start })));
+      yield* out.Items ?? [];
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+
+  async function readParts(blob: string, parts: number): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    const input = { TableName: tables.items, KeyConditionExpression: '#id = :id', ExpressionAttributeNames: { '#id': 'id' }, ExpressionAttributeValues: { ':id': { S: blob } } };
+    for await (const item of query('reading a large value', input)) {
+      if (Number(item.chunk.N) !== out.length) break;
+      out.push(item.data.B!);
+    }
+    return out.slice(0, parts);
+  }
+
+  async function decode(item: Item, table: string): Promise<string> {
+    try {
+      return await decodeValue(item, readParts);
+    } catch (err) {
+      if (err instanceof RbError) throw err;
+      throw new RbError('RB_ERR_STORE_WRITE', `The run store holds an unreadable value in DynamoDB table ${table} (${(err as Error).message}); it was changed outside the server.`);
+    }
+  }
+
+  const expiry = (): Item =>
+    options.itemRetentionSeconds ? { [TTL_ATTRIBUTE]: { N: String(Math.floor(Date.now() / 1000) + options.itemRetentionSeconds) } } : {};
+
+  /** Stores a split value's parts; they go first, so that no item ever names parts not yet there. */
+  async function putParts(value: Encoded, extra: Item = {}): Promise<void> {
+    const parts = value.parts;
+    if (!parts) return;
+    await eachLimited(parts.data, async (data, i) => {
+      await send('storing part of a large value', tables.items, () =>
+        client.send(new PutItemCommand({ TableName: tables.items, Item: { id: { S: parts.blob }, chunk: { N: String(i) }, data: { B: data }, ...extra } })),
+      );
+    });
+  }
+
+  async function dropParts(split: { blob: string; parts: number } | undefined): Promise<void> {
+    if (!split) return;
+    await eachLimited(
+      Array.from({ length: split.parts }, (_, i) => i),
+      (i) => send('removing a part of a replaced value', tables.items, () => client.send(new DeleteItemCommand({ TableName: tables.items, Key: { id: { S: split.blob }, chunk: { N: String(i) } } }))),
+    );
+  }
+
+  /**
+   * Puts an item only where none is at its key. True when written, now or by an earlier attempt of
+   * the same call (the SDK retries a put whose answer was lost: its token is at the key); false when
+   * another writer's item is there.
+   */
+  async function putOnce(what: string, table: string, item: Item, keyName: string, key: Item, value: Encoded): Promise<boolean> {
+    await putParts(value);
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#k)',
+          ExpressionAttributeNames: { '#k': keyName },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw storeError(what, table, prefix, err);
+      const found =
+        err.Item ??
+        (await send(what, table, () => client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true, ProjectionExpression: '#t', ExpressionAttributeNames: { '#t': 'token' } })))).Item;
+      if (found?.token?.S === item.token.S) return true;
+      // This value lost: its parts belong to nothing.
+      await dropParts(value.parts && { blob: value.parts.blob, parts: value.parts.data.length }).catch(() => undefined);
+      return false;
+    }
+  }
+
+  const executionId = (id: string, step: string, n: number) => {
+    checkExecution(id, step, n);
+    return `${id}#${step}#${n}`;
+  };
+
+  async function putChunk(id: string, runId: string, first: number, texts: string[]): Promise<void> {
+    const value = await encodeValue(`[${texts.join(',')}]`, runId, false);
+    const extra = expiry();
+    await putParts(value, extra);
+    await send('storing result items', tables.items, () =>
+      client.send(
+        new PutItemCommand({
+          TableName: tables.items,
+          Item: { id: { S: id }, chunk: { N: String(first) }, count: { N: String(texts.length) }, ...value.attributes, ...extra },
+        }),
+      ),
+    );
+  }
+
+  async function chunkItemsOf(item: Item): Promise<Record<string, unknown>[]> {
+    return JSON.parse(await decode(item, tables.items)) as Record<string, unknown>[];
+  }
+
+  const store: RunStore = {
+    async create(header) {
+      checkRunId(header.id);
+      const text = JSON.stringify(header);
+      const value = await encodeValue(text, header.id, true);
+      const key = { run: { S: header.id } };
+      const item: Item = {
+        ...key,
+        runbook: { S: header.runbook },
+        user: { S: header.user },
+        startedAt: { S: header.startedAt },
+        token: { S: writeToken() },
+        ...value.attributes,
+      };
+      if (!(await putOnce(`creating run ${header.id}`, tables.runs, item, 'run', key, value))) {
+        throw new RbError('RB_ERR_STORE_CONFLICT', `A run with id ${header.id} exists already.`);
+      }
+      headers.set(header.id, header);
+    },
+
+    async append(id, record) {
+      checkRunId(id);
+      if (!Number.isSafeInteger(record.seq) || record.seq < 1) {
+        throw new RbError('RB_ERR_STORE_CONFLICT', `Record ${JSON.stringify(record.seq)} of run ${id} is not a sequence number; reload the run and try again.`);
+      }
+      const text = JSON.stringify(record);
+      const value = await encodeValue(text, id, true);
+      const key = { run: { S: id }, seq: { N: String(record.seq) } };
+      const item: Item = { ...key, type: { S: record.type }, at: { S: record.at }, token: { S: writeToken() }, ...value.attributes };
+      if (!(await putOnce(`appending to run ${id}'s journal`, tables.journal, item, 'seq', key, value))) {
+        throw new RbError('RB_ERR_STORE_CONFLICT', `Run ${id} changed in another process (another writer took record ${record.seq}); reload it and try again.`);
+      }
+    },
+
+    async read(id, fromSeq = 1) {
+      checkRunId(id);
+      const journal = async () => {
+        const items: Item[] = [];
+        const input = {
+          TableName: tables.journal,
+          KeyConditionExpression: '#run = :run AND #seq >= :from',
+          ExpressionAttributeNames: { '#run': 'run', '#seq': 'seq' },
+          ExpressionAttributeValues: { ':run': { S: id }, ':from': { N: String(Math.max(1, Math.floor(fromSeq))) } },
+        };
+        for await (const item of query(`reading run ${id}'s journal`, input)) items.push(item);
+        return items;
+      };
+      const readHeader = async (): Promise<RunHeader | undefined> => {
+        const found = await send(`reading run ${id}`, tables.runs, () => client.send(new GetItemCommand({ TableName: tables.runs, Key: { run: { S: id } }, ConsistentRead: true })));
+        return found.Item && (JSON.parse(await decode(found.Item, tables.runs)) as RunHeader);
+      };
+      const [header, items] = await Promise.all([headers.get(id) ?? readHeader(), journal()]);
+      if (!header) return undefined;
+      const records = await Promise.all(items.map(async (item) => JSON.parse(await decode(item, tables.journal)) as JournalRecord));
+      return { header, records };
+    },
+
+    async list() {
+      const ids: string[] = [];
+      let start: Item | undefined;
+      do {
+        const out = await send('listing runs', tables.runs, () =>
+          client.send(new ScanCommand({ TableName: tables.runs, ProjectionExpression: '#run', ExpressionAttributeNames: { '#run': 'run' }, ConsistentRead: true, ExclusiveStartKey: start })),
+        );
+        for (const item of out.Items ?? []) if (item.run?.S && RUN_ID.test(item.run.S)) ids.push(item.run.S);
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return ids.sort();
+    },
+
+    async putItems(runId, step, n, offset, items) {
+      const id = executionId(runId, step, n);
+      if (items.length === 0) return;
+      // What an earlier write left at or after `offset` (a first page starts afresh: offset 0).
+      const stale: Item[] = [];
+      for await (const item of query(`reading the items of step ${step} in run ${runId}`, {
+        TableName: tables.items,
+        KeyConditionExpression: '#id = :id AND #chunk >= :at',
+        ProjectionExpression: '#chunk, #blob, #parts',
+        ExpressionAttributeNames: { '#id': 'id', '#chunk': 'chunk', '#blob': 'blob', '#parts': 'parts' },
+        ExpressionAttributeValues: { ':id': { S: id }, ':at': { N: String(offset) } },
+      })) {
+        stale.push(item);
+      }
+      // A chunk that began before `offset` and runs past it keeps only its items before it.
+      let straddling: { item: Item; keep: Record<string, unknown>[] } | undefined;
+      if (offset > 0) {
+        const before = query(`reading the items of step ${step} in run ${runId}`, {
+          TableName: tables.items,
+          KeyConditionExpression: '#id = :id AND #chunk < :at',
+          ExpressionAttributeNames: { '#id': 'id', '#chunk': 'chunk' },
+          ExpressionAttributeValues: { ':id': { S: id }, ':at': { N: String(offset) } },
+          ScanIndexForward: false,
+          Limit: 1,
+        });
+        const last = (await before.next()).value as Item | undefined;
+        await before.return(undefined);
+        const first = Number(last?.chunk?.N);
+        if (last && first + Number(last.count.N) > offset) straddling = { item: last, keep: (await chunkItemsOf(last)).slice(0, offset - first) };
+      }
+      const chunks = chunkItems(items, offset);
+      const rewritten = new Set(chunks.map((c) => c.first));
+      try {
+        // Items past the new ones go before anything is written, so no reader ever follows new
+        // items into old ones.
+        await eachLimited(
+          stale.filter((item) => !rewritten.has(Number(item.chunk.N))),
+          async (item) => {
+            await client.send(new DeleteItemCommand({ TableName: tables.items, Key: { id: { S: id }, chunk: item.chunk } }));
+            await dropParts(blobOf(item));
+          },
+        );
+        if (straddling) {
+          await putChunk(id, runId, Number(straddling.item.chunk.N), straddling.keep.map((x) => JSON.stringify(x)));
+          await dropParts(blobOf(straddling.item));
+        }
+        await eachLimited(chunks, (c) => putChunk(id, runId, c.first, c.texts));
+        await eachLimited(
+          stale.filter((item) => rewritten.has(Number(item.chunk.N))),
+          (item) => dropParts(blobOf(item)),
+        );
+      } catch (err) {
+        throw storeError(`storing the items of step ${step} in run ${runId}`, tables.items, prefix, err);
+      }
+    },
+
+    async readItems(runId, step, n, offset, limit) {
+      const id = executionId(runId, step, n);
+      const out: Record<string, unknown>[] = [];
+      if (limit <= 0 || offset < 0) return out;
+      const what = `reading the items of step ${step} in run ${runId}`;
+      // The chunk holding `offset`: the last one that begins at or before it.
+      const holding = query(what, {
+        TableName: tables.items,
+        KeyConditionExpression: '#id = :id AND #chunk <= :at',
+        ExpressionAttributeNames: { '#id': 'id', '#chunk': 'chunk' },
+        ExpressionAttributeValues: { ':id': { S: id }, ':at': { N: String(offset) } },
+        ScanIndexForward: false,
+        Limit: 1,
+      });
+      const first = (await holding.next()).value as Item | undefined;
+      await holding.return(undefined);
+      if (!first) return out;
+      let next = Number(first.chunk.N);
+      const take = async (chunk: Item): Promise<boolean> => {
+        // A gap means the items end here (a later page never written).
+        if (Number(chunk.chunk.N) !== next) return false;
+        const items = await chunkItemsOf(chunk);
+        for (let i = Math.max(0, offset - next); i < items.length && out.length < limit; i++) out.push(items[i]);
+        next += items.length;
+        return out.length < limit;
+      };
+      if (!(await take(first)) || next <= offset) return out;
+      for await (const chunk of query(what, {
+        TableName: tables.items,
+        KeyConditionExpression: '#id = :id AND #chunk BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#id': 'id', '#chunk': 'chunk' },
+        ExpressionAttributeValues: { ':id': { S: id }, ':from': { N: String(next) }, ':to': { N: String(offset + limit - 1) } },
+      })) {
+        if (!(await take(chunk))) break;
+      }
+      return out;
+    },
+
+    async *items(runId, step, n) {
+      const id = executionId(runId, step, n);
+      let next = 0;
+      for await (const chunk of query(`reading the items of step ${step} in run ${runId}`, {
+        TableName: tables.items,
+        KeyConditionExpression: '#id = :id',
+        ExpressionAttributeNames: { '#id': 'id' },
+        ExpressionAttributeValues: { ':id': { S: id } },
+      })) {
+        if (Number(chunk.chunk.N) !== next) return;
+        const items = await chunkItemsOf(chunk);
+        yield* items;
+        next += items.length;
+      }
+    },
+
+    async close() {
+      // The client is the caller's: it may serve other stores or calls.
+      headers.clear();
+    },
+  };
+  return store;
+}
+
+/** Runs `fn` over `list`, CONCURRENCY at a time; rejects with the first failure. */
+async function eachLimited<T>(list: readonly T[], fn: (value: T, index: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < list.length) {
+      const i = next++;
+      await fn(list[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, list.length) }, worker));
+}
