@@ -16,7 +16,7 @@ export interface SandboxCommandOptions {
 
 /** Runs the sandbox until a signal; resolves to the exit code. */
 export async function sandboxCommand(dir: string, opts: SandboxCommandOptions): Promise<number> {
-  const { startSandbox } = await import('../sandbox/index.js');
+  const { startSandbox, describeSupervisionEvent } = await import('../sandbox/index.js');
   const file = opts.sandboxFile ?? join(dir, 'sandbox.yaml');
   let sandbox;
   try {
@@ -25,6 +25,7 @@ export async function sandboxCommand(dir: string, opts: SandboxCommandOptions): 
     process.stderr.write(`runbooks: ${isRbError(err) ? err.message : String(err)}\n`);
     return isRbError(err) && err.code === 'RB_ERR_SANDBOX_FILE_INVALID' ? 2 : 1;
   }
+  sandbox.onDynamoLocalEvent((event) => process.stderr.write(`runbooks: ${describeSupervisionEvent(event)}\n`));
   const { endpoint, region, baseCredentials, roles, timings } = sandbox;
   if (opts.json) {
     process.stdout.write(

@@ -60,7 +60,7 @@ function urlHost(host: string): string {
 interface Resources {
   engine?: RunEngine;
   app?: { close(): Promise<unknown> };
-  sandbox?: { stop(): Promise<void> };
+  sandbox?: { stop(): Promise<void>; health(): import('../sandbox/supervise.js').SandboxHealth };
 }
 
 async function release(r: Resources): Promise<void> {
@@ -115,9 +115,10 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
         throw new RbError('RB_ERR_CLI_USAGE', `No sandbox file ${sandboxFile}: add sandbox.yaml to the runbooks folder, pass --sandbox-file PATH, or use --aws.`);
       }
       note('starting the local sandbox (DynamoDB Local and the STS/IAM/DynamoDB gateway)…');
-      const { startSandbox } = await import('../sandbox/index.js');
+      const { startSandbox, describeSupervisionEvent } = await import('../sandbox/index.js');
       const sandbox = await startSandbox({ sandboxFile });
       resources.sandbox = sandbox;
+      sandbox.onDynamoLocalEvent((event) => note(describeSupervisionEvent(event)));
       resources.engine = await createEngine({
         ...sandboxEngineOptions(sandbox, opts.role),
         dataDir,
@@ -141,6 +142,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
       },
       logger: { level: process.env.RUNBOOKS_LOG_LEVEL ?? 'warn', stream: process.stderr },
       ...(webhooks ? { webhooks } : {}),
+      ...(resources.sandbox ? { sandboxHealth: () => resources.sandbox!.health() } : {}),
     });
     resources.app = app;
     try {

@@ -21,6 +21,7 @@ import { runbookRoutes } from './routes/runbooks.js';
 import { runRoutes } from './routes/runs.js';
 import { securityHeaders } from './security-headers.js';
 
+import type { SandboxHealth } from '../sandbox/supervise.js';
 export type { AuthConfig, Principal } from './auth.js';
 export { randomToken } from './auth.js';
 export { loadUsersFile, type Role, type UserDecl } from './users.js';
@@ -38,6 +39,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** outgoing webhooks: attached to the engine's events here, closed with the app */
   webhooks?: WebhookDispatcher;
+  /** the local sandbox's health, reported (and counted in `ok`) by /api/health */
+  sandboxHealth?: () => SandboxHealth;
   /** ms a connection may stay idle (default 60 s) and a request may take to arrive whole (default 30 s) */
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -87,7 +90,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.addHook('onClose', async () => webhooks.close());
   }
 
-  metaRoutes(app, { webhooks: options.webhooks });
+  metaRoutes(app, { webhooks: options.webhooks, sandboxHealth: options.sandboxHealth });
   // One parse per runbook file version for the whole app: starting a run no longer parses it.
   const runbooks = createRunbookCache(options.runbooksDir);
   runbookRoutes(app, { runbooksDir: options.runbooksDir, runbooks });

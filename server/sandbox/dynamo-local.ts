@@ -9,7 +9,8 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { RbError } from '../errors.js';
 import { findJava } from './java.js';
 import { loopbackLauncher } from './loopback-launcher.js';
@@ -21,6 +22,8 @@ export interface DynamoLocalOptions {
   dataDir?: string;
   /** give up waiting for readiness after this many milliseconds (default 60 s: the JVM is slow on a busy machine) */
   readyTimeoutMs?: number;
+  /** listen on this port instead of a free one (a restart keeps the endpoint the gateway forwards to) */
+  port?: number;
 }
 
 export interface DynamoLocal {
@@ -33,6 +36,18 @@ export interface DynamoLocal {
   startupMs: number;
   /** stops the JVM (SIGTERM to the group, SIGKILL after 5 s); idempotent */
   stop(): Promise<void>;
+  /** resolves when the watchdog exits, whoever ended it: the JVM's death ends the watchdog too */
+  exited: Promise<DynamoLocalExit>;
+  /** the JVM's pid (Linux /proc), for tests that kill it; undefined once it is gone */
+  jvmPid(): number | undefined;
+}
+
+export interface DynamoLocalExit {
+  /** the JVM's exit code, or undefined when a signal ended it */
+  code?: number;
+  signal?: NodeJS.Signals;
+  /** true when stop() asked for it */
+  stopped: boolean;
 }
 
 // Start-up flags: C1 only and the serial collector start the JVM faster on a small machine, which
@@ -65,7 +80,7 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
   // The free port is found by binding and releasing it; another process may take it in between,
   // so a lost race is retried with a new port.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const args = [
       ...JVM_FLAGS,
       `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
@@ -80,6 +95,8 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     } catch (err) {
       lastError = err;
       if (!(err instanceof PortTakenError)) throw err;
+      // A fixed port just released by a dead JVM may linger a moment: wait rather than move.
+      if (options.port) await new Promise((r) => setTimeout(r, 500));
     }
   }
   throw new RbError('RB_ERR_SANDBOX_START', `DynamoDB Local could not bind a free port: ${(lastError as Error).message}`);
@@ -167,11 +184,35 @@ async function launch(java: string, args: string[], cwd: string, port: number, t
   (child.stdout as unknown as { unref?: () => void }).unref?.();
   (child.stderr as unknown as { unref?: () => void }).unref?.();
   (child.stdin as unknown as { unref?: () => void }).unref?.();
-  return { endpoint, port, pgid, startupMs: performance.now() - started, stop };
+  const exitedInfo = exit.then((): DynamoLocalExit => {
+    // The watchdog exits with the JVM's status; a shell reports death by signal N as 128 + N.
+    const code = exited!.code ?? 0;
+    const name = code > 128 ? (Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] as NodeJS.Signals | undefined) : undefined;
+    if (exited!.signal) return { signal: exited!.signal, stopped: stopping !== undefined };
+    return name ? { signal: name, stopped: stopping !== undefined } : { code, stopped: stopping !== undefined };
+  });
+  return { endpoint, port, pgid, startupMs: performance.now() - started, stop, exited: exitedInfo, jvmPid: () => (exited ? undefined : jvmInGroup(pgid)) };
+}
+
+/** The java process of a process group, found through /proc (Linux only). */
+function jvmInGroup(pgid: number): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pgid || fields[0] === 'Z') continue;
+      const argv0 = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0];
+      if (/(^|\/)java$/.test(argv0)) return Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return undefined;
 }
 
 /** true once DynamoDB Local answers a ListTables (any HTTP answer from it means Jetty is serving). */
-function answers(port: number): Promise<boolean> {
+export function answers(port: number): Promise<boolean> {
   return new Promise((done) => {
     const req = request(
       {

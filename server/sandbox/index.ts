@@ -7,11 +7,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RbError } from '../errors.js';
 import { createStoreTables, DEFAULT_STORE_PREFIX, storeTables, type StoreTables } from '../runs/dynamo-tables.js';
 import { checkSandboxConfig } from './config.js';
-import { startDynamoLocal } from './dynamo-local.js';
+import { startDynamoLocal, type DynamoLocal } from './dynamo-local.js';
 import { startGateway } from './gateway/server.js';
 import { loadSandboxFile } from './load-file.js';
 import { LOCAL_CREDENTIALS } from './local-auth.js';
 import { seedTables } from './seed.js';
+import { superviseDynamoLocal, type SandboxHealth, type SupervisionEvent } from './supervise.js';
 import type { BaseCredentials, SandboxConfig, SandboxRole } from './types.js';
 
 export { startGateway, type Gateway, type GatewayOptions } from './gateway/server.js';
@@ -19,6 +20,7 @@ export { loadSandboxFile, parseSandboxFile, type SandboxFileProblem } from './lo
 export { findJava } from './java.js';
 export { startDynamoLocal, type DynamoLocal } from './dynamo-local.js';
 export { LOCAL_CREDENTIALS } from './local-auth.js';
+export { describeSupervisionEvent, type SandboxHealth, type SupervisionEvent } from './supervise.js';
 export type { BaseCredentials, PolicyDocument, RoleConfig, SandboxConfig, SandboxRole, TableSeed } from './types.js';
 
 export interface SandboxOptions {
@@ -33,6 +35,9 @@ export interface SandboxOptions {
   clock?: () => number;
   /** the run store's table prefix (its tables are created at start); default runbooks- */
   storePrefix?: string;
+  /** DynamoDB Local restarts allowed in `restartWindowMs` before it stays down (default 5 in 10 minutes) */
+  maxRestarts?: number;
+  restartWindowMs?: number;
 }
 
 export interface Sandbox {
@@ -49,6 +54,12 @@ export interface Sandbox {
   dynamoLocalEndpoint: string;
   /** milliseconds spent starting: DynamoDB Local to ready, seeding, in total */
   timings: { dynamoLocalMs: number; seedMs: number; totalMs: number };
+  /** DynamoDB Local's state under supervision: it is restarted (and reseeded) when it dies */
+  health(): SandboxHealth;
+  /** deaths and restarts of DynamoDB Local, for the server's log; returns an unsubscribe function */
+  onDynamoLocalEvent(listener: (event: SupervisionEvent) => void): () => void;
+  /** the running JVM's pid (Linux), for tests that kill it */
+  dynamoLocalPid(): number | undefined;
   /** stops the gateway and DynamoDB Local (with its whole process group); idempotent */
   stop(): Promise<void>;
 }
@@ -68,14 +79,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const local = await startDynamoLocal({ dataDir: options.dataDir });
   try {
     const seedStart = performance.now();
-    const client = new DynamoDBClient({ endpoint: local.endpoint, region: config.region, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
-    try {
-      await Promise.all([seedTables(local.endpoint, config.tables, config.region), createStoreTables({ client, prefix: storePrefix })]);
-    } finally {
-      client.destroy();
-    }
+    // Also run after a restart: an in-memory DynamoDB Local comes back empty.
+    const prepare = async (target: DynamoLocal): Promise<void> => {
+      const client = new DynamoDBClient({ endpoint: target.endpoint, region: config.region, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
+      try {
+        await Promise.all([seedTables(target.endpoint, config.tables, config.region), createStoreTables({ client, prefix: storePrefix })]);
+      } finally {
+        client.destroy();
+      }
+    };
+    await prepare(local);
     const seedMs = performance.now() - seedStart;
     const gateway = await startGateway({ config, dynamoLocalEndpoint: local.endpoint, port: options.port, clock: options.clock, storePrefix });
+    const supervisor = superviseDynamoLocal(local, { dataDir: options.dataDir, prepare, maxRestarts: options.maxRestarts, windowMs: options.restartWindowMs });
     let stopping: Promise<void> | undefined;
     return {
       endpoint: gateway.endpoint,
@@ -86,7 +102,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       store: { prefix: storePrefix, tables },
       dynamoLocalEndpoint: local.endpoint,
       timings: { dynamoLocalMs: local.startupMs, seedMs, totalMs: performance.now() - started },
-      stop: () => (stopping ??= gateway.stop().finally(() => local.stop())),
+      health: () => supervisor.health(),
+      onDynamoLocalEvent: (listener) => supervisor.onEvent(listener),
+      dynamoLocalPid: () => supervisor.current().jvmPid(),
+      stop: () => (stopping ??= gateway.stop().finally(() => supervisor.stop())),
     };
   } catch (err) {
     await local.stop();

@@ -59,7 +59,7 @@ describe('runbooks serve', () => {
       expect(serve.token).toMatch(/^[0-9a-f]{48}$/);
       const listed = Number(/serving (\d+) runbooks/.exec(serve.stdout())![1]);
       const base = `http://127.0.0.1:${serve.url.port}`;
-      expect(await (await fetch(`${base}/api/health`)).json()).toEqual({ ok: true });
+      expect(await (await fetch(`${base}/api/health`)).json()).toEqual({ ok: true, sandbox: { dynamoLocal: 'up', restarts: 0 } });
       expect((await fetch(`${base}/api/runbooks`)).status).toBe(401);
       const res = await fetch(`${base}/api/runbooks`, { headers: { authorization: `Bearer ${serve.token}` } });
       const { runbooks } = (await res.json()) as { runbooks: Array<{ id: string }> };
