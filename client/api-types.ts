@@ -1,5 +1,5 @@
 /**
- * Response shapes of the HTTP API (DESIGN.md §6) that are not the server's plain data types. Runs,
+ * Response shapes of the HTTP API (docs/api.md) that are not the server's plain data types. Runs,
  * executions and approvals are the server's own types, imported as types only (nothing of the
  * server is bundled from there).
  */

@@ -1,5 +1,5 @@
 /**
- * The HTTP API (DESIGN.md §6) as typed functions. The access token never reaches this code: the
+ * The HTTP API (docs/api.md) as typed functions. The access token never reaches this code: the
  * server exchanged it for an HttpOnly cookie when the page was opened with `/?token=`, and every
  * request sends that cookie (`credentials: 'same-origin'`).
  */

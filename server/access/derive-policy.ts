@@ -1,5 +1,5 @@
 /**
- * The session policy of one rendered request (DESIGN §3.2): exactly the IAM actions it needs, on
+ * The session policy of one rendered request (docs/security.md): exactly the IAM actions it needs, on
  * exactly the table and index ARNs it touches, pinned with `dynamodb:LeadingKeys` where the request
  * fixes every partition key it touches on a table. STS intersects this with the role's own
  * policies, so the session can never do more than both allow.

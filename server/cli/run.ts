@@ -174,7 +174,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   return exitCode;
 }
 
-/** The `--json` document of DESIGN.md §5. */
+/** The `--json` document (README, "The command line"). */
 function jsonReport(run: Run, outcomes: StepOutcome[]) {
   return {
     run: { id: run.id, runbook: run.runbook, user: run.user, status: run.status, params: run.params },

@@ -32,7 +32,6 @@ import { performance } from 'node:perf_hooks';
 import { credentialsOf, secretsOf, type Session } from '../access/credentials.js';
 import type { AwsTarget } from '../access/sdk.js';
 import { RbError } from '../errors.js';
-import { operations } from '../runbook/operations.js';
 import type { RenderedRequest } from '../runbook/types.js';
 import { batchGet, batchWrite } from './batch.js';
 import { addCapacity } from './capacity.js';
@@ -242,9 +241,4 @@ async function paged(
 
 function capacityOf(capacity: Record<string, unknown>[]): { consumedCapacity?: unknown } {
   return capacity.length ? { consumedCapacity: plain(capacity) } : {};
-}
-
-/** true when the operation can return more pages (the `more` route applies). */
-export function isPaged(request: RenderedRequest): boolean {
-  return request.operation === 'ExecuteStatement' ? request.statementKind === 'select' : operations[request.operation].paged;
 }

@@ -1,5 +1,5 @@
 /**
- * The HTTP and WebSocket server (DESIGN.md §6), built by a factory so that tests drive it through
+ * The HTTP and WebSocket server (docs/api.md), built by a factory so that tests drive it through
  * `inject()` and `runbooks serve` listens with it. Every `/api` route but health needs a token or
  * the sign-in cookie; bodies are JSON of at most 64 KiB, validated by schema; errors are coded.
  */

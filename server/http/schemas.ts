@@ -4,7 +4,7 @@
  */
 
 const runId = { type: 'string', pattern: '^[a-z0-9-]{1,64}$' } as const;
-// DESIGN.md §2.2: step names are [a-z0-9][a-z0-9-]*.
+// docs/format.md: step names are [a-z0-9][a-z0-9-]*.
 const stepName = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,127}$' } as const;
 // Approvals also name a step's revert (`<step>.revert`, docs/api.md "Revert").
 const approvalName = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,127}(\\.revert)?$' } as const;

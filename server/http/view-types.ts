@@ -1,5 +1,5 @@
 /**
- * The shapes the API gives of runbooks (DESIGN §6), shared as types with the browser client: plain
+ * The shapes the API gives of runbooks (docs/api.md), shared as types with the browser client: plain
  * types only, no runtime import, so the client's bundle takes nothing from here.
  */
 import type { AccessDecl, ParamDecl, RunbookProblem, StepLanguage } from '../runbook/types.js';

@@ -1,5 +1,5 @@
 /**
- * Transcripts of a run (DESIGN.md §7): Markdown (the runbook with each step's outcome under its
+ * Transcripts of a run (docs/api.md, "Transcripts"): Markdown (the runbook with each step's outcome under its
  * block, readable on GitHub), JSON (everything), HTML (self-contained, from a Handlebars template
  * with every value escaped), and CSV of one execution's items. Each carries who, when, the
  * parameters, every execution's request, policy, session id, timings and results, and the audit

@@ -1,5 +1,5 @@
 /**
- * Every operation of DESIGN §2.2 and PartiQL SELECT/INSERT/UPDATE/DELETE, end to end from one
+ * Every operation of docs/format.md and PartiQL SELECT/INSERT/UPDATE/DELETE, end to end from one
  * runbook through the engine (render → policy → AssumeRole → gateway → DynamoDB Local), compared
  * with the same request sent directly with the Document Client. Reads are compared by their
  * results; writes run through the engine on table A and directly on its twin B, then both tables
