@@ -311,19 +311,18 @@ export class RunEngine {
     return this.anywhere(runId, async (entry) => {
       const run = entry.state.run;
       // `<step>.revert` names the approval of a revert of the step's write (see `revert`).
-      const base = stepName.endsWith(REVERT_SUFFIX) ? stepName.slice(0, -REVERT_SUFFIX.length) : stepName;
-      const step = { name: stepName, base: this.stepOf(entry, base) };
+      this.stepOf(entry, stepName.endsWith(REVERT_SUFFIX) ? stepName.slice(0, -REVERT_SUFFIX.length) : stepName);
       const now = this.clock();
-      const expiry = approvals.expireIfDue(run.approvals[step.name], now);
+      const expiry = approvals.expireIfDue(run.approvals[stepName], now);
       if (expiry) {
         await this.transition(entry, expiry, 'system');
         throw new RbError(
           'RB_ERR_APPROVAL_EXPIRED',
-          `The approval request of step ${step.name} expired at ${expiry.approval.expiresAt}; ${expiry.approval.requestedBy} can run the step again to request a new one.`,
+          `The approval request of step ${stepName} expired at ${expiry.approval.expiresAt}; ${expiry.approval.requestedBy} can run the step again to request a new one.`,
           { approval: expiry.approval },
         );
       }
-      const decision = approvals.decide(run.approvals[step.name], { step: step.name, user: input.user, approve: input.approve, comment: input.comment, now });
+      const decision = approvals.decide(run.approvals[stepName], { step: stepName, user: input.user, approve: input.approve, comment: input.comment, now });
       return this.transition(entry, decision, input.user);
     });
   }

@@ -155,20 +155,9 @@ const FORMULA_START = /^[=+\-@\t\r]/;
  * names them; a missing attribute is an empty field, nested values are JSON. Text cells (header
  * included) that start with `=`, `+`, `-`, `@`, tab or CR get a leading `'` so that a spreadsheet
  * shows them instead of evaluating them; numbers and booleans are written as they are.
- */
-export function stepCsv(execution: StepExecution): string {
-  const columns = resultColumns(execution);
-  if (columns.length === 0) return '';
-  const lines = [columns.map((c) => csvField(c, true)).join(',')];
-  for (const item of execution.items) {
-    lines.push(columns.map((c) => csvField(item[c], false)).join(','));
-  }
-  return `${lines.join('\r\n')}\r\n`;
-}
-
-/**
- * One execution's items as CSV, in pieces, for an execution of any size: `items()` is read twice, a
- * page at a time — once for the columns, once for the rows — so memory holds a page, not the result.
+ *
+ * In pieces, for an execution of any size: `items()` is read twice, a page at a time — once for the
+ * columns, once for the rows — so memory holds a page, not the result.
  */
 export async function* stepCsvChunks(execution: StepExecution, items: () => AsyncIterable<Record<string, unknown>>): AsyncGenerator<string> {
   const seen = new Set<string>();

@@ -12,8 +12,8 @@ import { sessionName } from '../../server/access/session-name.js';
 import { executeRequest } from '../../server/dynamo/execute.js';
 import { RbError } from '../../server/errors.js';
 import type { RenderedRequest } from '../../server/runbook/types.js';
-import { startGateway, type Gateway } from '../../server/sandbox/index.js';
-import { dynamoClient, iamClient, roleArn, sandboxInfo, type SandboxInfo } from '../helpers/sandbox.js';
+import type { Gateway } from '../../server/sandbox/index.js';
+import { dynamoClient, iamClient, privateGateway, roleArn, sandboxInfo, type SandboxInfo } from '../helpers/sandbox.js';
 
 const shared = sandboxInfo();
 const hex = (n: number) => randomBytes(n).toString('hex');
@@ -132,17 +132,7 @@ describe('the revocation policy over time, on a gateway of its own', () => {
   const ROLE = 'revocation-tester';
 
   beforeAll(async () => {
-    gateway = await startGateway({
-      config: {
-        account: shared.account,
-        region: shared.region,
-        roles: [{ name: ROLE, maxSessionDuration: 3600, policies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] }] }],
-        tables: [],
-      },
-      dynamoLocalEndpoint: shared.dynamoLocalEndpoint,
-      clock: () => Date.now() + offsetMs,
-    });
-    info = { ...shared, endpoint: gateway.endpoint, accessKeyId: gateway.baseCredentials.accessKeyId, secretAccessKey: gateway.baseCredentials.secretAccessKey, roles: gateway.roles };
+    ({ gateway, info } = await privateGateway(ROLE, { clock: () => Date.now() + offsetMs }));
     ({ broker, revoker } = clients(info));
   });
   afterAll(async () => {

@@ -9,6 +9,7 @@ import { CreateTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { startGateway, type Gateway, type RoleConfig } from '../../server/sandbox/index.js';
 
 export interface SandboxInfo {
   /** http://127.0.0.1:PORT: STS, IAM and DynamoDB */
@@ -135,4 +136,24 @@ export async function createTestTable(name: string, keys: [string] | [string, st
   } finally {
     local.destroy();
   }
+}
+
+/**
+ * A gateway of its own on the shared DynamoDB Local, with the given roles (default: one allowed
+ * dynamodb:* on everything): for tests that put state on a role — revocation denies, cutoffs,
+ * conditions — that no other test file may see. `info` describes it as sandboxInfo() does.
+ */
+export async function privateGateway(
+  roles: RoleConfig[] | string,
+  options: { clock?: () => number } = {},
+): Promise<{ gateway: Gateway; info: SandboxInfo }> {
+  const shared = sandboxInfo();
+  const list = typeof roles === 'string' ? [{ name: roles, maxSessionDuration: 3600, policies: [{ Version: '2012-10-17' as const, Statement: [{ Effect: 'Allow' as const, Action: 'dynamodb:*', Resource: '*' }] }] }] : roles;
+  const gateway = await startGateway({
+    config: { account: shared.account, region: shared.region, roles: list, tables: [] },
+    dynamoLocalEndpoint: shared.dynamoLocalEndpoint,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const info = { ...shared, endpoint: gateway.endpoint, accessKeyId: gateway.baseCredentials.accessKeyId, secretAccessKey: gateway.baseCredentials.secretAccessKey, roles: gateway.roles };
+  return { gateway, info };
 }

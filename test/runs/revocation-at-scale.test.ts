@@ -17,11 +17,11 @@ import { credentialsOf, isHeld } from '../../server/access/credentials.js';
 import { INLINE_POLICY_MAX_CHARS, REVOCATION_POLICY_NAME } from '../../server/access/revocation-policy.js';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import type { Runbook } from '../../server/runbook/types.js';
-import { createEngine, type RunEngine } from '../../server/runs/engine.js';
-import { startGateway, type Gateway } from '../../server/sandbox/index.js';
-import { createTestTable, dynamoClient, iamClient, localDynamo, sandboxInfo, uniqueTableName, type SandboxInfo } from '../helpers/sandbox.js';
+import type { RunEngine } from '../../server/runs/engine.js';
+import type { Gateway } from '../../server/sandbox/index.js';
+import { testEngine } from '../helpers/engine.js';
+import { createTestTable, dynamoClient, iamClient, localDynamo, privateGateway, uniqueTableName, type SandboxInfo } from '../helpers/sandbox.js';
 
-const shared = sandboxInfo();
 const ROLE = 'revocation-scale';
 const RUNS = 1000;
 const table = uniqueTableName('revscale');
@@ -60,28 +60,10 @@ describe('revocation of bounded size', { timeout: 600_000 }, () => {
     const doc = DynamoDBDocumentClient.from(localDynamo());
     await doc.send(new BatchWriteCommand({ RequestItems: { [table]: Array.from({ length: 10 }, (_, i) => ({ PutRequest: { Item: { id: `item-${i}` } } })) } }));
     doc.destroy();
-    gateway = await startGateway({
-      config: {
-        account: shared.account,
-        region: shared.region,
-        roles: [{ name: ROLE, maxSessionDuration: 3600, policies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] }] }],
-        tables: [],
-      },
-      dynamoLocalEndpoint: shared.dynamoLocalEndpoint,
-    });
-    info = { ...shared, endpoint: gateway.endpoint, accessKeyId: gateway.baseCredentials.accessKeyId, secretAccessKey: gateway.baseCredentials.secretAccessKey, roles: gateway.roles };
+    ({ gateway, info } = await privateGateway(ROLE));
     roleArn = gateway.roles[0].arn;
     dataDir = await mkdtemp(join(tmpdir(), 'rb-revscale-'));
-    engine = await createEngine({
-      dataDir,
-      region: info.region,
-      account: info.account,
-      endpoint: info.endpoint,
-      credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey },
-      defaultRoleArn: roleArn,
-      iamRevocation: true,
-      idleTimeoutMs: 0,
-    });
+    engine = await testEngine({ dataDir, endpoint: info.endpoint, credentials: gateway.baseCredentials, defaultRoleArn: roleArn, iamRevocation: true });
     const parsed = parseRunbook(RUNBOOK, 'one-read.md');
     expect(parsed.problems).toEqual([]);
     runbook = parsed.runbook!;

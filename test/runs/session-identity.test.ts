@@ -11,11 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import { auditLogPath, type AuditRecord } from '../../server/runs/audit.js';
 import type { RunEngine } from '../../server/runs/engine.js';
-import { startGateway, type Gateway } from '../../server/sandbox/index.js';
+import type { Gateway } from '../../server/sandbox/index.js';
 import { testEngine } from '../helpers/engine.js';
-import { sandboxInfo } from '../helpers/sandbox.js';
-
-const shared = sandboxInfo();
+import { privateGateway } from '../helpers/sandbox.js';
 const RUNBOOK = `---
 title: One customer
 ---
@@ -33,33 +31,25 @@ describe('the identity of a step\'s session', () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    gateway = await startGateway({
-      config: {
-        account: shared.account,
-        region: shared.region,
-        roles: [
+    ({ gateway } = await privateGateway([
+      {
+        name: 'dave-only',
+        maxSessionDuration: 3600,
+        policies: [
           {
-            name: 'dave-only',
-            maxSessionDuration: 3600,
-            policies: [
+            Version: '2012-10-17',
+            Statement: [
               {
-                Version: '2012-10-17',
-                Statement: [
-                  {
-                    Effect: 'Allow',
-                    Action: 'dynamodb:GetItem',
-                    Resource: '*',
-                    Condition: { StringEquals: { 'aws:SourceIdentity': 'dave', 'aws:PrincipalTag/user': 'dave', 'aws:PrincipalTag/owner': 'alice' } },
-                  },
-                ],
+                Effect: 'Allow',
+                Action: 'dynamodb:GetItem',
+                Resource: '*',
+                Condition: { StringEquals: { 'aws:SourceIdentity': 'dave', 'aws:PrincipalTag/user': 'dave', 'aws:PrincipalTag/owner': 'alice' } },
               },
             ],
           },
         ],
-        tables: [],
       },
-      dynamoLocalEndpoint: shared.dynamoLocalEndpoint,
-    });
+    ]));
     dataDir = await mkdtemp(join(tmpdir(), 'rb-identity-'));
     engine = await testEngine({
       dataDir,

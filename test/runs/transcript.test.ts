@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import type { Runbook } from '../../server/runbook/types.js';
-import { renderTranscript, resultColumns, stepCsv } from '../../server/runs/transcript.js';
+import { renderTranscript, resultColumns, stepCsvChunks } from '../../server/runs/transcript.js';
 import type { Run, StepExecution } from '../../server/runs/types.js';
 
 const HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">';
@@ -176,6 +176,16 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
+/** The CSV the result.csv route streams, whole, for an execution's own items. */
+async function stepCsv(e: StepExecution): Promise<string> {
+  let out = '';
+  for await (const chunk of stepCsvChunks(e, async function* () {
+    yield* e.items;
+  }))
+    out += chunk;
+  return out;
+}
+
 describe('stepCsv', () => {
   it('puts the key attributes the request names first, then the rest as they appear', () => {
     expect(resultColumns(execution({}))).toEqual(['pk', 'sk', 'status', 'total', 'note', 'lines', 'formula']);
@@ -183,8 +193,8 @@ describe('stepCsv', () => {
     expect(resultColumns(get)).toEqual(['customerId', 'name']);
   });
 
-  it('writes RFC 4180 with CRLF, quoting, JSON for nested values and empty cells for missing attributes', () => {
-    const csv = stepCsv(execution({}));
+  it('writes RFC 4180 with CRLF, quoting, JSON for nested values and empty cells for missing attributes', async () => {
+    const csv = await stepCsv(execution({}));
     expect(csv.endsWith('\r\n')).toBe(true);
     const rows = parseCsv(csv);
     expect(rows[0]).toEqual(['pk', 'sk', 'status', 'total', 'note', 'lines', 'formula']);
@@ -193,18 +203,18 @@ describe('stepCsv', () => {
     expect(rows).toHaveLength(3);
   });
 
-  it("guards text cells that a spreadsheet would evaluate with a leading ', but not numbers", () => {
-    const rows = parseCsv(stepCsv(execution({})));
+  it("guards text cells that a spreadsheet would evaluate with a leading ', but not numbers", async () => {
+    const rows = parseCsv(await stepCsv(execution({})));
     expect(rows[2][6]).toBe('\'=HYPERLINK("http://x")');
     expect(rows[2][3]).toBe('-3');
     const more = execution({ items: [{ pk: 'p', a: '+1', b: '-1', c: '@SUM(A1)', d: '\tx', e: 'plain' }] });
-    expect(parseCsv(stepCsv(more))[1]).toEqual(['p', "'+1", "'-1", "'@SUM(A1)", "'\tx", 'plain']);
+    expect(parseCsv(await stepCsv(more))[1]).toEqual(['p', "'+1", "'-1", "'@SUM(A1)", "'\tx", 'plain']);
     const header = execution({ items: [{ pk: 'p', '=cmd': 1 }] });
-    expect(parseCsv(stepCsv(header))[0]).toEqual(['pk', "'=cmd"]);
+    expect(parseCsv(await stepCsv(header))[0]).toEqual(['pk', "'=cmd"]);
   });
 
-  it('is empty for an execution without items', () => {
-    expect(stepCsv(execution({ items: [], count: 0 }))).toBe('');
+  it('is empty for an execution without items', async () => {
+    expect(await stepCsv(execution({ items: [], count: 0 }))).toBe('');
   });
 });
 
