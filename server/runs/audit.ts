@@ -57,6 +57,22 @@ export interface AuditLogOptions {
 
 export const RUN_COMPLETED_TYPE = 'run.completed';
 
+/**
+ * What the engine needs of an audit log, on any store: this file log, or the chain in DynamoDB that
+ * replicas share (./dynamo-audit.ts). Both chain, sign and order records alike, and `runbooks audit
+ * verify` checks both with the same rules.
+ */
+export interface AuditSink {
+  /** sha256 of the signing key's public key, hex */
+  readonly fingerprint: string;
+  /** Appends a record; resolves once it is durable (and chained after every record before it). */
+  append(entry: AuditEntry): Promise<AuditRecord>;
+  /** Signs what is not yet signed. */
+  flushDigest(): Promise<void>;
+  /** Signs what is not yet signed, then closes. Never rejects. */
+  close(): Promise<void>;
+}
+
 interface Waiting {
   entry: AuditEntry;
   resolve(record: AuditRecord): void;
@@ -86,7 +102,7 @@ async function writeAll(file: AuditFile, bytes: Buffer, position: number): Promi
   }
 }
 
-export class AuditLog {
+export class AuditLog implements AuditSink {
   private chain: Promise<unknown> = Promise.resolve();
   /** the offset up to which the state below is known to describe the log */
   private known = -1;

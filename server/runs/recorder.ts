@@ -13,7 +13,7 @@
  * nothing is recorded twice.
  */
 import { RbError, isRbError } from '../errors.js';
-import type { AuditEntry, AuditLog } from './audit.js';
+import type { AuditEntry, AuditSink } from './audit.js';
 import { applyRecord, type RunState } from './run-state.js';
 import type { JournalEntry, JournalRecord, RunStore } from './store.js';
 
@@ -42,7 +42,7 @@ interface Pending extends Change {
 
 export class Recorder {
   constructor(
-    private readonly audit: AuditLog,
+    private readonly audit: AuditSink,
     private readonly store: RunStore,
     private readonly clock: () => Date,
   ) {}
