@@ -123,6 +123,20 @@ describe('conditions', () => {
     expect(holds(c, { 'aws:PrincipalTag/customer': 'C1', 'dynamodb:LeadingKeys': ['C2'] })).toBe(false);
   });
 
+  it('reads ${*}, ${?} and ${$} as the characters themselves, never as wildcards', () => {
+    const like = { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': 'a${*}b${?}c*' } };
+    expect(holds(like, { 'dynamodb:LeadingKeys': ['a*b?cde'] })).toBe(true);
+    expect(holds(like, { 'dynamodb:LeadingKeys': ['axxb?c'] })).toBe(false);
+    expect(holds(like, { 'dynamodb:LeadingKeys': ['a*bxc'] })).toBe(false);
+    const exact = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': '${$}{aws:userid}' } };
+    expect(holds(exact, { 'aws:userid': 'AROA:rb-x', 'dynamodb:LeadingKeys': ['${aws:userid}'] })).toBe(true);
+    expect(holds(exact, { 'aws:userid': 'AROA:rb-x', 'dynamodb:LeadingKeys': ['AROA:rb-x'] })).toBe(false);
+    // What a variable stands for is text in a pattern too; a backslash in the policy is no escape.
+    expect(holds({ StringLike: { 'aws:userid': '${aws:PrincipalTag/p}' } }, { 'aws:PrincipalTag/p': 'a?', 'aws:userid': 'ab' })).toBe(false);
+    expect(holds({ StringLike: { 'aws:userid': 'a\\*' } }, { 'aws:userid': 'a\\xyz' })).toBe(true);
+    expect(authorize(req('dynamodb:GetItem', ORDERS), [allow('dynamodb:GetItem', 'arn:aws:dynamodb:us-east-1:000000000000:table/${*}')]).allowed).toBe(false);
+  });
+
   it('knows its operators', () => {
     expect(parseOperator('ForAllValues:StringLikeIfExists')).toMatchObject({ set: 'ForAllValues', name: 'StringLike', ifExists: true });
     expect(parseOperator('StringMaybe')).toBeUndefined();

@@ -9,7 +9,7 @@
  */
 import { arnMatch, wildcardMatch } from './match.js';
 import type { ContextKeys } from './context-keys.js';
-import { substituteVariables } from './variables.js';
+import { substitutePattern, substituteVariables } from './variables.js';
 
 type Compare = (requestValue: string, policyValue: string) => boolean;
 
@@ -17,8 +17,11 @@ interface BaseOperator {
   compare: Compare;
   /** negated operators hold when no policy value matches */
   negated: boolean;
-  /** policy values may hold ${…} variables */
-  variables: boolean;
+  /**
+   * how policy values are read: as they are, as text with ${…} variables (exact operators), or as
+   * wildcard patterns with variables (match.ts's escaped form: what a variable stands for is literal)
+   */
+  values: 'raw' | 'text' | 'pattern';
 }
 
 export interface ParsedOperator {
@@ -48,15 +51,15 @@ const ignoreCase: Compare = (a, b) => a.toLowerCase() === b.toLowerCase();
 const like: Compare = (a, b) => wildcardMatch(b, a);
 const arn: Compare = (a, b) => arnMatch(b, a);
 
-const op = (compare: Compare, negated = false, variables = false): BaseOperator => ({ compare, negated, variables });
+const op = (compare: Compare, negated = false, values: BaseOperator['values'] = 'raw'): BaseOperator => ({ compare, negated, values });
 
 const OPERATORS: Record<string, BaseOperator> = {
-  StringEquals: op(stringEquals, false, true),
-  StringNotEquals: op(stringEquals, true, true),
-  StringEqualsIgnoreCase: op(ignoreCase, false, true),
-  StringNotEqualsIgnoreCase: op(ignoreCase, true, true),
-  StringLike: op(like, false, true),
-  StringNotLike: op(like, true, true),
+  StringEquals: op(stringEquals, false, 'text'),
+  StringNotEquals: op(stringEquals, true, 'text'),
+  StringEqualsIgnoreCase: op(ignoreCase, false, 'text'),
+  StringNotEqualsIgnoreCase: op(ignoreCase, true, 'text'),
+  StringLike: op(like, false, 'pattern'),
+  StringNotLike: op(like, true, 'pattern'),
   NumericEquals: op(numeric((a, b) => a === b)),
   NumericNotEquals: op(numeric((a, b) => a === b), true),
   NumericLessThan: op(numeric((a, b) => a < b)),
@@ -69,12 +72,13 @@ const OPERATORS: Record<string, BaseOperator> = {
   DateLessThanEquals: op(dated((a, b) => a <= b)),
   DateGreaterThan: op(dated((a, b) => a > b)),
   DateGreaterThanEquals: op(dated((a, b) => a >= b)),
-  Bool: op(ignoreCase),
+  // AWS: policy variables may be used with the String, Boolean and ARN operators.
+  Bool: op(ignoreCase, false, 'text'),
   BinaryEquals: op(stringEquals),
-  ArnEquals: op(arn, false, true),
-  ArnLike: op(arn, false, true),
-  ArnNotEquals: op(arn, true, true),
-  ArnNotLike: op(arn, true, true),
+  ArnEquals: op(arn, false, 'pattern'),
+  ArnLike: op(arn, false, 'pattern'),
+  ArnNotEquals: op(arn, true, 'pattern'),
+  ArnNotLike: op(arn, true, 'pattern'),
 };
 
 /** Parses `ForAllValues:StringLikeIfExists` and the like; undefined for an unknown operator. */
@@ -121,9 +125,10 @@ function operatorHolds(
     return rawPolicyValues.some((v) => (v.toLowerCase() === 'true' ? !present : present));
   }
   const base = parsed.base!;
-  const policyValues = base.variables
+  const substitute = base.values === 'text' ? substituteVariables : base.values === 'pattern' ? substitutePattern : undefined;
+  const policyValues = substitute
     ? rawPolicyValues.flatMap((v) => {
-        const s = substituteVariables(v, keys);
+        const s = substitute(v, keys);
         return s === undefined ? [] : [s];
       })
     : rawPolicyValues;

@@ -8,7 +8,7 @@ import type { PolicyDocument, PolicyStatement } from '../types.js';
 import { conditionHolds } from './conditions.js';
 import type { ContextKeys } from './context-keys.js';
 import { arnMatch, wildcardMatch } from './match.js';
-import { substituteVariables } from './variables.js';
+import { substitutePattern } from './variables.js';
 
 export interface AuthzRequest {
   /** `service:Action`, e.g. `dynamodb:GetItem` */
@@ -63,7 +63,7 @@ function statementApplies(s: PolicyStatement, request: AuthzRequest): boolean {
   if (s.Action !== undefined && !list(s.Action).some(actionMatches)) return false;
   if (s.NotAction !== undefined && list(s.NotAction).some(actionMatches)) return false;
   const resourceMatches = (p: string): boolean => {
-    const pattern = substituteVariables(p, request.keys);
+    const pattern = substitutePattern(p, request.keys);
     return pattern !== undefined && arnMatch(pattern, request.resource);
   };
   if (s.Resource !== undefined && !list(s.Resource).some(resourceMatches)) return false;
