@@ -1,6 +1,6 @@
-// Authentication and its hardening: tokens, the sign-in cookie, named users and roles, the trusted
-// proxy header, the Origin rule, security headers, and logs without tokens (the failed-attempt limit:
-// auth-limit.test.ts).
+// Authentication: tokens, the sign-in cookie, named users and roles, the trusted proxy header,
+// security headers, and logs without tokens (the failed-attempt limit and the Origin rule:
+// test/faults/).
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -142,35 +142,6 @@ describe('authentication', () => {
     expect(start.json().error.code).toBe('RB_ERR_AUTH_FORBIDDEN');
   });
 
-  it('refuses a state-changing request signed in by cookie from another origin', async () => {
-    const cookie = cookieOf((await server.app.inject({ method: 'GET', url: `/?token=${USERS.alice.token}` })).headers['set-cookie']);
-    const foreign = await server.app.inject({
-      method: 'POST',
-      url: '/api/runs',
-      headers: { cookie, origin: 'http://localhost:3000', host: 'localhost:4680' },
-      payload: { runbook: 'shop/customer', params: { customerId: 'C1001' } },
-    });
-    expect(foreign.statusCode).toBe(403);
-    expect(foreign.json().error.code).toBe('RB_ERR_AUTH_ORIGIN');
-    // Same host and port under another scheme is another origin.
-    const otherScheme = await server.app.inject({
-      method: 'POST',
-      url: '/api/runs',
-      headers: { cookie, origin: 'https://localhost:4680', host: 'localhost:4680' },
-      payload: { runbook: 'shop/customer', params: { customerId: 'C1001' } },
-    });
-    expect(otherScheme.json().error?.code).toBe('RB_ERR_AUTH_ORIGIN');
-    const own = await server.app.inject({
-      method: 'POST',
-      url: '/api/runs',
-      headers: { cookie, origin: 'http://localhost:4680', host: 'localhost:4680' },
-      payload: { runbook: 'shop/customer', params: { customerId: 'C1001' } },
-    });
-    expect(own.statusCode).toBe(201);
-    // Reads are harmless from anywhere the cookie goes; a bearer token cannot be forged by a page.
-    expect((await server.app.inject({ method: 'GET', url: '/api/runs', headers: { cookie, origin: 'http://localhost:3000' } })).statusCode).toBe(200);
-  });
-
   it('sets the security headers on API answers, pages and errors', async () => {
     for (const [url, headers] of [['/api/me', bearer('owner')], ['/api/me', {}], ['/', {}], ['/api/health', {}]] as const) {
       const res = await server.app.inject({ method: 'GET', url, headers });
@@ -200,22 +171,6 @@ describe('the WebSocket upgrade', () => {
     expect(await wsOpen(base, {})).toEqual({ opened: false, status: 401 });
     expect(await wsOpen(base, { authorization: 'Bearer wrong-token-0123456789abcdef' })).toEqual({ opened: false, status: 401 });
     expect(await wsOpen(base, { cookie: 'rb_token=v1.YWxpY2U.AAAA', origin: base.replace('ws:', 'http:').replace('/api/events', '') })).toEqual({ opened: false, status: 401 });
-  });
-
-  it('is refused with 403 from another origin, even with a valid token', async () => {
-    const res = await wsOpen(base, { ...bearer('owner'), origin: 'http://evil.example' });
-    expect(res).toEqual({ opened: false, status: 403 });
-  });
-
-  it('needs an Origin when signed in by cookie; accepts the own origin with the cookie, and a bearer token without Origin', async () => {
-    const cookie = cookieOf((await server.app.inject({ method: 'GET', url: `/?token=${USERS.carol.token}` })).headers['set-cookie']);
-    expect(await wsOpen(base, { cookie })).toEqual({ opened: false, status: 403 });
-    const own = await wsOpen(base, { cookie, origin: base.replace('ws:', 'http:').replace('/api/events', '') });
-    expect(own.opened).toBe(true);
-    own.socket!.close();
-    const script = await wsOpen(base, bearer('alice'));
-    expect(script.opened).toBe(true);
-    script.socket!.close();
   });
 });
 

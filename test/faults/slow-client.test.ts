@@ -4,7 +4,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OWNER, startTestServer, type TestServer } from './helpers.js';
+import { OWNER, startTestServer, type TestServer } from '../http/helpers.js';
 
 describe('a slow request body', () => {
   let server: TestServer;

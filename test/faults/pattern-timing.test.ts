@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_VALUE_LENGTH } from '../../server/runbook/params.js';
-import { OWNER, startTestServer, type TestServer } from './helpers.js';
+import { OWNER, startTestServer, type TestServer } from '../http/helpers.js';
 
 const RUNBOOK = `---
 params:

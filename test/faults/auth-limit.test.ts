@@ -2,7 +2,7 @@
 // all, never refuses a valid one, and ignores what other pages make a browser send.
 import { describe, expect, it } from 'vitest';
 import { networkOf } from '../../server/http/rate-limit.js';
-import { bearer, OWNER, startTestServer, type TestServer } from './helpers.js';
+import { bearer, OWNER, startTestServer, type TestServer } from '../http/helpers.js';
 
 type Inject = TestServer['app']['inject'];
 
