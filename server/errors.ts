@@ -67,7 +67,7 @@ export const errorCatalogue = {
   RB_ERR_STORE_CONFLICT: { status: 409, message: 'Another process changed this run at the same moment; reload the run and try again.' },
   RB_ERR_RUN_HELD: { status: 503, message: 'A write in this run was performed but could not be recorded; the run is held until the audit log and run store are writable again.' },
   RB_ERR_AUDIT_BROKEN: { status: 500, message: 'The audit log\'s hash chain is broken.' },
-  RB_ERR_AUDIT_WRITE: { status: 503, message: 'The audit log is not writable, so nothing was recorded or done; free disk space on the data folder\'s file system (or fix its permissions) and try again.' },
+  RB_ERR_AUDIT_WRITE: { status: 503, message: 'The audit log is not writable, so nothing was recorded or done; free disk space on the data folder\'s file system (or fix its permissions), or for a DynamoDB store act on the AWS error code, and try again.' },
   RB_ERR_AUDIT_KEY: { status: 500, message: 'The audit signing key cannot be read or created; point --audit-key (or RUNBOOKS_AUDIT_KEY) at a key file this user can read, or at a path where one can be created.' },
 } as const satisfies Record<string, ErrorFact>;
 

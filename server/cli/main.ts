@@ -34,6 +34,11 @@ const shared = {
     new Option('--audit-key <path>', 'the audit log\'s signing key, created on first use (default: $XDG_CONFIG_HOME/runbooks/audit-key.pem, else ~/.config/runbooks/audit-key.pem)').env('RUNBOOKS_AUDIT_KEY'),
   iamRevocation: () =>
     new Option('--iam-revocation', 'at completion, also deny the run\'s sessions with an inline IAM role policy (always on in the sandbox)').env('RUNBOOKS_IAM_REVOCATION'),
+  store: () =>
+    new Option('--store <kind>', 'where runs and the audit chain live: file (the data folder) or dynamodb (tables that server replicas share, docs/deploy.md)')
+      .env('RUNBOOKS_STORE')
+      .default('file'),
+  storePrefix: () => new Option('--store-prefix <prefix>', 'prefix of the store\'s DynamoDB table names').env('RUNBOOKS_STORE_PREFIX').default('runbooks-'),
 };
 
 function collect(value: string, previous: string[]): string[] {
@@ -127,8 +132,10 @@ program
 const audit = program.command('audit').description('the audit log');
 audit
   .command('verify')
-  .description('verify the audit log\'s hash chain and signed digests; exit 0 OK, 1 the first bad record and its kind, 2 nothing to check')
+  .description('verify the audit log\'s hash chain and signed digests (the data folder\'s, or with --store dynamodb the chain replicas share); exit 0 OK, 1 the first bad record and its kind, 2 nothing to check')
   .addOption(shared.data())
+  .addOption(shared.store())
+  .addOption(shared.storePrefix())
   .addOption(new Option('--key <pub>', 'the public key (PEM) the digests must be signed with (default: that of --audit-key)'))
   .addOption(shared.auditKey())
   .addOption(new Option('--transcript <file>', 'also check that this transcript\'s audit hash is in the log'))
@@ -144,8 +151,8 @@ audit
 const store = program.command('store').description('the run store shared by server replicas, in DynamoDB');
 store
   .command('init')
-  .description('create the run store\'s DynamoDB tables (<prefix>runs, <prefix>journal, <prefix>items with TTL) where missing; existing ones are kept')
-  .addOption(new Option('--store-prefix <prefix>', 'prefix of the store\'s table names').env('RUNBOOKS_STORE_PREFIX').default('runbooks-'))
+  .description('create the run store\'s DynamoDB tables (<prefix>runs, <prefix>journal, <prefix>items with TTL, <prefix>audit) where missing; existing ones are kept')
+  .addOption(shared.storePrefix())
   .addOption(shared.aws())
   .addOption(shared.sandboxFile())
   .addOption(shared.json())

@@ -1,11 +1,16 @@
 /**
- * Verifying a data folder's audit log: the hash chain from the first record, every digest against
- * the audit key, that nothing follows the last digest unsigned, that every run's last recorded hash
- * (the last record of each run's journal that names one) is still in the log, and optionally that a transcript's audit hash is. The first
- * problem is reported with its kind; chain and digest problems by position in the log, then cuts
- * found through runs and transcripts, then unsigned records.
+ * Verifying an audit chain: the hash chain from the first record, every digest against the audit
+ * key, that nothing follows the last digest unsigned, that every run's last recorded hash (the last
+ * record of each run's journal that names one) is still in the chain, and optionally that a
+ * transcript's audit hash is. The first problem is reported with its kind; chain and digest problems
+ * by position, then cuts found through runs and transcripts, then unsigned records.
+ *
+ * One core (`verifyAuditChain`) checks records given as their text, with the same rules for both
+ * places a chain lives: a data folder's file (`verifyAuditLog`: positions are lines) and the store's
+ * DynamoDB table shared by replicas (`verifyDynamoAudit`: positions are the items' `seq` keys).
  */
 import type { KeyObject } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RbError } from '../errors.js';
@@ -35,16 +40,29 @@ export type AuditProblemKind =
   /** a transcript's audit hash is not in the log */
   | 'transcript';
 
-export interface AuditProblem {
+interface Problem {
   kind: AuditProblemKind;
   /** the record's sequence number (what it claims, or where the missing ones would be) */
   seq?: number;
-  /** 1-based line of the file */
-  line: number;
   reason: string;
 }
 
-export interface AuditVerification {
+export interface AuditProblem extends Problem {
+  /** 1-based line of the file */
+  line: number;
+}
+
+export interface DynamoAuditProblem extends Problem {
+  /** the `seq` key of the audit table's item (where the file log says line) */
+  item: number;
+}
+
+/** A problem found by the core, at the position of the record (see ChainInput.positions). */
+export interface ChainProblem extends Problem {
+  position: number;
+}
+
+export interface ChainVerification<P = ChainProblem> {
   ok: boolean;
   /** records that verify before the first problem; all of them when ok */
   records: number;
@@ -52,9 +70,31 @@ export interface AuditVerification {
   digests: number;
   /** the fingerprint of the key the digests were checked against */
   fingerprint?: string;
-  firstBad?: AuditProblem;
+  firstBad?: P;
   /** with `transcript`: its audit hash and the record that has it */
   transcript?: { auditHash: string; seq?: number };
+}
+
+export type AuditVerification = ChainVerification<AuditProblem>;
+export type DynamoAuditVerification = ChainVerification<DynamoAuditProblem> & {
+  /** the audit table read */
+  table: string;
+};
+
+/** What the core checks: the records as their text, in order, and the runs' last hashes. */
+export interface ChainInput {
+  /** each record's text (a line of the file, the value of a table item), in order */
+  lines: string[];
+  /** each record's position, reported with a problem: default its 1-based index (the file's line) */
+  positions?: number[];
+  /**
+   * A file's last line can be torn (a write cut short): whether it ended with its newline. Leave it
+   * out where a record is written whole or not at all (a DynamoDB item): an unreadable last record
+   * is then `edited`, never `torn`.
+   */
+  terminated?: boolean;
+  /** each run's last recorded audit hash */
+  runs: Array<{ id: string; auditHash: string }>;
 }
 
 export interface VerifyOptions {
@@ -109,6 +149,40 @@ export async function verifyAuditLog(dataDir: string, options: VerifyOptions = {
   const lines = text === '' ? [] : text.split('\n');
   const terminated = text.endsWith('\n');
   if (terminated) lines.pop();
+  const result = await verifyAuditChain({ lines, terminated, runs: await runHashes(dataDir) }, options);
+  const { firstBad, ...rest } = result;
+  if (!firstBad) return rest;
+  const { position, ...problem } = firstBad;
+  return { ...rest, firstBad: { ...problem, line: position } };
+}
+
+/**
+ * Verifies the audit chain of the DynamoDB store under `prefix` (default `runbooks-`): the table
+ * `<prefix>audit` read in order, each run's last `auditHash` from the journal table. An empty chain
+ * verifies as empty (records 0). Read failures are RB_ERR_STORE_WRITE with the AWS code.
+ */
+export async function verifyDynamoAudit(store: { client: DynamoDBClient; prefix?: string }, options: VerifyOptions = {}): Promise<DynamoAuditVerification> {
+  // Loaded here, so that verifying a file does not load the AWS SDK.
+  const { readAuditChain, runAuditHashes } = await import('./dynamo-audit.js');
+  const [chain, runs] = await Promise.all([readAuditChain(store.client, store.prefix), runAuditHashes(store.client, store.prefix)]);
+  const result = await verifyAuditChain({ lines: chain.lines, positions: chain.positions, runs }, options);
+  const { firstBad, ...rest } = result;
+  if (!firstBad) return { ...rest, table: chain.table };
+  const { position, ...problem } = firstBad;
+  return { ...rest, table: chain.table, firstBad: { ...problem, item: position } };
+}
+
+/** Checks records given as text (see ChainInput); the rules every audit chain is held to. */
+export async function verifyAuditChain(input: ChainInput, options: VerifyOptions = {}): Promise<ChainVerification> {
+  const { lines } = input;
+  const tearable = input.terminated !== undefined;
+  const terminated = input.terminated ?? true;
+  const position = (i: number): number => {
+    const at = input.positions;
+    if (!at) return i + 1;
+    if (i < at.length) return at[i];
+    return (at.length > 0 ? at[at.length - 1] : 0) + (i - at.length + 1);
+  };
   const recs = lines.map(parseRecordLine);
 
   let publicKey = options.publicKey;
@@ -122,12 +196,12 @@ export async function verifyAuditLog(dataDir: string, options: VerifyOptions = {
   const fingerprint = publicKey ? keyFingerprint(publicKey) : undefined;
 
   let digests = 0;
-  const fail = (i: number, problem: Omit<AuditProblem, 'line'>, line = i + 1): AuditVerification => ({
+  const fail = (i: number, problem: Problem): ChainVerification => ({
     ok: false,
     records: i,
     digests,
     ...(fingerprint ? { fingerprint } : {}),
-    firstBad: { ...problem, line },
+    firstBad: { ...problem, position: position(i) },
   });
 
   const hashes = new Map<string, number>();
@@ -137,7 +211,7 @@ export async function verifyAuditLog(dataDir: string, options: VerifyOptions = {
   for (let i = 0; i < lines.length; i++) {
     const rec = recs[i];
     const expected = i + 1;
-    if (i === lines.length - 1 && (!rec || !terminated)) {
+    if (tearable && i === lines.length - 1 && (!rec || !terminated)) {
       const why = rec ? 'it lacks its final newline' : 'it is not valid JSON or not a whole record';
       return fail(i, { kind: 'torn', seq: rec?.seq ?? expected, reason: `the last record is torn: ${why} (a write was cut short; the next writer moves it aside)` });
     }
@@ -200,8 +274,8 @@ export async function verifyAuditLog(dataDir: string, options: VerifyOptions = {
   }
 
   const count = lines.length;
-  const end = (problem: Omit<AuditProblem, 'line' | 'seq'>): AuditVerification => fail(count, { ...problem, seq: count + 1 }, count + 1);
-  for (const run of await runHashes(dataDir)) {
+  const end = (problem: Omit<Problem, 'seq'>): ChainVerification => fail(count, { ...problem, seq: count + 1 });
+  for (const run of input.runs) {
     if (!hashes.has(run.auditHash)) {
       return end({ kind: 'run-cut', reason: `run ${run.id}'s last record ${run.auditHash} is not in the log (records were cut from its end, or rewritten)` });
     }

@@ -28,7 +28,7 @@ import { readFully, scanTail } from './audit-tail.js';
 
 export { auditLogPath, canonicalJson, DIGEST_TYPE, GENESIS_HASH, hashRecord, REPAIRED_TYPE } from './audit-record.js';
 export type { AuditEntry, AuditRecord } from './audit-record.js';
-export { verifyAuditLog, type AuditVerification, type AuditProblemKind, type VerifyOptions } from './audit-verify.js';
+export { verifyAuditLog, verifyDynamoAudit, type AuditVerification, type DynamoAuditVerification, type AuditProblemKind, type VerifyOptions } from './audit-verify.js';
 
 /** What the log needs of its open file (a FileHandle opened with 'a+' has it). */
 export interface AuditFile {

@@ -39,3 +39,13 @@ export function storeError(what: string, table: string, prefix: string, err: unk
   const code = awsCode(err);
   return new RbError('RB_ERR_STORE_WRITE', `The run store is not available: ${what} on DynamoDB table ${table} failed (${code}). ${advice(code, prefix)}`, { awsCode: code });
 }
+
+/**
+ * RB_ERR_AUDIT_WRITE for a failed DynamoDB call of the audit chain (./dynamo-audit.ts): nothing was
+ * recorded, so the action it would have recorded is not done either.
+ */
+export function auditStoreError(what: string, table: string, prefix: string, err: unknown): RbError {
+  if (isRbError(err)) return err;
+  const code = awsCode(err);
+  return new RbError('RB_ERR_AUDIT_WRITE', `The audit log is not writable: ${what} on DynamoDB table ${table} failed (${code}), so nothing was recorded. ${advice(code, prefix)}`, { awsCode: code });
+}

@@ -1,7 +1,8 @@
 /**
  * The run store's DynamoDB tables (docs/deploy.md): their names under a prefix, their key schemas,
  * the IAM actions the store uses on them, and `createStoreTables`, which `runbooks store init` and
- * the sandbox call. Creating is idempotent: a table that exists with the right keys is kept.
+ * the sandbox call. Creating is idempotent: a table that exists with the right keys is kept. The
+ * audit table (./dynamo-audit.ts) is one of them, so that one init and one policy cover it.
  */
 import {
   CreateTableCommand,
@@ -34,6 +35,8 @@ export interface StoreTables {
   journal: string;
   /** `<prefix>items`: result item chunks and parts of large values, keys `id` (S) and `chunk` (N) */
   items: string;
+  /** `<prefix>audit`: the audit chain, keys `chain` (S, "audit": one chain per store) and `seq` (N); no TTL, records are evidence */
+  audit: string;
 }
 
 /** The table names under `prefix`; RB_ERR_CONFIG_INVALID for a prefix no table name can start with. */
@@ -41,7 +44,7 @@ export function storeTables(prefix: string): StoreTables {
   if (!PREFIX.test(prefix)) {
     throw new RbError('RB_ERR_CONFIG_INVALID', `The store prefix ${JSON.stringify(prefix)} cannot start a DynamoDB table name: use 1-248 characters of A-Z a-z 0-9 _ . - (default ${DEFAULT_STORE_PREFIX}).`);
   }
-  return { runs: `${prefix}runs`, journal: `${prefix}journal`, items: `${prefix}items` };
+  return { runs: `${prefix}runs`, journal: `${prefix}journal`, items: `${prefix}items`, audit: `${prefix}audit` };
 }
 
 /** The resource the store's rights are granted on: every table whose name starts with the prefix. */
@@ -63,6 +66,10 @@ export const TABLE_KEYS: Record<keyof StoreTables, Keys> = {
     { name: 'id', type: 'S' },
     { name: 'chunk', type: 'N' },
   ],
+  audit: [
+    { name: 'chain', type: 'S' },
+    { name: 'seq', type: 'N' },
+  ],
 };
 
 export interface CreatedTables {
@@ -71,9 +78,10 @@ export interface CreatedTables {
 }
 
 /**
- * Creates the three tables (on-demand capacity) where they are missing, waits until they are active
- * and turns TTL on for the items table. RB_ERR_CONFIG_INVALID if a table exists with other keys;
- * RB_ERR_STORE_WRITE (with the AWS code) if DynamoDB refuses.
+ * Creates the four tables (on-demand capacity) where they are missing, waits until they are active
+ * and turns TTL on for the items table only (the audit table's records are evidence: they never
+ * expire). RB_ERR_CONFIG_INVALID if a table exists with other keys; RB_ERR_STORE_WRITE (with the
+ * AWS code) if DynamoDB refuses.
  */
 export async function createStoreTables(options: { client: DynamoDBClient; prefix: string; maxWaitSeconds?: number }): Promise<CreatedTables> {
   const { client, prefix } = options;

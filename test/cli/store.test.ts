@@ -24,7 +24,14 @@ describe('runbooks store init', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toBe(
-      [`run store tables (prefix ${prefix}) in AWS (${info.region}):`, `  ${prefix}runs     created`, `  ${prefix}journal  created`, `  ${prefix}items    created, TTL on expiresAt`, ''].join('\n'),
+      [
+        `run store tables (prefix ${prefix}) in AWS (${info.region}):`,
+        `  ${prefix}runs     created`,
+        `  ${prefix}journal  created`,
+        `  ${prefix}items    created, TTL on expiresAt`,
+        `  ${prefix}audit    created`,
+        '',
+      ].join('\n'),
     );
     const again = await runCli(['store', 'init', '--aws', '--json'], { ...adminEnv(), RUNBOOKS_STORE_PREFIX: prefix });
     expect(again.code).toBe(0);
@@ -35,20 +42,24 @@ describe('runbooks store init', () => {
         { kind: 'runs', name: `${prefix}runs`, status: 'exists' },
         { kind: 'journal', name: `${prefix}journal`, status: 'exists' },
         { kind: 'items', name: `${prefix}items`, status: 'exists' },
+        { kind: 'audit', name: `${prefix}audit`, status: 'exists' },
       ],
       ttl: { table: `${prefix}items`, attribute: 'expiresAt' },
     });
     const local = localDynamo();
     const ttl = await local.send(new DescribeTimeToLiveCommand({ TableName: `${prefix}items` }));
+    // The audit chain is evidence: it never expires.
+    const auditTtl = await local.send(new DescribeTimeToLiveCommand({ TableName: `${prefix}audit` }));
     local.destroy();
     expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).toBe('ENABLED');
+    expect(auditTtl.TimeToLiveDescription?.TimeToLiveStatus).toBe('DISABLED');
   });
 
   it('names the AWS code and the actions needed when the identity may not create tables', async () => {
     // The sandbox's base principal may use the store tables, not create them.
     const r = await runCli(['store', 'init', '--aws', '--store-prefix', `runbooks-${randomUUID().slice(0, 8)}-`], sandboxAwsEnv());
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^runbooks: Creating the run store failed: CreateTable of runbooks-\w+-(runs|journal|items) was refused \(AccessDeniedException\)\. The identity running it needs dynamodb:CreateTable, dynamodb:DescribeTable, dynamodb:DescribeTimeToLive, dynamodb:UpdateTimeToLive on table\/runbooks-\w+-\* \(docs\/deploy\.md\)\.\n$/);
+    expect(r.stderr).toMatch(/^runbooks: Creating the run store failed: CreateTable of runbooks-\w+-(runs|journal|items|audit) was refused \(AccessDeniedException\)\. The identity running it needs dynamodb:CreateTable, dynamodb:DescribeTable, dynamodb:DescribeTimeToLive, dynamodb:UpdateTimeToLive on table\/runbooks-\w+-\* \(docs\/deploy\.md\)\.\n$/);
     expect(r.stderr).not.toContain(info.secretAccessKey);
   });
 
@@ -58,6 +69,7 @@ describe('runbooks store init', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^run store tables \(prefix runbooks-\) in the local sandbox of runbooks\/sandbox\.yaml \(in memory: /);
     expect(r.stdout).toContain('  runbooks-items    created, TTL on expiresAt\n');
+    expect(r.stdout).toContain('  runbooks-audit    created\n');
   }, 60_000);
 
   it('refuses a prefix no table name can start with, and --aws without a region', async () => {

@@ -50,7 +50,7 @@ describe('the DynamoDB run store', () => {
     ).Items ?? [];
 
   beforeAll(async () => {
-    expect(await createStoreTables({ client: local, prefix })).toEqual({ created: [tables.items, tables.journal, tables.runs], existing: [] });
+    expect(await createStoreTables({ client: local, prefix })).toEqual({ created: [tables.audit, tables.items, tables.journal, tables.runs], existing: [] });
     store = await openDynamoStore({ client: client(), prefix, itemRetentionSeconds: 3600 });
   });
   afterAll(() => {
@@ -59,7 +59,7 @@ describe('the DynamoDB run store', () => {
   });
 
   it('creates its tables once, with TTL on the items table, and refuses tables with other keys', async () => {
-    expect(await createStoreTables({ client: local, prefix })).toEqual({ created: [], existing: [tables.items, tables.journal, tables.runs] });
+    expect(await createStoreTables({ client: local, prefix })).toEqual({ created: [], existing: [tables.audit, tables.items, tables.journal, tables.runs] });
     const ttl = await local.send(new DescribeTimeToLiveCommand({ TableName: tables.items }));
     expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
 

@@ -39,13 +39,16 @@ async function outcome(command: object): Promise<string> {
 afterAll(() => base.destroy());
 
 describe('the run store in the sandbox', () => {
-  it('has its tables from the start, TTL on for items', async () => {
+  it('has its tables from the start, TTL on for items, none on the audit chain', async () => {
     const local = localDynamo();
     try {
       const names = (await local.send(new ListTablesCommand({}))).TableNames ?? [];
-      expect(names).toEqual(expect.arrayContaining(['runbooks-runs', 'runbooks-journal', 'runbooks-items']));
+      expect(names).toEqual(expect.arrayContaining(['runbooks-runs', 'runbooks-journal', 'runbooks-items', 'runbooks-audit']));
       const ttl = await local.send(new DescribeTimeToLiveCommand({ TableName: 'runbooks-items' }));
       expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
+      // The audit chain's records are evidence: no TTL.
+      const auditTtl = await local.send(new DescribeTimeToLiveCommand({ TableName: 'runbooks-audit' }));
+      expect(auditTtl.TimeToLiveDescription?.TimeToLiveStatus).toBe('DISABLED');
     } finally {
       local.destroy();
     }
@@ -61,6 +64,13 @@ describe('the run store in the sandbox', () => {
     expect(await outcome(new PutItemCommand({ TableName: 'runbooks-items', Item: { ...key, count: { N: '0' } } }))).toBe('allowed');
     expect(await outcome(new GetItemCommand({ TableName: 'runbooks-items', Key: key }))).toBe('allowed');
     expect(await outcome(new DeleteItemCommand({ TableName: 'runbooks-items', Key: key }))).toBe('allowed');
+    // The audit chain's table is one of them: a conditional put and a consistent query.
+    expect(await outcome(new DescribeTableCommand({ TableName: 'runbooks-audit' }))).toBe('allowed');
+    expect(
+      await outcome(
+        new QueryCommand({ TableName: 'runbooks-audit', KeyConditionExpression: '#c = :c', ExpressionAttributeNames: { '#c': 'chain' }, ExpressionAttributeValues: { ':c': S('probe') }, ConsistentRead: true }),
+      ),
+    ).toBe('allowed');
     // Nothing the store does not call: no updates, batches, table changes.
     const refused = (action: string, table = 'runbooks-runs') =>
       `AccessDeniedException: User: arn:aws:iam::${info.account}:user/runbooks-server is not authorized to perform: dynamodb:${action} on resource: arn:aws:dynamodb:${info.region}:${info.account}:table/${table} because no identity-based policy allows the dynamodb:${action} action`;
