@@ -33,7 +33,7 @@ const shared = {
   auditKey: () =>
     new Option('--audit-key <path>', 'the audit log\'s signing key, created on first use (default: $XDG_CONFIG_HOME/runbooks/audit-key.pem, else ~/.config/runbooks/audit-key.pem)').env('RUNBOOKS_AUDIT_KEY'),
   iamRevocation: () =>
-    new Option('--iam-revocation', 'at completion, also deny the run\'s sessions with an inline IAM role policy (always on in the sandbox)').env('RUNBOOKS_IAM_REVOCATION'),
+    new Option('--iam-revocation', 'at completion, also deny the run\'s sessions with an inline IAM role policy (always on in the sandbox and with --store dynamodb)').env('RUNBOOKS_IAM_REVOCATION'),
   store: () =>
     new Option('--store <kind>', 'where runs and the audit chain live: file (the data folder) or dynamodb (tables that server replicas share, docs/deploy.md)')
       .env('RUNBOOKS_STORE')
@@ -95,6 +95,8 @@ program
   .addOption(shared.role())
   .addOption(shared.iamRevocation())
   .addOption(shared.data())
+  .addOption(shared.store())
+  .addOption(shared.storePrefix())
   .addOption(shared.auditKey())
   .addOption(shared.sandboxFile())
   .action(async (file: string, opts) => exitWith((await import('./run.js')).runCommand(file, opts)));
@@ -119,6 +121,8 @@ program
   .addOption(shared.aws())
   .addOption(shared.role())
   .addOption(shared.data())
+  .addOption(shared.store())
+  .addOption(shared.storePrefix())
   .addOption(shared.auditKey())
   .addOption(shared.sandboxFile())
   .addOption(new Option('--users <file>', 'users file (YAML: name, token, roles)').env('RUNBOOKS_USERS'))

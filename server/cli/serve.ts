@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { isRbError, RbError } from '../errors.js';
 import type { RunEngine } from '../runs/engine.js';
 import type { UserDecl } from '../http/users.js';
-import { awsEngineOptions, sandboxEngineOptions } from './target.js';
+import { awsEngineOptions, sandboxEngineOptions, storeOption } from './target.js';
 
 export interface ServeOptions {
   port: number;
@@ -33,6 +33,9 @@ export interface ServeOptions {
   webhooks?: string;
   /** the notebook's address as people reach it, for links in webhook bodies */
   publicUrl?: string;
+  /** `file` (default) or `dynamodb`, with its table prefix */
+  store?: string;
+  storePrefix?: string;
 }
 
 /** True for addresses only this machine can reach. */
@@ -98,6 +101,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
       throw new RbError('RB_ERR_CLI_USAGE', `--idle-timeout ${JSON.stringify(opts.idleTimeout)}: a whole number of seconds (0 turns it off).`);
     }
     const dataDir = resolve(opts.data);
+    const store = storeOption(opts);
 
     const { createEngine } = await import('../runs/engine.js');
     const onInternalError = (err: unknown) => note(`internal error: ${err instanceof Error ? err.message : String(err)}`);
@@ -108,6 +112,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
         ...(opts.auditKey ? { auditKeyPath: resolve(opts.auditKey) } : {}),
         idleTimeoutMs: idleSeconds * 1000,
         onInternalError,
+        store,
       });
     } else {
       const sandboxFile = resolve(opts.sandboxFile ?? join(root, 'sandbox.yaml'));
@@ -116,7 +121,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
       }
       note('starting the local sandbox (DynamoDB Local and the STS/IAM/DynamoDB gateway)…');
       const { startSandbox, describeSupervisionEvent } = await import('../sandbox/index.js');
-      const sandbox = await startSandbox({ sandboxFile });
+      const sandbox = await startSandbox({ sandboxFile, ...(store ? { storePrefix: store.prefix } : {}) });
       resources.sandbox = sandbox;
       sandbox.onDynamoLocalEvent((event) => note(describeSupervisionEvent(event)));
       resources.engine = await createEngine({
@@ -125,6 +130,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
         ...(opts.auditKey ? { auditKeyPath: resolve(opts.auditKey) } : {}),
         idleTimeoutMs: idleSeconds * 1000,
         onInternalError,
+        store,
       });
       note(`sandbox at ${sandbox.endpoint} (region ${sandbox.region}, account ${sandbox.account})`);
     }
@@ -139,6 +145,8 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
         token,
         users,
         ...(opts.trustedProxyHeader ? { trustedProxy: { header: opts.trustedProxyHeader } } : {}),
+        // Behind a proxy that terminates TLS the browser's Origin is the public https address.
+        ...(publicUrl ? { allowedOrigins: [new URL(publicUrl).origin] } : {}),
       },
       logger: { level: process.env.RUNBOOKS_LOG_LEVEL ?? 'warn', stream: process.stderr },
       ...(webhooks ? { webhooks } : {}),
@@ -162,7 +170,8 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
     if (hooks) note(`webhooks: ${hooks.length} (${[...new Set(hooks.map((h) => new URL(h.url).host))].join(', ')}); delivery counts in /api/health`);
     if (opts.trustedProxyHeader) say(`  trusted proxy header: ${opts.trustedProxyHeader} (users not in the users file get the runner role)`);
     if (!isLoopback(opts.host)) note(`listening on ${opts.host}: traffic is plain HTTP, so put a TLS proxy in front of it for use beyond this machine.`);
-    note(`runs and the audit log in ${dataDir}; Ctrl+C stops the server and revokes the sessions of active runs`);
+    if (store) note(`runs and the audit chain in the DynamoDB tables ${store.prefix}*, shared with every replica on them; Ctrl+C stops this replica (its runs stay active for the others)`);
+    else note(`runs and the audit log in ${dataDir}; Ctrl+C stops the server and revokes the sessions of active runs`);
 
     const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
       const stop = (sig: NodeJS.Signals) => {

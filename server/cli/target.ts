@@ -9,6 +9,7 @@ import { loadRunbookFile } from '../runbook/load.js';
 import type { Runbook } from '../runbook/types.js';
 import type { EngineOptions, RunEngine } from '../runs/engine.js';
 import type { Sandbox } from '../sandbox/index.js';
+import { DEFAULT_STORE_PREFIX } from '../runs/dynamo-tables.js';
 
 export interface TargetOptions {
   aws?: boolean;
@@ -17,6 +18,19 @@ export interface TargetOptions {
   sandboxFile?: string;
   iamRevocation?: boolean;
   auditKey?: string;
+  /** `file` (default) or `dynamodb` */
+  store?: string;
+  storePrefix?: string;
+}
+
+/** The engine's store from `--store` and `--store-prefix`: undefined for the data folder. */
+export function storeOption(opts: { store?: string; storePrefix?: string }): EngineOptions['store'] {
+  const kind = opts.store ?? 'file';
+  if (kind === 'file') return undefined;
+  if (kind !== 'dynamodb') {
+    throw new RbError('RB_ERR_CLI_USAGE', `--store ${JSON.stringify(kind)}: file (the data folder, the default) or dynamodb (tables that server replicas share, docs/deploy.md).`);
+  }
+  return { kind: 'dynamodb', prefix: opts.storePrefix ?? DEFAULT_STORE_PREFIX };
 }
 
 /** Loads FILE; any problem is bad input, reported as `file:line:col: error: message` lines. */
@@ -89,9 +103,10 @@ export async function openTarget(file: string, opts: TargetOptions, progress: (l
   const { createEngine } = await import('../runs/engine.js');
   const dataDir = resolve(opts.data ?? './.runbooks');
   const auditKeyPath = opts.auditKey ? resolve(opts.auditKey) : undefined;
+  const store = storeOption(opts);
   if (opts.aws) {
     const role = opts.role ?? (await loadRunbookFile(file)).runbook?.access.role;
-    const engine = await createEngine({ ...awsEngineOptions(role, opts.iamRevocation), dataDir, auditKeyPath, idleTimeoutMs: 0 });
+    const engine = await createEngine({ ...awsEngineOptions(role, opts.iamRevocation), dataDir, auditKeyPath, idleTimeoutMs: 0, store });
     return { engine, close: () => engine.close() };
   }
   const sandboxFile = findSandboxFile(file, opts);
@@ -100,9 +115,9 @@ export async function openTarget(file: string, opts: TargetOptions, progress: (l
   }
   progress(`starting the local sandbox (${relative(process.cwd(), sandboxFile) || sandboxFile})…`);
   const { startSandbox } = await import('../sandbox/index.js');
-  const sandbox = await startSandbox({ sandboxFile });
+  const sandbox = await startSandbox({ sandboxFile, ...(store ? { storePrefix: store.prefix } : {}) });
   try {
-    const engine = await createEngine({ ...sandboxEngineOptions(sandbox, opts.role), dataDir, auditKeyPath, idleTimeoutMs: 0 });
+    const engine = await createEngine({ ...sandboxEngineOptions(sandbox, opts.role), dataDir, auditKeyPath, idleTimeoutMs: 0, store });
     return {
       engine,
       close: async () => {

@@ -4,7 +4,8 @@
  *
  *   <prefix>runs      key run            the header, put once: attribute_not_exists(run)
  *   <prefix>journal   keys run, seq      one item per record, put once: attribute_not_exists(seq),
- *                                        so two replicas can never both write record n of a run
+ *                                        so two replicas can never both write record n of a run;
+ *                                        seq 0 is the run's lease, never a record (`hold`)
  *   <prefix>items     keys id, chunk     result items: id `<run>#<step>#<n>`, chunk the position of
  *                                        the chunk's first item; and the parts of large values
  *
@@ -15,6 +16,8 @@
  * failures are RB_ERR_STORE_WRITE with the AWS code (./dynamo-store-errors.ts).
  *
  * `list()` is a Scan of the runs table's keys: one small item per run, read rarely (at start-up).
+ * Headers and records carry the change feed's keys (`feed`, `feedAt`: ./dynamo-tables.ts), which
+ * `changes` queries.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -30,10 +33,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { RbError } from '../errors.js';
 import { storeError } from './dynamo-store-errors.js';
-import { checkKeys, DEFAULT_STORE_PREFIX, storeTables, TTL_ATTRIBUTE, type StoreTables } from './dynamo-tables.js';
+import { checkKeys, DEFAULT_STORE_PREFIX, FEED_INDEX, FEED_TABLES, storeTables, TTL_ATTRIBUTE, type StoreTables } from './dynamo-tables.js';
 import { blobOf, chunkItems, decodeValue, encodeValue, type Encoded, type Item } from './dynamo-values.js';
 import { checkExecution, checkRunId, RUN_ID } from './store-ids.js';
-import type { JournalRecord, RunHeader, RunStore } from './store.js';
+import type { JournalRecord, RunHeader, RunStore, SharedStore } from './store.js';
 
 export interface DynamoStoreOptions {
   /** signed as the server's identity (the sandbox's base principal); stays the caller's to destroy */
@@ -42,10 +45,18 @@ export interface DynamoStoreOptions {
   prefix?: string;
   /** when set, result items carry `expiresAt` this many seconds ahead, for the items table's TTL */
   itemRetentionSeconds?: number;
+  /** how long a run's lease lasts unless renewed (default 10 s), and how long `hold` waits for it (default 30 s) */
+  leaseMs?: number;
+  leaseWaitMs?: number;
 }
 
 // Puts and deletes of one call run this many at a time.
 const CONCURRENCY = 8;
+
+/** The change feed's keys of a change at `at` (ISO time) to record `seq` of run `run` (0: its creation). */
+function feedKeys(at: string, run: string, seq: number): Item {
+  return { feed: { S: at.slice(0, 10) }, feedAt: { S: `${at}#${run}#${String(seq).padStart(10, '0')}` } };
+}
 
 /** A mark of one call: a put found at its key with the caller's own mark is that call's earlier attempt. */
 const writeToken = () => randomBytes(12).toString('hex');
@@ -188,6 +199,7 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
         runbook: { S: header.runbook },
         user: { S: header.user },
         startedAt: { S: header.startedAt },
+        ...feedKeys(new Date().toISOString(), header.id, 0),
         token: { S: writeToken() },
         ...value.attributes,
       };
@@ -205,7 +217,8 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
       const text = JSON.stringify(record);
       const value = await encodeValue(text, id, true);
       const key = { run: { S: id }, seq: { N: String(record.seq) } };
-      const item: Item = { ...key, type: { S: record.type }, at: { S: record.at }, token: { S: writeToken() }, ...value.attributes };
+      // The feed is keyed by this replica's clock at the append, not the record's (an engine's clock may be a test's).
+      const item: Item = { ...key, type: { S: record.type }, at: { S: record.at }, ...feedKeys(new Date().toISOString(), id, record.seq), token: { S: writeToken() }, ...value.attributes };
       if (!(await putOnce(`appending to run ${id}'s journal`, tables.journal, item, 'seq', key, value))) {
         throw new RbError('RB_ERR_STORE_CONFLICT', `Run ${id} changed in another process (another writer took record ${record.seq}); reload it and try again.`);
       }
@@ -361,8 +374,103 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
       // The client is the caller's: it may serve other stores or calls.
       headers.clear();
     },
+
+    shared: sharedStore(),
   };
   return store;
+
+  function sharedStore(): SharedStore {
+    const leaseMs = options.leaseMs ?? 10_000;
+    const waitMs = options.leaseWaitMs ?? 30_000;
+    const leaseKey = (id: string) => ({ run: { S: id }, seq: { N: '0' } });
+
+    /** Takes the lease if it is free or its holder let it lapse; false while another holds it. */
+    async function take(id: string, holder: string): Promise<boolean> {
+      const now = Date.now();
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: tables.journal,
+            Item: { ...leaseKey(id), holder: { S: holder }, until: { N: String(now + leaseMs) } },
+            ConditionExpression: 'attribute_not_exists(#seq) OR #until < :now OR #holder = :me',
+            ExpressionAttributeNames: { '#seq': 'seq', '#until': 'until', '#holder': 'holder' },
+            ExpressionAttributeValues: { ':now': { N: String(now) }, ':me': { S: holder } },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (err instanceof ConditionalCheckFailedException) return false;
+        throw storeError(`taking run ${id}'s lease`, tables.journal, prefix, err);
+      }
+    }
+
+    async function give(id: string, holder: string): Promise<void> {
+      await client
+        .send(
+          new DeleteItemCommand({
+            TableName: tables.journal,
+            Key: leaseKey(id),
+            ConditionExpression: '#holder = :me',
+            ExpressionAttributeNames: { '#holder': 'holder' },
+            ExpressionAttributeValues: { ':me': { S: holder } },
+          }),
+        )
+        // Lapsed and taken by another, or unreachable: either way it ends by itself.
+        .catch(() => undefined);
+    }
+
+    return {
+      async hold(id, fn) {
+        checkRunId(id);
+        const holder = writeToken();
+        const deadline = Date.now() + waitMs;
+        for (let attempt = 0; !(await take(id, holder)); attempt++) {
+          if (Date.now() > deadline) {
+            throw new RbError('RB_ERR_RUN_BUSY', `Run ${id} is busy: another replica has been changing it for ${Math.round(waitMs / 1000)} s. Try again in a moment.`);
+          }
+          // Backs off up to 100 ms, jittered, so that waiting replicas do not take turns in lockstep.
+          await new Promise((resolve) => setTimeout(resolve, Math.min(100, 5 * 2 ** attempt) * (0.5 + Math.random())));
+        }
+        const renew = setInterval(() => void take(id, holder).catch(() => undefined), leaseMs / 3);
+        try {
+          return await fn();
+        } finally {
+          clearInterval(renew);
+          await give(id, holder);
+        }
+      },
+
+      async changes(since) {
+        const from = since.toISOString();
+        const days = new Set([from.slice(0, 10), new Date().toISOString().slice(0, 10)]);
+        const out: Array<{ run: string; seq: number }> = [];
+        for (const kind of FEED_TABLES) {
+          for (const day of days) {
+            // Index reads cannot be strongly consistent: a change shows up a moment late, never lost,
+            // as long as the caller's `since` looks back past that moment.
+            let start: Item | undefined;
+            do {
+              const page = await send('following the change feed', tables[kind], () =>
+                client.send(
+                  new QueryCommand({
+                    TableName: tables[kind],
+                    IndexName: FEED_INDEX,
+                    KeyConditionExpression: '#feed = :day AND #feedAt >= :from',
+                    ExpressionAttributeNames: { '#feed': 'feed', '#feedAt': 'feedAt' },
+                    ExpressionAttributeValues: { ':day': { S: day }, ':from': { S: from } },
+                    ExclusiveStartKey: start,
+                  }),
+                ),
+              );
+              for (const item of page.Items ?? []) if (item.run?.S) out.push({ run: item.run.S, seq: kind === 'runs' ? 0 : Number(item.seq?.N ?? 0) });
+              start = page.LastEvaluatedKey;
+            } while (start);
+          }
+        }
+        return out;
+      },
+    };
+  }
 }
 
 /** Runs `fn` over `list`, CONCURRENCY at a time; rejects with the first failure. */

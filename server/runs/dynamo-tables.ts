@@ -9,6 +9,7 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
   type KeySchemaElement,
@@ -20,10 +21,23 @@ export const DEFAULT_STORE_PREFIX = 'runbooks-';
 /** The items table's TTL attribute: epoch seconds after which DynamoDB may delete the chunk. */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
+/**
+ * The change feed: a sparse index on the runs and journal tables, keyed by the UTC day of a change
+ * (`feed`) and `<time>#<run>#<seq>` (`feedAt`), keys only. A replica learns what the others changed
+ * with one Query per table and poll, however many runs are active (../runs/follow.ts).
+ */
+export const FEED_INDEX = 'feed';
+export const FEED_KEYS = [
+  { name: 'feed', type: 'S' },
+  { name: 'feedAt', type: 'S' },
+] as const;
+/** The tables that carry the feed index. */
+export const FEED_TABLES: ReadonlyArray<keyof StoreTables> = ['runs', 'journal'];
+
 /** What the store calls, and nothing else: the server's identity needs exactly these on table/<prefix>*. */
 export const STORE_ACTIONS = ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:Scan'] as const;
 /** What `runbooks store init` calls besides DescribeTable: an administrator's rights, not the server's. */
-export const STORE_INIT_ACTIONS = ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive', 'dynamodb:UpdateTimeToLive'] as const;
+export const STORE_INIT_ACTIONS = ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:DescribeTimeToLive', 'dynamodb:UpdateTimeToLive', 'dynamodb:UpdateTable'] as const;
 
 // Table names are 3-255 characters of A-Z a-z 0-9 _ . -; the longest suffix is `journal`.
 const PREFIX = /^[A-Za-z0-9_.-]{1,248}$/;
@@ -111,8 +125,9 @@ export async function createStoreTables(options: { client: DynamoDBClient; prefi
             new CreateTableCommand({
               TableName: table,
               KeySchema: keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
-              AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+              AttributeDefinitions: [...keys, ...(FEED_TABLES.includes(kind) ? FEED_KEYS : [])].map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
               BillingMode: 'PAY_PER_REQUEST',
+              ...(FEED_TABLES.includes(kind) ? { GlobalSecondaryIndexes: [feedIndex()] } : {}),
             }),
           ),
         );
@@ -126,7 +141,22 @@ export async function createStoreTables(options: { client: DynamoDBClient; prefi
       for (;;) {
         const described = await step('DescribeTable', table, () => client.send(new DescribeTableCommand({ TableName: table })));
         checkKeys(table, kind, described.Table?.KeySchema ?? [], described.Table?.AttributeDefinitions ?? []);
-        if (described.Table?.TableStatus === 'ACTIVE') break;
+        const index = described.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === FEED_INDEX);
+        if (FEED_TABLES.includes(kind) && !index && described.Table?.TableStatus === 'ACTIVE') {
+          // A store made before replicas followed each other through the feed gets its index now.
+          await step('UpdateTable', table, () =>
+            client.send(
+              new UpdateTableCommand({
+                TableName: table,
+                AttributeDefinitions: FEED_KEYS.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+                GlobalSecondaryIndexUpdates: [{ Create: feedIndex() }],
+              }),
+            ),
+          );
+          continue;
+        }
+        const indexReady = !FEED_TABLES.includes(kind) || index?.IndexStatus === undefined || index.IndexStatus === 'ACTIVE';
+        if (described.Table?.TableStatus === 'ACTIVE' && indexReady) break;
         if (Date.now() > deadline) throw new RbError('RB_ERR_STORE_WRITE', `Table ${table} is still ${described.Table?.TableStatus ?? 'not active'}: run runbooks store init again in a minute.`);
         await new Promise((resolve) => setTimeout(resolve, 2000));
       }
@@ -147,6 +177,17 @@ export async function createStoreTables(options: { client: DynamoDBClient; prefi
     }
     await step('UpdateTimeToLive', table, () => client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: TTL_ATTRIBUTE } })));
   }
+}
+
+function feedIndex() {
+  return {
+    IndexName: FEED_INDEX,
+    KeySchema: [
+      { AttributeName: FEED_KEYS[0].name, KeyType: 'HASH' as const },
+      { AttributeName: FEED_KEYS[1].name, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'KEYS_ONLY' as const },
+  };
 }
 
 /** RB_ERR_CONFIG_INVALID unless a table's keys are those the store writes. */

@@ -25,7 +25,7 @@ import { parseRunbook } from '../runbook/parse.js';
 import { renderStep } from '../runbook/render.js';
 import type { RenderedRequest, Runbook, Step } from '../runbook/types.js';
 import * as approvals from './approvals.js';
-import { AuditLog } from './audit.js';
+import { AuditLog, type AuditSink } from './audit.js';
 import { failedExecution, mergeCapacity, newExecution, sessionInfo, toExecutionError } from './executions.js';
 import { openFileStore } from './file-store.js';
 import { diffItems, matchItems, readRequest, revertRequest, writeTargets, type KeyedItem, type WriteImages } from './write-images.js';
@@ -33,7 +33,8 @@ import { migrateLegacyRuns } from './legacy-runs.js';
 import { ownerIsGone, ownerOf, ownerText } from './owner.js';
 import { Recorder, type Change } from './recorder.js';
 import { applyRecord, initialState, lastExecution, type RunState } from './run-state.js';
-import { FIRST_PAGE_ITEMS, firstPage, type JournalRecord, type RunHeader, type RunStore } from './store.js';
+import { eventsOf } from './record-events.js';
+import { FIRST_PAGE_ITEMS, firstPage, type JournalRecord, type RunHeader, type RunStore, type SharedStore } from './store.js';
 import type { Approval, EndReason, Run, RunEvent, StepExecution } from './types.js';
 
 export interface EngineOptions {
@@ -55,6 +56,12 @@ export interface EngineOptions {
   onInternalError?: (err: unknown) => void;
   /** the audit log's signing key file (default: see defaultAuditKeyPath in audit-key.ts) */
   auditKeyPath?: string;
+  /**
+   * Where runs and the audit chain live: the data folder (default), or DynamoDB tables that several
+   * replicas share (docs/deploy.md), reached as the base principal. IAM revocation is always on
+   * with a shared store: another replica's sessions can only be revoked through IAM.
+   */
+  store?: { kind: 'dynamodb'; prefix?: string; itemRetentionSeconds?: number };
 }
 
 /** What only this process holds of a run it runs. */
@@ -86,6 +93,10 @@ const IDENTITY_CHARS = /[^\w+=,.@-]/g;
 // A run's noted session expiry runs this far ahead, so that it is noted about once an hour, not at
 // every session: revocation after a crash only needs an expiry no earlier than the real one.
 const NOTE_MARGIN_MS = 3_600_000;
+// A replica asks the store's change feed this often what the others changed, looking back this far
+// (the feed is keyed by the writers' clocks and its index is read a moment late; seen records are skipped).
+const FOLLOW_EVERY_MS = 250;
+const FOLLOW_LOOKBACK_MS = 3_000;
 /** The approval of a revert of a step's write is filed under the step's name and this suffix. */
 const REVERT_SUFFIX = '.revert';
 
@@ -111,16 +122,23 @@ export class RunEngine {
   private readonly instance = randomBytes(6).toString('hex');
   private readonly keySchemas = createKeySchemaStore();
   private idleTimer?: NodeJS.Timeout;
+  /** set while several replicas share the store: changes are made under a run's lease */
+  private readonly shared?: SharedStore;
+  private following?: { timer?: NodeJS.Timeout; stopped: boolean; since: number };
+  /** runs being read from the store, so that two requests for an unknown run read it once */
+  private readonly loading = new Map<string, Promise<Entry | undefined>>();
 
   private constructor(
     private readonly options: EngineOptions,
     private readonly store: RunStore,
-    private readonly audit: AuditLog,
+    private readonly audit: AuditSink,
+    private readonly release: () => void = () => undefined,
   ) {
     this.clock = options.clock ?? (() => new Date());
+    this.shared = store.shared;
     const aws = { region: options.region, endpoint: options.endpoint, credentials: options.credentials };
     this.broker = createBroker(aws);
-    if (options.iamRevocation) {
+    if (options.iamRevocation || this.shared) {
       this.revoker = createIamRevoker({ ...aws, onCutoff: (roleArn, issuedBefore) => this.broker.noteCutoff(roleArn, issuedBefore) });
     }
     this.recorder = new Recorder(audit, store, this.clock);
@@ -132,6 +150,7 @@ export class RunEngine {
    * `interrupted`, revoked). Runs of another live process on the same data folder are left to it.
    */
   static async create(options: EngineOptions): Promise<RunEngine> {
+    if (options.store?.kind === 'dynamodb') return RunEngine.createShared(options);
     const repairs: Array<{ runId: string; info: object }> = [];
     const store = await openFileStore(options.dataDir, { onRepaired: (runId, info) => repairs.push({ runId, info }) });
     const audit = await AuditLog.open(options.dataDir, { clock: options.clock, keyPath: options.auditKeyPath, onError: options.onInternalError });
@@ -144,12 +163,45 @@ export class RunEngine {
       }
     }
     for (const { runId, info } of repairs) await audit.append({ type: 'log.repaired', runId, data: { log: 'journal', ...info } });
-    const idle = options.idleTimeoutMs ?? 3_600_000;
-    if (idle > 0) {
-      engine.idleTimer = setInterval(() => void engine.expireIdle(idle), Math.min(idle / 4, 30_000));
-      engine.idleTimer.unref();
-    }
+    engine.startIdleTimer();
     return engine;
+  }
+
+  /**
+   * Opens an engine on the DynamoDB store that replicas share (docs/deploy.md, "Replicas"): nothing
+   * is `interrupted` there — a run whose replica died continues on another — and each replica
+   * follows the store's change feed, so that its viewers see what the others do.
+   */
+  private static async createShared(options: EngineOptions): Promise<RunEngine> {
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    const { clientOptions } = await import('../access/sdk.js');
+    const { openDynamoStore } = await import('./dynamo-store.js');
+    const { DynamoAuditLog } = await import('./dynamo-audit.js');
+    const client = new DynamoDBClient({
+      ...clientOptions({ region: options.region, endpoint: options.endpoint }),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    });
+    try {
+      const prefix = options.store?.prefix;
+      const store = await openDynamoStore({ client, prefix, itemRetentionSeconds: options.store?.itemRetentionSeconds });
+      const audit = await DynamoAuditLog.open({ client, prefix, keyPath: options.auditKeyPath, clock: options.clock, onError: options.onInternalError });
+      const engine = new RunEngine(options, store, audit, () => client.destroy());
+      await engine.sync();
+      engine.follow();
+      engine.startIdleTimer();
+      return engine;
+    } catch (err) {
+      client.destroy();
+      throw err;
+    }
+  }
+
+  private startIdleTimer(): void {
+    const idle = this.options.idleTimeoutMs ?? 3_600_000;
+    if (idle > 0) {
+      this.idleTimer = setInterval(() => void this.expireIdle(idle), Math.min(idle / 4, 30_000));
+      this.idleTimer.unref();
+    }
   }
 
   /** Starts a run: parameters are validated and coerced against the runbook's declarations first. */
@@ -379,8 +431,8 @@ export class RunEngine {
    * Completes a run and revokes every session it was issued. On a run that ended with its IAM
    * revocation failed, tries that revocation again.
    */
-  complete(runId: string, input: { user: string; reason?: EndReason }): Promise<Run> {
-    const entry = this.runs.get(runId);
+  async complete(runId: string, input: { user: string; reason?: EndReason }): Promise<Run> {
+    const entry = this.runs.get(runId) ?? (this.shared ? await this.loadRun(runId) : undefined);
     if (entry && entry.state.run.status !== 'active' && entry.state.run.revocation?.iam === 'failed') {
       return this.serialised(entry, async () => {
         await this.retryRevocation(entry, input.user);
@@ -405,6 +457,26 @@ export class RunEngine {
     return this.runs.get(runId)?.state.run;
   }
 
+  /**
+   * A run as the store holds it now: what other processes or replicas recorded since is read first
+   * (an unknown run is read whole). Undefined for a run the store does not hold.
+   */
+  async load(runId: string): Promise<Run | undefined> {
+    if (!this.shared) {
+      await this.sync();
+      return this.getRun(runId);
+    }
+    const known = this.runs.get(runId);
+    if (!known) return (await this.loadRun(runId))?.state.run;
+    await this.serialised(known, () => this.refresh(known));
+    return known.state.run;
+  }
+
+  /** A run for reading (views, items, exports): as known here, read from the store where it may have moved on. */
+  async current(runId: string): Promise<Run | undefined> {
+    return this.shared ? this.load(runId) : (this.getRun(runId) ?? this.load(runId));
+  }
+
   /** Runs, newest first. */
   listRuns(): Run[] {
     return [...this.runs.values()].map((e) => e.state.run).sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
@@ -417,7 +489,8 @@ export class RunEngine {
   async sync(): Promise<void> {
     for (const id of await this.store.list()) {
       const entry = this.runs.get(id);
-      if (entry && (entry.live || entry.state.run.status !== 'active')) continue;
+      // Replicas keep the runs they know current by following the change feed.
+      if (entry && (entry.live || this.shared || entry.state.run.status !== 'active')) continue;
       const read = await this.store.read(id, entry ? entry.state.seq + 1 : 1);
       if (!read) continue;
       const target = entry ?? this.track(read.header);
@@ -489,8 +562,15 @@ export class RunEngine {
   /** Ends every active run of this process with reason `shutdown` (revoking its sessions) and closes the logs. */
   async close(): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer);
+    if (this.following) {
+      this.following.stopped = true;
+      clearTimeout(this.following.timer);
+    }
     for (const entry of this.runs.values()) {
-      if (entry.live && entry.state.run.status === 'active') {
+      if (this.shared) {
+        // The other replicas carry on with the run: this one only forgets its credentials.
+        await this.serialised(entry, () => this.forgetLive(entry)).catch(() => undefined);
+      } else if (entry.live && entry.state.run.status === 'active') {
         await this.serialised(entry, () => this.end(entry, 'shutdown', 'system')).catch((err: unknown) => this.options.onInternalError?.(err));
       }
     }
@@ -498,6 +578,7 @@ export class RunEngine {
     await this.store.close();
     this.broker.destroy();
     this.revoker?.destroy();
+    this.release();
   }
 
   // -- stages of an execution ---------------------------------------------------------------------
@@ -903,8 +984,15 @@ export class RunEngine {
     const now = this.clock().getTime();
     for (const entry of this.runs.values()) {
       const last = Math.max(Date.parse(entry.state.run.lastActivityAt), entry.touchedAt);
-      if (entry.live && entry.state.run.status === 'active' && now - last >= idleMs) {
-        await this.serialised(entry, () => (entry.state.run.status === 'active' ? this.end(entry, 'idle', 'system') : undefined)).catch(() => undefined);
+      if ((entry.live || this.shared) && entry.state.run.status === 'active' && now - last >= idleMs) {
+        // Under the run's lease and after reading its latest records: of several replicas, the first ends it, once.
+        const stillIdle = () => entry.state.run.status === 'active' && this.clock().getTime() - Math.max(Date.parse(entry.state.run.lastActivityAt), entry.touchedAt) >= idleMs;
+        await this.serialised(entry, () =>
+          this.held(entry, async () => {
+            await this.refresh(entry);
+            if (stillIdle()) await this.end(entry, 'idle', 'system');
+          }),
+        ).catch(() => undefined);
       }
     }
   }
@@ -912,33 +1000,114 @@ export class RunEngine {
   // -- bookkeeping -------------------------------------------------------------------------------
 
   /** Runs `fn` with the run's lock held, once its backlog is written, so that requests on one run do not interleave. */
-  private locked<T>(runId: string, fn: (entry: Entry, live: LiveRun) => Promise<T> | T): Promise<T> {
-    const entry = this.runs.get(runId);
-    if (!entry) return Promise.reject(notFound(runId));
+  private async locked<T>(runId: string, fn: (entry: Entry, live: LiveRun) => Promise<T> | T): Promise<T> {
+    const entry = this.runs.get(runId) ?? (this.shared ? await this.loadRun(runId) : undefined);
+    if (!entry) throw notFound(runId);
     const refusal = () => {
       const run = entry.state.run;
       if (run.status !== 'active') return new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${run.id} is ${run.status}; start a new run.`);
-      if (!entry.live) return new RbError('RB_ERR_RUN_ELSEWHERE', `Run ${run.id} is run by ${ownerText(entry.header)} on this data folder; continue it there.`);
+      // On a shared store any replica runs any run, with sessions of its own.
+      if (!entry.live && !this.shared) return new RbError('RB_ERR_RUN_ELSEWHERE', `Run ${run.id} is run by ${ownerText(entry.header)} on this data folder; continue it there.`);
       return undefined;
     };
     const early = refusal();
-    if (early) return Promise.reject(early);
-    return this.serialised(entry, async () => {
-      // Another process may have appended (an approver deciding through a server on the folder).
-      await this.refresh(entry);
-      const late = refusal();
-      if (late) throw late;
-      entry.touchedAt = this.clock().getTime();
-      await this.recorder.flush(entry.state, entry.backlog);
-      return fn(entry, entry.live!);
-    });
+    if (early) throw early;
+    return this.serialised(entry, () =>
+      this.held(entry, async () => {
+        // Another process may have appended (an approver deciding through a server on the folder, another replica).
+        await this.refresh(entry);
+        const late = refusal();
+        if (late) throw late;
+        entry.live ??= this.newLive(entry.header);
+        entry.touchedAt = this.clock().getTime();
+        await this.recorder.flush(entry.state, entry.backlog);
+        return fn(entry, entry.live);
+      }),
+    );
+  }
+
+  /** Runs `fn` under the run's lease on a shared store (see SharedStore); as it is elsewhere. */
+  private held<T>(entry: Entry, fn: () => Promise<T>): Promise<T> {
+    return this.shared ? this.shared.hold(entry.header.id, fn) : fn();
+  }
+
+  /** Reads a run this replica does not know from the store (once, however many ask at a time). */
+  private loadRun(runId: string, announce = false): Promise<Entry | undefined> {
+    const known = this.runs.get(runId);
+    if (known) return Promise.resolve(known);
+    let loading = this.loading.get(runId);
+    if (!loading) {
+      loading = (async () => {
+        const read = await this.store.read(runId).catch((err: unknown) => {
+          // An id the store cannot hold is simply not a run.
+          if (isRbError(err) && err.code === 'RB_ERR_STORE_CONFLICT') return undefined;
+          throw err;
+        });
+        if (!read || this.runs.has(runId)) return this.runs.get(runId);
+        const entry = this.track(read.header);
+        if (announce) this.emit({ type: 'run.started', run: entry.state.run });
+        await this.applyAll(entry, read.records, announce);
+        return entry;
+      })().finally(() => this.loading.delete(runId));
+      this.loading.set(runId, loading);
+    }
+    return loading;
+  }
+
+  /**
+   * Follows the store's change feed: reads the records other replicas append to the runs this one
+   * knows (announcing them to its viewers), and the runs they start. One feed query per table per
+   * tick, whatever the number of runs (docs/deploy.md, "Replicas").
+   */
+  private follow(): void {
+    const shared = this.shared!;
+    const following = { stopped: false, since: Date.now() - FOLLOW_LOOKBACK_MS, timer: undefined as NodeJS.Timeout | undefined };
+    const pending = new Set<string>();
+    this.following = following;
+    const tick = async () => {
+      const asked = Date.now();
+      const latest = new Map<string, number>();
+      for (const change of await shared.changes(new Date(following.since))) latest.set(change.run, Math.max(latest.get(change.run) ?? 0, change.seq));
+      following.since = asked - FOLLOW_LOOKBACK_MS;
+      const reads: Array<Promise<unknown>> = [];
+      for (const [runId, seq] of latest) {
+        if (following.stopped) return;
+        const entry = this.runs.get(runId);
+        if (!entry) reads.push(this.loadRun(runId, true));
+        // Not behind a request that holds the run (a long Scan): that request reads the run itself first.
+        else if (seq > entry.state.seq && !pending.has(runId)) {
+          pending.add(runId);
+          void this.serialised(entry, () => this.refresh(entry))
+            .catch((err: unknown) => this.options.onInternalError?.(err))
+            .finally(() => pending.delete(runId));
+        }
+      }
+      await Promise.all(reads);
+    };
+    const again = () => {
+      if (following.stopped) return;
+      following.timer = setTimeout(() => {
+        tick()
+          .catch((err: unknown) => this.options.onInternalError?.(err))
+          .finally(again);
+      }, FOLLOW_EVERY_MS);
+      following.timer.unref();
+    };
+    again();
+  }
+
+  /** Forgets this process's sessions of a run: their credentials, at once (revocation is the store's run.ended). */
+  private forgetLive(entry: Entry): void {
+    for (const session of entry.live?.sessions ?? []) forget(session);
+    entry.live = undefined;
   }
 
   /** Applies what other processes appended to a run's journal since this one last looked. */
   private async refresh(entry: Entry): Promise<void> {
-    if (entry.backlog.length > 0) return;
+    // A held run's backlog goes first on a store of its own; replicas must read past what others appended.
+    if (entry.backlog.length > 0 && !this.shared) return;
     const read = await this.store.read(entry.header.id, entry.state.seq + 1);
-    if (read && read.records.length > 0) await this.applyAll(entry, read.records);
+    if (read && read.records.length > 0) await this.applyAll(entry, read.records, true);
   }
 
   /**
@@ -947,20 +1116,22 @@ export class RunEngine {
    * number; if another writer took that number meanwhile, read again and retry once.
    */
   private async anywhere<T>(runId: string, fn: (entry: Entry) => Promise<T>): Promise<T> {
-    if (!this.runs.has(runId)) await this.sync();
+    if (!this.runs.has(runId)) await (this.shared ? this.loadRun(runId) : this.sync());
     const entry = this.runs.get(runId);
     if (!entry) throw notFound(runId);
-    return this.serialised(entry, async () => {
-      for (let attempt = 1; ; attempt++) {
-        await this.refresh(entry);
-        if (entry.state.run.status !== 'active') throw new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${runId} is ${entry.state.run.status}; start a new run.`);
-        try {
-          return await fn(entry);
-        } catch (err) {
-          if (attempt >= 2 || !isRbError(err) || err.code !== 'RB_ERR_STORE_CONFLICT') throw err;
+    return this.serialised(entry, () =>
+      this.held(entry, async () => {
+        for (let attempt = 1; ; attempt++) {
+          await this.refresh(entry);
+          if (entry.state.run.status !== 'active') throw new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${runId} is ${entry.state.run.status}; start a new run.`);
+          try {
+            return await fn(entry);
+          } catch (err) {
+            if (attempt >= 2 || !isRbError(err) || err.code !== 'RB_ERR_STORE_CONFLICT') throw err;
+          }
         }
-      }
-    });
+      }),
+    );
   }
 
   private serialised<T>(entry: Entry, fn: () => Promise<T> | T): Promise<T> {
@@ -975,8 +1146,12 @@ export class RunEngine {
     return entry;
   }
 
-  /** Folds records into a run, giving each step's last execution its first page from the store. */
-  private async applyAll(entry: Entry, records: JournalRecord[]): Promise<void> {
+  /**
+   * Folds records into a run, giving each step's last execution its first page from the store;
+   * `announce` emits what they record (records another process appended), and an end learnt so
+   * forgets this process's sessions of the run.
+   */
+  private async applyAll(entry: Entry, records: JournalRecord[], announce = false): Promise<void> {
     const lastOfStep = new Map<string, number>();
     for (const r of records) if (r.type === 'execution') lastOfStep.set(r.execution.step, r.seq);
     for (const r of records) {
@@ -985,8 +1160,10 @@ export class RunEngine {
         first = firstPage(await this.store.readItems(entry.header.id, r.execution.step, r.execution.n, 0, 100));
       }
       applyRecord(entry.state, r, first);
+      if (announce) for (const event of eventsOf(entry.state.run, r)) this.emit(event);
     }
-    const ownedElsewhere = entry.state.run.status === 'active' && !this.ownerIsGone(entry.header) && entry.header.owner?.instance !== this.instance;
+    if (entry.state.run.status !== 'active' && entry.live) this.forgetLive(entry);
+    const ownedElsewhere = !this.shared && entry.state.run.status === 'active' && !this.ownerIsGone(entry.header) && entry.header.owner?.instance !== this.instance;
     if (ownedElsewhere) entry.state.run.elsewhere = ownerText(entry.header);
     else delete entry.state.run.elsewhere;
   }

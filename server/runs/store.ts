@@ -79,6 +79,22 @@ export interface RunStore {
   /** Every item of an execution, in order, a page at a time (for exports of any size). */
   items(runId: string, step: string, n: number): AsyncIterable<Record<string, unknown>>;
   close(): Promise<void>;
+  /** Present where several processes share the store as equals (DynamoDB): see SharedStore. */
+  readonly shared?: SharedStore;
+}
+
+/**
+ * What replicas on one store need beyond the records (docs/deploy.md, "Replicas"). Changes of a run
+ * are made under its lease, so that a replica reads the run's latest records, decides and appends
+ * while no other does: an approval is used once, a run ends once. Appends stay conditional on their
+ * sequence number all the same, so a replica that lost its lease (paused past its end) cannot fork
+ * the journal. What the others changed is learnt from the store's change feed.
+ */
+export interface SharedStore {
+  /** Runs `fn` holding run `runId`'s lease (renewed meanwhile); waits while another holds it (RB_ERR_RUN_BUSY). */
+  hold<T>(runId: string, fn: () => Promise<T>): Promise<T>;
+  /** The runs created (seq 0) or appended to (seq ≥ 1) at or after `since` by their writers' clocks. */
+  changes(since: Date): Promise<Array<{ run: string; seq: number }>>;
 }
 
 /** The items a run view carries for each step's last execution (more through the items route). */

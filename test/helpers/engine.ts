@@ -4,16 +4,15 @@
  * their own), no idle timer, and no IAM revocation unless a test is about it (roles are shared).
  */
 import { createEngine, type EngineOptions, type RunEngine } from '../../server/runs/engine.js';
-import { roleArn, sandboxInfo } from './sandbox.js';
+import { roleArn, sandboxInfo, type SandboxInfo } from './sandbox.js';
 
-export function testEngine(options: Pick<EngineOptions, 'dataDir'> & Partial<EngineOptions>): Promise<RunEngine> {
-  const sandbox = sandboxInfo();
+export function testEngine(options: Pick<EngineOptions, 'dataDir'> & Partial<EngineOptions>, sandbox: SandboxInfo = sandboxInfo()): Promise<RunEngine> {
   return createEngine({
     region: sandbox.region,
     account: sandbox.account,
     endpoint: sandbox.endpoint,
     credentials: { accessKeyId: sandbox.accessKeyId, secretAccessKey: sandbox.secretAccessKey },
-    defaultRoleArn: roleArn('runbook-tester'),
+    defaultRoleArn: roleArn('runbook-tester', sandbox),
     iamRevocation: false,
     idleTimeoutMs: 0,
     ...options,

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp, type AppOptions } from '../../server/http/app.js';
 import type { UserDecl } from '../../server/http/users.js';
-import { createEngine, type RunEngine } from '../../server/runs/engine.js';
+import type { RunEngine } from '../../server/runs/engine.js';
+import { testEngine } from '../helpers/engine.js';
 import { localDynamo, roleArn, sandboxInfo } from '../helpers/sandbox.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/http/runbooks', import.meta.url));
@@ -49,19 +50,9 @@ export interface TestServerOptions extends Partial<Omit<AppOptions, 'engine' | '
 
 /** The app on a fresh data folder (or the given one), not listening: use inject(), or listen on port 0. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const info = sandboxInfo();
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'rb-http-')));
-  const engine = await createEngine({
-    dataDir,
-    region: info.region,
-    account: info.account,
-    endpoint: info.endpoint,
-    credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey },
-    defaultRoleArn: testerRoleArn(),
-    // The shared sandbox's roles are shared by every test file: only tests about revocation put denies.
-    iamRevocation: options.iamRevocation ?? false,
-    idleTimeoutMs: 0,
-  });
+  // The shared sandbox's roles are shared by every test file: only tests about revocation put denies.
+  const engine = await testEngine({ dataDir, iamRevocation: options.iamRevocation ?? false });
   const { auth, iamRevocation: _i, dataDir: _d, ...rest } = options;
   const app = await buildApp({
     runbooksDir: FIXTURES,

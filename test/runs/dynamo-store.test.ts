@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateTableCommand, DescribeTimeToLiveCommand, QueryCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, QueryCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { isRbError, type RbError } from '../../server/errors.js';
 import { openDynamoStore } from '../../server/runs/dynamo-store.js';
@@ -71,6 +71,42 @@ describe('the DynamoDB run store', () => {
     expect(err.code).toBe('RB_ERR_CONFIG_INVALID');
     expect(err.message).toBe(`Table ${other}journal has the keys (run S), not the run store's (run S, seq N): choose another --store-prefix, or remove that table.`);
     expect((await failure(createStoreTables({ client: local, prefix: 'no spaces' }))).code).toBe('RB_ERR_CONFIG_INVALID');
+  });
+
+  it('gives the change-feed index to a store made without it, and finds changes through it', async () => {
+    const older = newPrefix();
+    const names = storeTables(older);
+    await local.send(
+      new CreateTableCommand({
+        TableName: names.journal,
+        KeySchema: [
+          { AttributeName: 'run', KeyType: 'HASH' },
+          { AttributeName: 'seq', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'run', AttributeType: 'S' },
+          { AttributeName: 'seq', AttributeType: 'N' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    expect((await createStoreTables({ client: local, prefix: older })).existing).toEqual([names.journal]);
+    const described = await local.send(new DescribeTableCommand({ TableName: names.journal }));
+    expect(described.Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus])).toEqual([['feed', 'ACTIVE']]);
+
+    const since = new Date(Date.now() - 1000);
+    const opened = await openDynamoStore({ client: client(), prefix: older });
+    await opened.create(header('fed'));
+    await opened.append('fed', noted(1));
+    await opened.append('fed', noted(2));
+    expect((await opened.shared!.changes(since)).filter((c) => c.run === 'fed')).toEqual(
+      expect.arrayContaining([
+        { run: 'fed', seq: 0 },
+        { run: 'fed', seq: 1 },
+        { run: 'fed', seq: 2 },
+      ]),
+    );
+    expect(await opened.shared!.changes(new Date(Date.now() + 60_000))).toEqual([]);
   });
 
   it('keeps one item per header and record, the JSON as written', async () => {

@@ -12,8 +12,8 @@ import { runParams, stepParams, transcriptQuery, type RunParams, type StepParams
 export function exportRoutes(app: FastifyInstance, options: { engine: RunEngine; runbooksDir: string }): void {
   const { engine, runbooksDir } = options;
 
-  const runOf = (id: string): Run => {
-    const run = engine.getRun(id);
+  const runOf = async (id: string): Promise<Run> => {
+    const run = await engine.current(id);
     if (!run) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(id)}.`);
     return run;
   };
@@ -34,7 +34,7 @@ export function exportRoutes(app: FastifyInstance, options: { engine: RunEngine;
     '/api/runs/:run/transcript',
     { schema: { params: runParams, querystring: transcriptQuery } },
     async (request, reply) => {
-      const run = await engine.withAllItems(runOf(request.params.run).id);
+      const run = await engine.withAllItems((await runOf(request.params.run)).id);
       const format = request.query.format;
       const body = renderTranscript(run, await runbookOf(run), format, engine.sourceOf(run.id));
       // The transcript's own policy (its one inline style sheet, by hash); framing is refused as everywhere.
@@ -47,7 +47,7 @@ export function exportRoutes(app: FastifyInstance, options: { engine: RunEngine;
   );
 
   app.get<{ Params: StepParams }>('/api/runs/:run/steps/:step/result.csv', { schema: { params: stepParams } }, async (request, reply) => {
-    const run = runOf(request.params.run);
+    const run = await runOf(request.params.run);
     const { step } = request.params;
     const execution = run.executions.filter((e) => e.step === step).at(-1);
     if (!execution) {

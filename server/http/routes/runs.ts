@@ -54,8 +54,7 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
   });
 
   app.get<{ Params: RunParams }>('/api/runs/:run', { schema: { params: runParams } }, async (request) => {
-    await engine.sync();
-    const run = engine.getRun(request.params.run);
+    const run = await engine.load(request.params.run);
     if (!run) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(request.params.run)}.`);
     return { run: { ...run, runbookChanged: await runbookChanged(runbooks, run.runbook, run.runbookSha256) } };
   });
@@ -63,7 +62,7 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
   // The runbook as this run started with it: its own copy, whatever the file says today.
   app.get<{ Params: RunParams }>('/api/runs/:run/runbook', { schema: { params: runParams } }, async (request) => {
     const runId = request.params.run;
-    const run = engine.getRun(runId);
+    const run = await engine.current(runId);
     if (!run) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(runId)}.`);
     const kept = engine.runbookOf(runId);
     if (kept) return { runbook: runbookView(run.runbook, kept, []) };
@@ -78,6 +77,7 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
     async (request) => {
       const { run, step } = request.params;
       const q = request.query;
+      await engine.current(run);
       const limit = q.limit === undefined ? 500 : Number(q.limit);
       if (limit < 1 || limit > 1000) throw new RbError('RB_ERR_HTTP_BAD_REQUEST', `limit must be from 1 to 1000, not ${limit}.`);
       const n = q.n === undefined ? undefined : Number(q.n);
