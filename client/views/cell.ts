@@ -10,7 +10,7 @@
  */
 import { csvUrl } from '../api.js';
 import { imagesOf, itemTotal, revertedBy, revertOf, type Approval, type Execution, type Me, type StepSummary } from '../api-types.js';
-import { keyNamesOf, projectionOf } from '../columns.js';
+import { columnsOf, hintsOf, inColumnOrder } from '../../server/runs/columns.js';
 import { h, jsonBlock, replaceChildren, uniqueId } from '../dom.js';
 import { formatCapacity, formatDuration, formatTime, plural } from '../format.js';
 import { ItemSource } from '../item-source.js';
@@ -296,11 +296,13 @@ export class Cell {
     if (!this.table || this.table.n !== exec.n) {
       const label = `Results of ${this.step.title}`;
       const source = new ItemSource({ run: runId ?? '', step: this.step.name, n: exec.n, first: exec.items, total });
+      const hints = hintsOf(exec);
       const view = new ResultTable({
         label,
-        keys: exec.keys ?? keyNamesOf(exec.request),
-        projection: projectionOf(exec.request),
-        onShowItem: (index, count) => void this.showItemOf(source, label, index, count),
+        name: this.step.title,
+        keys: [...(hints.keys ?? [])],
+        projection: [...(hints.projection ?? [])],
+        onShowItem: (index, count) => void this.showItemOf(source, label, index, count, view.columnOrder),
         onError: (err) => this.setNotice(err === undefined ? undefined : { kind: 'error', title: 'Items could not be loaded', error: toShownError(err) }),
       });
       this.table = { n: exec.n, view, bar: h('div', { class: 'results-bar' }), source, total: -1 };
@@ -315,7 +317,9 @@ export class Cell {
       if (source.missing(0, source.total)) copyStatus.textContent = `Fetching ${plural(source.total, 'item')}…`;
       try {
         const items = await source.all();
-        const ok = await copyText(JSON.stringify(items, null, 2));
+        // Each item's attributes in the table's column order, as in the CSV and the transcripts.
+        const columns = columnsOf(items, hintsOf(exec));
+        const ok = await copyText(JSON.stringify(items.map((item) => inColumnOrder(item, columns)), null, 2));
         copyStatus.textContent = ok ? `Copied ${plural(items.length, 'item')} as JSON.` : 'The browser refused to copy; use the CSV download instead.';
       } catch (err) {
         copyStatus.textContent = `Nothing was copied: ${toShownError(err).message}`;
@@ -341,11 +345,11 @@ export class Cell {
   }
 
   /** Opens item `index` in full, fetching it first when it is not here yet. */
-  private async showItemOf(source: ItemSource, label: string, index: number, total: number): Promise<void> {
+  private async showItemOf(source: ItemSource, label: string, index: number, total: number, columns: readonly string[]): Promise<void> {
     try {
       await source.ensure(index, index + 1);
       const item = source.get(index);
-      if (item) showItem(label, item, index, total);
+      if (item) showItem(label, inColumnOrder(item, columns), index, total);
     } catch (err) {
       this.setNotice({ kind: 'error', title: `Item ${index + 1} could not be loaded`, error: toShownError(err) });
     }

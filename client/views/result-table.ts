@@ -7,8 +7,13 @@
  * reads the scroll position once, before it writes anything. Items not fetched yet show as
  * "loading…" until their chunk arrives (see item-source.ts). Screen readers get the true size from
  * `aria-rowcount` and each row's place from `aria-rowindex`.
+ *
+ * Sorting (a click on a column's header) and the filter box work on the browser's copy of every
+ * stored item of the execution: the ones not fetched yet are fetched first, as for "Copy as JSON".
+ * The table then shows a view, the item indices in their sorted and filtered order; the pool
+ * works on positions in that view as it does on item indices without one.
  */
-import { orderColumns } from '../columns.js';
+import { orderColumns } from '../../server/runs/columns.js';
 import { h } from '../dom.js';
 import { formatValue, valueKind } from '../format.js';
 import type { Item, ItemSource } from '../item-source.js';
@@ -28,15 +33,21 @@ const FULL_HEIGHT_ROWS = 15;
 const DEFAULT_VIEWPORT = FULL_HEIGHT_ROWS * ROW_HEIGHT + 36;
 /** Items a new column's width is estimated from: the first ones and the last ones known. */
 const WIDTH_SAMPLE = 300;
-const INDEX_WIDTH = 56;
+const INDEX_WIDTH = 92;
+/** How long typing in the filter box pauses before the rows are filtered. */
+const FILTER_DELAY_MS = 150;
 /** How long after the last scroll frame the table counts as resting again. */
 const SCROLL_REST_MS = 150;
 /** Longer texts are cut in the cell (the column is at most 400 px wide); the title keeps them whole. */
 const MAX_CELL_TEXT = 200;
 
+export type SortDirection = 'ascending' | 'descending';
+
 export interface ResultTableOptions {
   /** what the table shows, for its caption and accessible names: `Results of Recent orders` */
   label: string;
+  /** what the items are of, for the filter box's name (`Filter items of Recent orders`); the label by default */
+  name?: string;
   keys: string[];
   projection: string[];
   /** opens item `index` (0-based) in full */
@@ -52,8 +63,10 @@ interface Row {
   label: Text;
   cells: HTMLTableCellElement[];
   texts: Text[];
-  /** the item index shown; -1 before the first fill */
+  /** the position in the view shown (the item index without a view); -1 before the first fill */
   index: number;
+  /** the item index shown */
+  itemIndex: number;
   /** the item shown; undefined for the placeholder */
   item: Item | undefined;
   /** whether some cell got a title (set on pointing, see `titleOnHover`) */
@@ -62,6 +75,8 @@ interface Row {
 
 export class ResultTable {
   readonly element: HTMLElement;
+  private readonly filterInput: HTMLInputElement;
+  private readonly viewStatus: HTMLSpanElement;
   private readonly scroller: HTMLDivElement;
   private readonly table: HTMLTableElement;
   private readonly colgroup: HTMLTableColElement;
@@ -89,6 +104,15 @@ export class ResultTable {
   private failed = false;
   /** the last fetch failed: the next success clears the error shown */
   private failedBefore = false;
+  private sort?: { column: string; direction: SortDirection };
+  private filter = '';
+  private filterTimer?: ReturnType<typeof setTimeout>;
+  /** item indices in the order shown, while sorted or filtered; undefined shows every item as stored */
+  private view?: number[];
+  /** counts view requests: an answer that arrives after a later request is dropped */
+  private viewRequest = 0;
+  /** each item's values as one lower-case text, for the filter */
+  private readonly searchText = new WeakMap<Item, string>();
 
   constructor(private readonly options: ResultTableOptions) {
     this.caption = h('caption', { class: 'visually-hidden' });
@@ -99,7 +123,27 @@ export class ResultTable {
     this.tbody = h('tbody', {}, this.topSpacer, this.bottomSpacer);
     this.table = h('table', { class: 'result-table' }, this.caption, this.colgroup, this.thead, this.tbody);
     this.scroller = h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': options.label }, this.table);
-    this.element = this.scroller;
+    this.filterInput = h('input', {
+      type: 'search',
+      class: 'table-filter',
+      placeholder: 'Filter rows',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      'aria-label': `Filter items of ${options.name ?? options.label}`,
+    });
+    this.viewStatus = h('span', { class: 'table-view-status', role: 'status' });
+    this.element = h('div', { class: 'result-view' }, h('div', { class: 'table-tools' }, this.filterInput, this.viewStatus), this.scroller);
+    this.filterInput.addEventListener('input', () => {
+      if (this.filterTimer) clearTimeout(this.filterTimer);
+      this.filterTimer = setTimeout(() => {
+        this.filterTimer = undefined;
+        this.setFilter(this.filterInput.value);
+      }, FILTER_DELAY_MS);
+    });
+    this.thead.addEventListener('click', (event) => {
+      const button = (event.target as Element).closest<HTMLButtonElement>('button[data-column]');
+      if (button) this.toggleSort(button.dataset.column!);
+    });
     this.scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
     // One listener for every row's button: pooled rows change items, the handler reads which.
     this.tbody.addEventListener('click', (event) => {
@@ -125,15 +169,135 @@ export class ResultTable {
     const started = performance.now();
     this.source = source;
     this.failed = false;
-    const total = source.total;
-    this.caption.textContent = `${this.options.label}: ${total.toLocaleString('en-US')} ${total === 1 ? 'item' : 'items'}`;
-    this.table.setAttribute('aria-rowcount', String(total + 1));
-    // More rows than the scroller shows at its full height: a fixed height and CSS containment
-    // keep each frame's layout and paint inside the scroller.
-    this.scroller.classList.toggle('windowed', total > FULL_HEIGHT_ROWS);
+    // Sorted or filtered, the view is made again with the items there are now (the stored order
+    // shows until it is ready).
+    if (this.sort || this.filter !== '') {
+      this.view = undefined;
+      void this.updateView();
+    }
+    this.setSize();
     this.render();
     // Read by the browser tests (and visible in DevTools' performance panel).
-    performance.measure('rb:render-table', { start: started, detail: { rows: total, columns: this.columns.length } });
+    performance.measure('rb:render-table', { start: started, detail: { rows: source.total, columns: this.columns.length } });
+  }
+
+  /** The column order shown (server/runs/columns.ts over the attribute names known so far). */
+  get columnOrder(): readonly string[] {
+    return this.columns;
+  }
+
+  /** Rows the table shows: every item, or those of the view. */
+  private get count(): number {
+    return this.view ? this.view.length : (this.source?.total ?? 0);
+  }
+
+  /** Caption, row count and scroll height for the rows shown. */
+  private setSize(): void {
+    const total = this.source?.total ?? 0;
+    const shown = this.count;
+    const items = (n: number) => `${n.toLocaleString('en-US')} ${n === 1 ? 'item' : 'items'}`;
+    this.caption.textContent = `${this.options.label}: ${this.view && shown !== total ? `${shown.toLocaleString('en-US')} of ${items(total)}` : items(total)}`;
+    this.table.setAttribute('aria-rowcount', String(shown + 1));
+    // More rows than the scroller shows at its full height: a fixed height and CSS containment
+    // keep each frame's layout and paint inside the scroller.
+    this.scroller.classList.toggle('windowed', shown > FULL_HEIGHT_ROWS);
+  }
+
+  /** Sorts by a column: ascending, then descending, then back to the stored order. */
+  private toggleSort(column: string): void {
+    const current = this.sort?.column === column ? this.sort.direction : undefined;
+    this.sort = current === undefined ? { column, direction: 'ascending' } : current === 'ascending' ? { column, direction: 'descending' } : undefined;
+    this.renderHead();
+    void this.updateView();
+  }
+
+  private setFilter(text: string): void {
+    const filter = text.trim();
+    if (filter === this.filter) return;
+    this.filter = filter;
+    void this.updateView();
+  }
+
+  /** Sorts and filters every item (fetching the missing ones first), then shows the view from its top. */
+  private async updateView(): Promise<void> {
+    const source = this.source;
+    if (!source) return;
+    const request = ++this.viewRequest;
+    if (!this.sort && this.filter === '') {
+      this.applyView(undefined);
+      return;
+    }
+    // Until every item is here (another page may have been stored meanwhile).
+    while (source.missing(0, source.total)) {
+      this.viewStatus.textContent = `Fetching ${source.total.toLocaleString('en-US')} items to ${this.sort ? 'sort' : 'filter'} them…`;
+      try {
+        await source.all();
+      } catch (err) {
+        if (request !== this.viewRequest) return;
+        // Nothing claims an order or a filter the rows do not have; sorting or typing again retries.
+        this.sort = undefined;
+        this.filter = '';
+        this.renderHead();
+        this.viewStatus.textContent = `The items could not be fetched, so the rows are as stored: ${err instanceof Error ? err.message : String(err)}`;
+        return;
+      }
+      if (request !== this.viewRequest || source !== this.source) return;
+    }
+    // Fetched chunks may have brought new attribute names: new columns before the view is shown.
+    if (source.names.size !== this.namesSeen) this.updateColumns(source);
+    this.applyView(this.computeView(source));
+  }
+
+  private computeView(source: ItemSource): number[] {
+    let indices = Array.from({ length: source.total }, (_, i) => i);
+    if (this.filter !== '') {
+      const needle = this.filter.toLowerCase();
+      indices = indices.filter((i) => this.textOf(source.get(i)).includes(needle));
+    }
+    const sort = this.sort;
+    if (sort) {
+      const sign = sort.direction === 'ascending' ? 1 : -1;
+      const values = new Map(indices.map((i) => [i, source.get(i)?.[sort.column]]));
+      indices.sort((a, b) => {
+        const va = values.get(a);
+        const vb = values.get(b);
+        // Items without the attribute go last either way; equal values keep the stored order.
+        if (va === undefined || vb === undefined) return va === vb ? a - b : va === undefined ? 1 : -1;
+        return sign * compareValues(va, vb) || a - b;
+      });
+    }
+    return indices;
+  }
+
+  /** Every value of an item as the table shows it, in one lower-case text. */
+  private textOf(item: Item | undefined): string {
+    if (!item) return '';
+    let text = this.searchText.get(item);
+    if (text === undefined) {
+      text = Object.values(item).map((v) => formatValue(v)).join('\u0000').toLowerCase();
+      this.searchText.set(item, text);
+    }
+    return text;
+  }
+
+  private applyView(view: number[] | undefined): void {
+    this.view = view;
+    const total = this.source?.total ?? 0;
+    const n = view?.length ?? total;
+    const sorted = this.sort ? `sorted by ${this.sort.column}, ${this.sort.direction}` : '';
+    const count = (k: number) => k.toLocaleString('en-US');
+    this.viewStatus.textContent =
+      this.filter !== ''
+        ? `${n === 0 ? 'No item contains' : `${count(n)} of ${count(total)} ${total === 1 ? 'item contains' : 'items contain'}`} “${this.filter}”${sorted && n > 0 ? `, ${sorted}` : ''}.`
+        : sorted
+          ? `${sorted[0].toUpperCase()}${sorted.slice(1)}.`
+          : '';
+    // Every pooled row shows another item now: refill them all, from the top.
+    for (const row of this.rows) row.index = -1;
+    this.scroller.scrollTop = 0;
+    this.top = 0;
+    this.setSize();
+    this.render();
   }
 
   private schedule(): void {
@@ -173,7 +337,7 @@ export class ResultTable {
     const source = this.source;
     if (!source) return;
     if (source.names.size !== this.namesSeen) this.updateColumns(source);
-    const total = source.total;
+    const total = this.count;
     const visible = Math.ceil(this.viewport / ROW_HEIGHT) + 1;
     const size = Math.min(total, visible + 2 * MARGIN);
     if (size !== this.rows.length) this.resizePool(size);
@@ -182,8 +346,9 @@ export class ResultTable {
     for (let k = 0; k < size; k++) this.fill(this.rows[k], first + k);
     this.setSpacer(0, first);
     this.setSpacer(1, total - first - size);
-    // Once the table has been scrolled, items a little beyond the pool are fetched before the
-    // scroll gets there; a table nobody scrolls fetches nothing beyond what it shows.
+    // A view shows fetched items only. Once the table has been scrolled, items a little beyond the
+    // pool are fetched before the scroll gets there; a table nobody scrolls fetches nothing beyond what it shows.
+    if (this.view) return;
     const ahead = this.top > 0 ? PREFETCH : 0;
     const from = Math.max(0, first - ahead);
     const to = Math.min(total, first + size + ahead);
@@ -205,6 +370,7 @@ export class ResultTable {
 
   private renderHead(): void {
     const keys = new Set(this.options.keys);
+    const sort = this.sort;
     const widths = this.columns.map((name) => this.widths.get(name) ?? 64);
     this.colgroup.replaceChildren(
       h('col', { class: 'col-index' }),
@@ -220,9 +386,22 @@ export class ResultTable {
         'tr',
         { 'aria-rowindex': 1 },
         h('th', { scope: 'col', class: 'col-index' }, h('span', { class: 'visually-hidden' }, 'Item'), '#'),
-        this.columns.map((name) =>
-          h('th', { scope: 'col', title: name, class: keys.has(name) ? 'key' : undefined }, name, keys.has(name) ? h('span', { class: 'key-mark', title: 'key attribute' }, 'key') : null),
-        ),
+        this.columns.map((name) => {
+          const direction = sort?.column === name ? sort.direction : undefined;
+          // A button in the header sorts (click, Enter or Space); its indicator shows the
+          // direction, or that the column can be sorted at all.
+          return h(
+            'th',
+            { scope: 'col', title: name, class: keys.has(name) ? 'key' : undefined, 'aria-sort': direction },
+            h(
+              'button',
+              { type: 'button', class: 'sort-button', 'data-column': name, title: `Sort by ${name}${direction === 'ascending' ? ', descending' : direction === 'descending' ? ': back to the stored order' : ''}` },
+              h('span', { class: 'sort-name' }, name),
+              keys.has(name) ? h('span', { class: 'key-mark' }, 'key') : null,
+              h('span', { class: `sort-indicator${direction ? ' sorted' : ''}`, 'aria-hidden': 'true' }, direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕'),
+            ),
+          );
+        }),
       ),
     );
   }
@@ -230,7 +409,8 @@ export class ResultTable {
   /** Widths in pixels for new columns, from the header and a sample of known values: about 7.5 px a character, bounded. */
   private estimateWidths(source: ItemSource, names: string[]): void {
     if (names.length === 0) return;
-    const chars = new Map(names.map((name) => [name, name.length + (this.options.keys.includes(name) ? 5 : 0)]));
+    // The header holds the name, the key mark (5) and the sort indicator (3).
+    const chars = new Map(names.map((name) => [name, name.length + 3 + (this.options.keys.includes(name) ? 5 : 0)]));
     const total = source.total;
     const head = Math.min(total, WIDTH_SAMPLE - 50);
     const sample = (i: number) => {
@@ -251,9 +431,10 @@ export class ResultTable {
     const added = document.createDocumentFragment();
     while (this.rows.length < size) {
       const label = document.createTextNode('');
-      const button = h('button', { type: 'button', class: 'link-button' });
-      button.appendChild(label);
-      const row: Row = { tr: h('tr', {}, h('td', { class: 'col-index' }, button)), button, label, cells: [], texts: [], index: -1, item: undefined, titled: false };
+      // A real button that looks like one: the item's number and a JSON mark (styles.css, .item-open).
+      const button = h('button', { type: 'button', class: 'item-open' }, h('span', { class: 'item-open-mark', 'aria-hidden': 'true' }, '{ }'));
+      button.prepend(label);
+      const row: Row = { tr: h('tr', {}, h('td', { class: 'col-index' }, button)), button, label, cells: [], texts: [], index: -1, itemIndex: -1, item: undefined, titled: false };
       this.setCells(row);
       this.rowOf.set(row.tr, row);
       this.rows.push(row);
@@ -290,16 +471,21 @@ export class ResultTable {
     }
   }
 
-  /** Shows item `index` in a row, touching only what changed. */
+  /** Shows the item at position `index` (of the view, if any) in a row, touching only what changed. */
   private fill(row: Row, index: number): void {
-    const item = this.source!.get(index);
-    if (row.index === index && row.item === item) return;
+    const itemIndex = this.view ? this.view[index] : index;
+    const item = this.source!.get(itemIndex);
+    if (row.index === index && row.itemIndex === itemIndex && row.item === item) return;
     if (row.index !== index) {
       row.index = index;
-      const n = String(index + 1);
       row.tr.setAttribute('aria-rowindex', String(index + 2));
-      row.button.dataset.index = String(index);
+    }
+    if (row.itemIndex !== itemIndex) {
+      row.itemIndex = itemIndex;
+      const n = String(itemIndex + 1);
+      row.button.dataset.index = String(itemIndex);
       row.button.setAttribute('aria-label', `Show item ${n} in full`);
+      row.button.title = `Show item ${n} as JSON`;
       row.label.data = n;
     }
     row.item = item;
@@ -399,6 +585,21 @@ function nextFrame(table: ResultTable): void {
     for (const t of tables) t.readScroll();
     for (const t of tables) t.renderFrame();
   });
+}
+
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+const KIND_ORDER = { number: 0, string: 1, boolean: 2, null: 3, nested: 4, absent: 5 } as const;
+
+/** Orders two values of a column: numbers by value, texts naturally (`A2` before `A10`); across kinds, numbers first. */
+export function compareValues(a: unknown, b: unknown): number {
+  const ka = KIND_ORDER[valueKind(a)];
+  const kb = KIND_ORDER[valueKind(b)];
+  if (ka !== kb) return ka - kb;
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  const ta = typeof a === 'string' ? a : (JSON.stringify(a) ?? '');
+  const tb = typeof b === 'string' ? b : (JSON.stringify(b) ?? '');
+  return collator.compare(ta, tb) || (ta < tb ? -1 : ta > tb ? 1 : 0);
 }
 
 function setText(node: Text, text: string): void {

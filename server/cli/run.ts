@@ -201,7 +201,7 @@ function printTables(order: string[], outcomes: StepOutcome[]): void {
     if (o.error) process.stdout.write(`${o.error.code}: ${o.error.message}\n`);
     if (o.execution && o.execution.status === 'succeeded') {
       const rows = o.execution.items.length > 0 ? o.execution.items : o.execution.attributes ? [o.execution.attributes] : [];
-      process.stdout.write(rows.length > 0 ? `${formatTable(rows, process.stdout.columns, o.execution.keys)}\n` : '(no items)\n');
+      process.stdout.write(rows.length > 0 ? `${formatTable(rows, process.stdout.columns, o.execution)}\n` : '(no items)\n');
     }
   }
 }

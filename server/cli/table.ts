@@ -1,12 +1,7 @@
-/** Results as a plain-text table for a terminal: columns are the union of attribute names. */
+/** Results as a plain-text table for a terminal, in the column order of every other output (server/runs/columns.ts). */
+import { columnsOf, hintsOf, type ColumnSource } from '../runs/columns.js';
 
 const MAX_CELL = 40;
-
-export function columnsOf(items: Record<string, unknown>[], keys: string[] = []): string[] {
-  const seen = new Set<string>(keys.filter((k) => items.some((item) => k in item)));
-  for (const item of items) for (const k of Object.keys(item)) seen.add(k);
-  return [...seen];
-}
 
 function cell(value: unknown): string {
   const text = value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
@@ -16,12 +11,20 @@ function cell(value: unknown): string {
   return safe.length > MAX_CELL ? `${safe.slice(0, MAX_CELL - 1)}…` : safe;
 }
 
-/** A plain-text table: key attributes first (when known), then every other attribute in order of appearance. */
-export function formatTable(items: Record<string, unknown>[], width = 160, keys: string[] = []): string {
-  const columns = columnsOf(items, keys);
+/**
+ * A plain-text table of items: key attributes first, then the projection's, then the rest
+ * alphabetically. `source` is the execution the items came from (its `keys` and request), or just
+ * the key attribute names.
+ */
+export function formatTable(items: Record<string, unknown>[], width = 160, source: ColumnSource | readonly string[] = []): string {
+  const columns = columnsOf(items, isNames(source) ? { keys: source } : hintsOf(source));
   const rows = items.map((item) => columns.map((c) => cell(item[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const out = [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   return out.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l)).join('\n');
+}
+
+function isNames(source: ColumnSource | readonly string[]): source is readonly string[] {
+  return Array.isArray(source);
 }

@@ -9,7 +9,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
+import MarkdownIt from 'markdown-it';
+import { plainText, renderProse } from '../runbook/prose.js';
 import type { Runbook, Step } from '../runbook/types.js';
+import { columnsOf, hintsOf, inColumnOrder, orderColumns } from './columns.js';
 import type { Run, StepExecution } from './types.js';
 
 export type TranscriptFormat = 'md' | 'json' | 'html';
@@ -57,8 +60,9 @@ function parts(run: Run, runbook: Runbook | undefined): Part[] {
 
 function jsonTranscript(run: Run, runbook: Runbook | undefined, source?: { text: string; sha256: string }): unknown {
   return {
-    transcript: { format: 'dynamodb-runbooks', version: 1 },
-    run,
+    transcript: { format: 'dynamodb-runbooks', version: 1, timeZone: 'UTC' },
+    // Each item's attributes in the column order of every other output.
+    run: { ...run, executions: run.executions.map((e) => withItemsInColumnOrder(e)) },
     runbook: runbook
       ? {
           id: runbook.id ?? run.runbook,
@@ -85,42 +89,15 @@ function jsonTranscript(run: Run, runbook: Runbook | undefined, source?: { text:
   };
 }
 
-/** Columns of a result table: the key attributes first (when the request names them), then the rest as they appear. */
+function withItemsInColumnOrder(e: StepExecution): StepExecution {
+  if (e.items.length === 0) return e;
+  const columns = resultColumns(e);
+  return { ...e, items: e.items.map((item) => inColumnOrder(item, columns)) };
+}
+
+/** Columns of an execution's items, by the one rule every output follows (columns.ts). */
 export function resultColumns(execution: StepExecution, items: Iterable<Record<string, unknown>> = execution.items): string[] {
-  const order = new Set<string>();
-  for (const item of items) for (const name of Object.keys(item)) order.add(name);
-  return orderColumns(execution, [...order]);
-}
-
-/** Attribute names in first-seen order, the key attributes first. */
-function orderColumns(execution: StepExecution, names: string[]): string[] {
-  const present = new Set(names);
-  const keys = keyNames(execution).filter((k) => present.has(k));
-  return [...keys, ...names.filter((n) => !keys.includes(n))];
-}
-
-// Key attribute names: the table's (from its schema, when the engine read it), else those the
-// request itself reveals: its Key, or the names in a KeyConditionExpression.
-function keyNames(execution: StepExecution): string[] {
-  if (execution.keys) return execution.keys;
-  const input = execution.request.input as Record<string, unknown>;
-  if (isPlainObject(input.Key)) return Object.keys(input.Key);
-  if (typeof input.KeyConditionExpression === 'string') {
-    const names = isPlainObject(input.ExpressionAttributeNames) ? (input.ExpressionAttributeNames as Record<string, unknown>) : {};
-    const out: string[] = [];
-    for (const m of input.KeyConditionExpression.matchAll(/(?<![:\w])(#?[A-Za-z_][\w]*)/g)) {
-      const token = m[1];
-      if (/^(AND|BETWEEN|begins_with)$/i.test(token)) continue;
-      const name = token.startsWith('#') ? names[token] : token;
-      if (typeof name === 'string' && !out.includes(name)) out.push(name);
-    }
-    return out;
-  }
-  return [];
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return columnsOf(items, hintsOf(execution));
 }
 
 /** A value as one line of text: strings as they are, numbers and booleans as written, the rest as JSON. */
@@ -130,6 +107,20 @@ function cellText(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   return JSON.stringify(value) ?? '';
 }
+
+/**
+ * A recorded time as ISO 8601 in UTC (`…Z`). Runs record UTC already; a time with another offset is
+ * given in UTC too, and one without a zone (none is recorded so) is read as UTC, never as local time.
+ */
+function utc(time: string | undefined): string {
+  if (!time) return '';
+  const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(time);
+  const ms = Date.parse(zoned ? time : `${time}Z`);
+  return Number.isNaN(ms) ? time : new Date(ms).toISOString();
+}
+
+/** What every Markdown and HTML transcript says about its times. */
+const TIMES_NOTE = 'Times are UTC, in ISO 8601 (the Z suffix).';
 
 function pretty(value: unknown): string {
   return JSON.stringify(value, null, 2) ?? 'null';
@@ -151,8 +142,8 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 
 /**
  * One execution's items as CSV (RFC 4180: CRLF line ends, fields with `"`, `,`, CR or LF quoted,
- * quotes doubled). Columns are the union of attribute names, key attributes first when the request
- * names them; a missing attribute is an empty field, nested values are JSON. Text cells (header
+ * quotes doubled). Columns are the union of attribute names in the order of columns.ts; a missing
+ * attribute is an empty field, nested values are JSON. Text cells (header
  * included) that start with `=`, `+`, `-`, `@`, tab or CR get a leading `'` so that a spreadsheet
  * shows them instead of evaluating them; numbers and booleans are written as they are.
  *
@@ -162,7 +153,7 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 export async function* stepCsvChunks(execution: StepExecution, items: () => AsyncIterable<Record<string, unknown>>): AsyncGenerator<string> {
   const seen = new Set<string>();
   for await (const item of items()) for (const name of Object.keys(item)) seen.add(name);
-  const columns = orderColumns(execution, [...seen]);
+  const columns = orderColumns(seen, hintsOf(execution));
   if (columns.length === 0) return;
   yield `${columns.map((c) => csvField(c, true)).join(',')}\r\n`;
   let batch: string[] = [];
@@ -216,21 +207,90 @@ function mdTable(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+// Block structure only (code blocks and headings): prose is parsed here, never rendered.
+const blocks = new MarkdownIt('default', { html: false });
+
+const AUTOLINK = /^<(?:(?:https?|mailto):[^\s<>]*|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>/i;
+
+/**
+ * Runbook prose for the Markdown transcript: as written, but with every `<` outside code written
+ * `&lt;`, so that raw HTML in it (`<script>`, `<img onerror>`) reads as text wherever the file is
+ * rendered, as it does in the notebook and the HTML transcript. Code blocks and code spans keep
+ * their `<` (they show it as text anyway), as do autolinks to http(s) and mail addresses.
+ */
+export function inertProse(markdown: string): string {
+  const lines = markdown.split('\n');
+  const code = new Set<number>();
+  for (const token of blocks.parse(markdown, {})) {
+    if ((token.type === 'fence' || token.type === 'code_block') && token.map) {
+      for (let i = token.map[0]; i < token.map[1]; i++) code.add(i);
+    }
+  }
+  return lines.map((line, i) => (code.has(i) ? line : inertLine(line))).join('\n');
+}
+
+/**
+ * One line outside code blocks: backslash escapes and code spans as CommonMark reads them, `<`
+ * escaped elsewhere. Only spans that close on the same line are kept: a span over several lines has
+ * its `<` escaped too, which shows `&lt;` in that code but never lets markup through.
+ */
+function inertLine(line: string): string {
+  let out = '';
+  let i = 0;
+  while (i < line.length) {
+    const c = line[i];
+    if (c === '\\' && i + 1 < line.length) {
+      out += line.slice(i, i + 2);
+      i += 2;
+    } else if (c === '`') {
+      let n = 1;
+      while (line[i + n] === '`') n++;
+      const close = closingRun(line, i + n, n);
+      const end = close < 0 ? i + n : close + n;
+      out += line.slice(i, end);
+      i = end;
+    } else if (c === '<') {
+      const link = AUTOLINK.exec(line.slice(i));
+      out += link ? link[0] : '&lt;';
+      i += link ? link[0].length : 1;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Where the next backtick run of exactly `n` starts (a code span's end), or -1. */
+function closingRun(line: string, from: number, n: number): number {
+  for (let j = from; j < line.length; ) {
+    if (line[j] !== '`') {
+      j++;
+      continue;
+    }
+    let m = 1;
+    while (line[j + m] === '`') m++;
+    if (m === n) return j;
+    j += m;
+  }
+  return -1;
+}
+
 function markdownTranscript(run: Run, runbook: Runbook | undefined): string {
   const out: string[] = [];
   out.push(`# ${md(run.title)}`, '');
-  out.push(`Transcript of run ${code(run.id)} of runbook ${code(run.runbook)}.`, '');
+  out.push(`Transcript of run ${code(run.id)} of runbook ${code(run.runbook)}. ${TIMES_NOTE}`, '');
   const facts: string[][] = [
     ['Run', code(run.id)],
     ['Runbook', code(run.runbook)],
     ['User', md(run.user)],
     ['Status', md(statusLine(run))],
-    ['Started', run.startedAt],
-    ['Ended', run.endedAt ?? ''],
+    ['Started', utc(run.startedAt)],
+    ['Ended', utc(run.endedAt)],
     ['Role', code(run.roleArn)],
   ];
   if (run.revocation) {
-    facts.push(['Sessions revoked', md(`${run.revocation.sessions} at ${run.revocation.at}; IAM deny: ${run.revocation.iam}${run.revocation.error ? ` (${run.revocation.error})` : ''}`)]);
+    facts.push(['Sessions revoked', md(`${run.revocation.sessions} at ${utc(run.revocation.at)}; IAM deny: ${run.revocation.iam}${run.revocation.error ? ` (${run.revocation.error})` : ''}`)]);
   }
   facts.push(['Audit hash', run.auditHash ? code(run.auditHash) : '']);
   out.push(mdTable(['', ''], facts), '');
@@ -242,7 +302,7 @@ function markdownTranscript(run: Run, runbook: Runbook | undefined): string {
   out.push('## Runbook', '');
   for (const part of parts(run, runbook)) {
     if (part.kind === 'prose') {
-      out.push(part.markdown.trim(), '');
+      out.push(inertProse(part.markdown.trim()), '');
       continue;
     }
     if (!part.step) out.push(`### Step ${code(part.name)}`, '');
@@ -261,12 +321,12 @@ function markdownTranscript(run: Run, runbook: Runbook | undefined): string {
           code(a.step),
           a.status,
           md(a.requestedBy),
-          a.renderedAt ?? a.requestedAt,
+          utc(a.renderedAt ?? a.requestedAt),
           md(a.decidedBy ?? ''),
-          a.decidedAt ?? '',
+          utc(a.decidedAt),
           md(a.comment ?? ''),
           md(a.usedBy ?? ''),
-          a.usedAt ? `${a.usedAt}${a.execution ? ` (execution ${a.execution})` : ''}` : '',
+          a.usedAt ? `${utc(a.usedAt)}${a.execution ? ` (execution ${a.execution})` : ''}` : '',
           md(a.reason ?? ''),
         ]),
       ),
@@ -280,12 +340,12 @@ function markdownExecution(e: StepExecution): string[] {
   const out: string[] = [];
   out.push(`**Outcome of ${code(e.step)}, execution ${e.n}: ${e.status}**`, '');
   const facts = [
-    `- by ${md(e.user)} at ${e.startedAt}${e.durationMs !== undefined ? `, ${durationText(e.durationMs)}` : ''}`,
+    `- by ${md(e.user)} at ${utc(e.startedAt)}${e.durationMs !== undefined ? `, ${durationText(e.durationMs)}` : ''}`,
     `- items: ${e.count}${e.scannedCount !== undefined ? ` (scanned ${e.scannedCount})` : ''}, pages: ${e.pages}${e.hasMore ? ', more pages not fetched' : ''}`,
   ];
   if (e.confirmed) facts.push('- write confirmed by the user');
   if (e.session) {
-    facts.push(`- session ${code(e.session.assumedRoleId)}, expires ${e.session.expiration}${e.session.revoked ? ', revoked' : ''}`);
+    facts.push(`- session ${code(e.session.assumedRoleId)}, expires ${utc(e.session.expiration)}${e.session.revoked ? ', revoked' : ''}`);
   }
   if (e.error) facts.push(`- error ${code(e.error.code)}${e.error.awsCode ? ` (${md(e.error.awsCode)})` : ''}: ${md(e.error.message)}`);
   if (e.consumedCapacity !== undefined) facts.push(`- consumed capacity: ${code(cellText(e.consumedCapacity))}`);
@@ -353,27 +413,29 @@ function htmlTranscript(run: Run, runbook: Runbook | undefined): string {
   const view = {
     csp: t.csp,
     title: run.title,
+    timesNote: TIMES_NOTE,
     run: {
       id: run.id,
       runbook: run.runbook,
       user: run.user,
       status: statusLine(run),
-      startedAt: run.startedAt,
-      endedAt: run.endedAt ?? '',
+      startedAt: utc(run.startedAt),
+      endedAt: utc(run.endedAt),
       roleArn: run.roleArn,
       auditHash: run.auditHash ?? '',
       revocation: run.revocation
-        ? `${run.revocation.sessions} session(s) at ${run.revocation.at}; IAM deny: ${run.revocation.iam}${run.revocation.error ? ` (${run.revocation.error})` : ''}`
+        ? `${run.revocation.sessions} session(s) at ${utc(run.revocation.at)}; IAM deny: ${run.revocation.iam}${run.revocation.error ? ` (${run.revocation.error})` : ''}`
         : '',
     },
     params: Object.entries(run.params).map(([name, value]) => ({ name, value: cellText(value) })),
-    parts: parts(run, runbook).map((part) =>
+    parts: htmlParts(run, runbook).map((part) =>
       part.kind === 'prose'
-        ? { prose: true, text: part.markdown.trim() }
+        ? { prose: true, html: part.html }
         : {
             prose: false,
             name: part.name,
             title: part.step?.title ?? part.name,
+            intro: part.intro,
             language: part.step?.language ?? '',
             source: part.step?.source ?? '',
             executions: part.executions.map((e) => {
@@ -383,14 +445,14 @@ function htmlTranscript(run: Run, runbook: Runbook | undefined): string {
                 status: e.status,
                 failed: e.status === 'failed',
                 user: e.user,
-                startedAt: e.startedAt,
+                startedAt: utc(e.startedAt),
                 duration: durationText(e.durationMs),
                 count: e.count,
                 scannedCount: e.scannedCount ?? '',
                 pages: e.pages,
                 hasMore: e.hasMore,
                 confirmed: e.confirmed,
-                session: e.session ? { id: e.session.assumedRoleId, expiration: e.session.expiration, revoked: e.session.revoked } : undefined,
+                session: e.session ? { id: e.session.assumedRoleId, expiration: utc(e.session.expiration), revoked: e.session.revoked } : undefined,
                 error: e.error ? { code: e.error.code, awsCode: e.error.awsCode ?? '', message: e.error.message } : undefined,
                 consumedCapacity: e.consumedCapacity !== undefined ? cellText(e.consumedCapacity) : '',
                 request: pretty(e.request.input),
@@ -411,17 +473,68 @@ function htmlTranscript(run: Run, runbook: Runbook | undefined): string {
       step: a.step,
       status: a.status,
       requestedBy: a.requestedBy,
-      requestedAt: a.requestedAt,
+      requestedAt: utc(a.requestedAt),
       decidedBy: a.decidedBy ?? '',
-      decidedAt: a.decidedAt ?? '',
+      decidedAt: utc(a.decidedAt),
       comment: a.comment ?? '',
-      renderedAt: a.renderedAt ?? a.requestedAt,
+      renderedAt: utc(a.renderedAt ?? a.requestedAt),
       usedBy: a.usedBy ?? '',
-      usedAt: a.usedAt ? `${a.usedAt}${a.execution ? ` (execution ${a.execution})` : ''}` : '',
+      usedAt: a.usedAt ? `${utc(a.usedAt)}${a.execution ? ` (execution ${a.execution})` : ''}` : '',
       reason: a.reason ?? '',
     })),
   };
   return t.render(view);
+}
+
+type HtmlPart = { kind: 'prose'; html: string } | (Extract<Part, { kind: 'step' }> & { intro: string });
+
+/**
+ * The runbook's parts with the prose rendered as the notebook renders it (server/runbook/prose.ts:
+ * markdown-it with raw HTML shown as text, links and images to http(s), mailto and fragments only),
+ * arranged as the notebook arranges it: a heading that is the run's title is not repeated under
+ * the transcript's own, and a step's heading becomes the title of its section, the text under it
+ * the section's introduction. Headings move one level down, under the transcript's "Runbook".
+ */
+function htmlParts(run: Run, runbook: Runbook | undefined): HtmlPart[] {
+  const list = parts(run, runbook);
+  const titles = new Set([run.title, runbook?.title].filter((t): t is string => Boolean(t)));
+  const out: HtmlPart[] = [];
+  let intro = '';
+  let first = true;
+  list.forEach((part, k) => {
+    if (part.kind === 'step') {
+      out.push({ ...part, intro });
+      intro = '';
+      return;
+    }
+    const next = list[k + 1];
+    const split = splitProse(part.markdown.trim(), first ? titles : new Set(), next?.kind === 'step' ? next.step?.title : undefined);
+    first = false;
+    if (split.before) out.push({ kind: 'prose', html: split.before });
+    intro = split.intro;
+  });
+  return out;
+}
+
+/** Prose as HTML before the step's heading, and the step's introduction after it. */
+function splitProse(markdown: string, titles: ReadonlySet<string>, stepTitle: string | undefined): { before: string; intro: string } {
+  const lines = markdown.split('\n');
+  const tokens = blocks.parse(markdown, {});
+  const headings: Array<{ tag: string; text: string; map: [number, number] }> = [];
+  tokens.forEach((token, k) => {
+    if (token.type === 'heading_open' && token.level === 0 && token.map) headings.push({ tag: token.tag, text: plainText(tokens[k + 1]?.content ?? ''), map: token.map });
+  });
+  const last = headings.at(-1);
+  const cut = stepTitle !== undefined && last?.text === stepTitle ? last : undefined;
+  const title = headings[0]?.tag === 'h1' && titles.has(headings[0].text) && headings[0] !== cut ? headings[0] : undefined;
+  const kept = lines.slice(0, cut ? cut.map[0] : lines.length).filter((_, i) => !title || i < title.map[0] || i >= title.map[1]);
+  return { before: proseHtml(kept.join('\n')), intro: cut ? proseHtml(lines.slice(cut.map[1]).join('\n')) : '' };
+}
+
+function proseHtml(markdown: string): string {
+  if (markdown.trim() === '') return '';
+  // Headings one level down; markdown-it writes every tag itself (raw HTML is off), so a tag here is its own.
+  return renderProse(markdown).replace(/<(\/?)h([1-6])>/g, (_, slash: string, level: string) => `<${slash}h${Math.min(6, Number(level) + 1)}>`);
 }
 
 /** Every approval of the run, earlier ones first: a step approved, used and approved again shows twice. */

@@ -1,5 +1,7 @@
+// The one column order of every output of a step's items (the notebook's table and its JSON,
+// the CSV, the transcripts, the CLI table): test/e2e/results.test.ts checks them all against each other.
 import { describe, expect, it } from 'vitest';
-import { columnsOf, keyNamesOf, projectionOf } from '../../client/columns.js';
+import { columnsOf, hintsOf, inColumnOrder, keyNamesOf, orderColumns, projectionOf } from '../../server/runs/columns.js';
 
 describe('columnsOf', () => {
   it('is the union of attribute names, keys first, then the rest alphabetically', () => {
@@ -17,6 +19,37 @@ describe('columnsOf', () => {
 
   it('has no columns for no items', () => {
     expect(columnsOf([], { keys: ['pk'] })).toEqual([]);
+  });
+
+  it('orders the rest ignoring case, then by code unit, whatever the locale and the items\' order', () => {
+    const names = ['b', 'B', 'a_1', 'A', 'a', '_x', 'Z', 'é', '10', '9'];
+    const expected = ['10', '9', '_x', 'A', 'a', 'a_1', 'B', 'b', 'Z', 'é'];
+    expect(orderColumns(names)).toEqual(expected);
+    expect(orderColumns([...names].reverse())).toEqual(expected);
+    expect(orderColumns(new Set(names), { keys: ['Z'] })).toEqual(['Z', ...expected.filter((n) => n !== 'Z')]);
+  });
+});
+
+describe('hintsOf', () => {
+  const request = { operation: 'Query' as const, input: { TableName: 'O', KeyConditionExpression: 'pk = :pk', ProjectionExpression: 'total, sk' } };
+
+  it("takes the execution's keys (the table's schema) over the request's", () => {
+    expect(hintsOf({ keys: ['pk', 'sk'], request })).toEqual({ keys: ['pk', 'sk'], projection: ['total', 'sk'] });
+    expect(hintsOf({ request })).toEqual({ keys: ['pk'], projection: ['total', 'sk'] });
+    expect(hintsOf(undefined)).toEqual({});
+  });
+});
+
+describe('inColumnOrder', () => {
+  it('rewrites an item with its attributes in column order, keeping every attribute', () => {
+    const item = { total: 1, sk: 'S', pk: 'P', extra: true };
+    expect(Object.keys(inColumnOrder(item, ['pk', 'sk', 'total']))).toEqual(['pk', 'sk', 'total', 'extra']);
+    expect(JSON.stringify(inColumnOrder(item, columnsOf([item], { keys: ['pk', 'sk'] })))).toBe('{"pk":"P","sk":"S","extra":true,"total":1}');
+  });
+
+  it('keeps an attribute named __proto__ as an attribute', () => {
+    const item = JSON.parse('{"__proto__": {"x": 1}, "pk": "P"}') as Record<string, unknown>;
+    expect(JSON.stringify(inColumnOrder(item, columnsOf([item], { keys: ['pk'] })))).toBe('{"pk":"P","__proto__":{"x":1}}');
   });
 });
 

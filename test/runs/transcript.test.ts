@@ -3,8 +3,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import MarkdownIt from 'markdown-it';
 import { chromium, type Browser } from 'playwright-core';
 import { parseRunbook } from '../../server/runbook/parse.js';
+import { renderProse } from '../../server/runbook/prose.js';
 import type { Runbook } from '../../server/runbook/types.js';
 import { renderTranscript, resultColumns, stepCsvChunks } from '../../server/runs/transcript.js';
 import type { Run, StepExecution } from '../../server/runs/types.js';
@@ -48,11 +50,64 @@ ExpressionAttributeValues:
 Done.
 `;
 
-function runbook(): Runbook {
-  const { runbook, problems } = parseRunbook(RUNBOOK_TEXT, 'customer-check.md', { id: 'shop/customer-check' });
+function runbook(text = RUNBOOK_TEXT): Runbook {
+  const { runbook, problems } = parseRunbook(text, 'customer-check.md', { id: 'shop/customer-check' });
   expect(problems).toEqual([]);
   return runbook!;
 }
+
+// The links of the prose below, as written: the notebook keeps http(s), mailto and fragments.
+const LINKS = ['https://example.com/doc', 'mailto:ops@example.com', '#read-the-customer', 'javascript:alert(1)', 'data:text/html,x', './other.md', '//evil.example/x'];
+
+/** A runbook whose prose has Markdown of every kind, raw HTML, and links of every scheme. */
+const PROSE_RUNBOOK = `---
+title: Customer check
+params:
+  customerId: { type: string }
+---
+
+# Customer check
+
+Intro with **bold**, \`code <kbd>\`, ${LINKS.map((href, i) => `[link ${i}](${href})`).join(', ')} and <https://example.com/auto>.
+
+<script>alert(1)</script>
+
+<img src=x onerror=alert(1)>
+
+Inline <b onmouseover=alert(1)>bold</b> and \\<i>escaped</i>.
+
+## Read the customer
+
+Look them up by id.
+
+\`\`\`dynamodb {"name":"read-customer"}
+operation: GetItem
+TableName: Customers
+Key:
+  customerId: "{{customerId}}"
+\`\`\`
+
+## List orders
+
+\`\`\`dynamodb {"name":"orders"}
+operation: Query
+TableName: Orders
+KeyConditionExpression: "#pk = :pk AND begins_with(sk, :o)"
+ExpressionAttributeNames:
+  "#pk": pk
+ExpressionAttributeValues:
+  ":pk": "CUSTOMER#{{customerId}}"
+  ":o": "ORDER#"
+\`\`\`
+
+### Notes
+
+\`\`\`html
+<div>example markup</div>
+\`\`\`
+
+Done.
+`;
 
 const policy = {
   Version: '2012-10-17',
@@ -187,8 +242,8 @@ async function stepCsv(e: StepExecution): Promise<string> {
 }
 
 describe('stepCsv', () => {
-  it('puts the key attributes the request names first, then the rest as they appear', () => {
-    expect(resultColumns(execution({}))).toEqual(['pk', 'sk', 'status', 'total', 'note', 'lines', 'formula']);
+  it('puts the key attributes the request names first, then the rest alphabetically (server/runs/columns.ts)', () => {
+    expect(resultColumns(execution({}))).toEqual(['pk', 'sk', 'formula', 'lines', 'note', 'status', 'total']);
     const get = execution({ request: { operation: 'GetItem', input: { TableName: 'Customers', Key: { customerId: 'C1' } } }, items: [{ name: 'A', customerId: 'C1' }] });
     expect(resultColumns(get)).toEqual(['customerId', 'name']);
   });
@@ -197,16 +252,16 @@ describe('stepCsv', () => {
     const csv = await stepCsv(execution({}));
     expect(csv.endsWith('\r\n')).toBe(true);
     const rows = parseCsv(csv);
-    expect(rows[0]).toEqual(['pk', 'sk', 'status', 'total', 'note', 'lines', 'formula']);
-    expect(rows[1]).toEqual(['CUSTOMER#C1001', 'ORDER#2026-11-01#A7', 'SHIPPED', '42.5', HOSTILE, '[{"sku":"BOOK-1","qty":1}]', '']);
+    expect(rows[0]).toEqual(['pk', 'sk', 'formula', 'lines', 'note', 'status', 'total']);
+    expect(rows[1]).toEqual(['CUSTOMER#C1001', 'ORDER#2026-11-01#A7', '', '[{"sku":"BOOK-1","qty":1}]', HOSTILE, 'SHIPPED', '42.5']);
     expect(rows[2][4]).toBe('a | b `c` ```fence```\nsecond line');
     expect(rows).toHaveLength(3);
   });
 
   it("guards text cells that a spreadsheet would evaluate with a leading ', but not numbers", async () => {
     const rows = parseCsv(await stepCsv(execution({})));
-    expect(rows[2][6]).toBe('\'=HYPERLINK("http://x")');
-    expect(rows[2][3]).toBe('-3');
+    expect(rows[2][2]).toBe('\'=HYPERLINK("http://x")');
+    expect(rows[2][6]).toBe('-3');
     const more = execution({ items: [{ pk: 'p', a: '+1', b: '-1', c: '@SUM(A1)', d: '\tx', e: 'plain' }] });
     expect(parseCsv(await stepCsv(more))[1]).toEqual(['p', "'+1", "'-1", "'@SUM(A1)", "'\tx", 'plain']);
     const header = execution({ items: [{ pk: 'p', '=cmd': 1 }] });
@@ -228,6 +283,14 @@ describe('renderTranscript: JSON', () => {
     expect(doc.runbook.params[0].name).toBe('customerId');
   });
 
+  it("lists each item's attributes in the column order of the other outputs, and says its times are UTC", () => {
+    const doc = JSON.parse(renderTranscript(sampleRun(), runbook(), 'json'));
+    expect(doc.transcript).toEqual({ format: 'dynamodb-runbooks', version: 1, timeZone: 'UTC' });
+    const orders = doc.run.executions[1];
+    expect(Object.keys(orders.items[0])).toEqual(['pk', 'sk', 'lines', 'note', 'status', 'total']);
+    expect(Object.keys(orders.items[1])).toEqual(['pk', 'sk', 'formula', 'note', 'total']);
+  });
+
   it('works without the runbook', () => {
     const doc = JSON.parse(renderTranscript(sampleRun(), undefined, 'json'));
     expect(doc.runbook).toBeNull();
@@ -247,7 +310,7 @@ describe('renderTranscript: Markdown', () => {
     expect(text).toContain('"dynamodb:Query"');
     expect(text).toContain('AROAEXAMPLE123:rb-abc123-orders-2');
     expect(text).toContain('AROAEXAMPLE123:rb-abc123-read-customer-1');
-    expect(text).toContain('| pk | sk | status | total | note | lines | formula |');
+    expect(text).toContain('| pk | sk | formula | lines | note | status | total |');
     expect(text).toContain('ORDER#2026-11-20#B2');
     expect(text).toContain(`\`${'f'.repeat(64)}\``);
     expect(text).toContain('- error `RB_ERR_DYNAMO_ACCESS_DENIED` (AccessDeniedException): denied &lt;script&gt;');
@@ -275,6 +338,41 @@ describe('renderTranscript: Markdown', () => {
     // Every fence closes: an even number of fence lines of each length.
     const fences = text.split('\n').filter((l) => /^`{3,}/.test(l)).map((l) => /^`+/.exec(l)![0].length);
     expect(fences.length % 2).toBe(0);
+  });
+});
+
+describe('renderTranscript: Markdown prose and times', () => {
+  const text = renderTranscript(sampleRun(), runbook(PROSE_RUNBOOK), 'md');
+
+  it('neutralises raw HTML from the prose, and keeps code, links and Markdown as written', () => {
+    expect(text).not.toContain('<script>');
+    expect(text).not.toContain('<img');
+    expect(text).not.toContain('<b ');
+    expect(text).toContain('&lt;script>alert(1)&lt;/script>');
+    expect(text).toContain('&lt;img src=x onerror=alert(1)>');
+    expect(text).toContain('\\<i>escaped&lt;/i>');
+    // Code shows its text as it is; autolinks, links and emphasis stay Markdown.
+    expect(text).toContain('`code <kbd>`');
+    expect(text).toContain('```html\n<div>example markup</div>\n```');
+    expect(text).toContain('<https://example.com/auto>');
+    expect(text).toContain('**bold**');
+    expect(text).toContain('[link 0](https://example.com/doc)');
+    // Rendered as GitHub would, with raw HTML allowed: no element, no handler from the prose.
+    const html = new MarkdownIt({ html: true }).render(text);
+    expect(html).not.toMatch(/<(script|img|b|i)[\s>]/i);
+    expect(html).not.toMatch(/<[a-z][^>]*\son[a-z]+=/i);
+    expect(html).toContain('<code>code &lt;kbd&gt;</code>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('gives every time in UTC with its zone, and says so', () => {
+    expect(text).toContain('Times are UTC, in ISO 8601 (the Z suffix).');
+    const times = [...text.matchAll(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\S*/g)].map((m) => m[0]);
+    expect(times.length).toBeGreaterThan(5);
+    for (const time of times) expect(time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/);
+    // A time recorded with another offset is given in UTC.
+    const run = { ...sampleRun(), startedAt: '2026-11-27T11:00:00+01:00' };
+    for (const format of ['md', 'html'] as const) expect(renderTranscript(run, runbook(), format)).toContain('2026-11-27T10:00:00.000Z');
   });
 });
 
@@ -327,6 +425,50 @@ describe('renderTranscript: HTML', () => {
     // A strict policy whose only allowance is the inline style sheet, by hash.
     const hash = createHash('sha256').update(seen.style).digest('base64');
     expect(seen.csp).toBe(`default-src 'none'; style-src 'sha256-${hash}'; img-src data:; base-uri 'none'; form-action 'none'`);
+  });
+
+  it('renders the prose as the notebook does: headings as headings, the title once, raw HTML as text, links as allowed (parsed by Chromium)', async () => {
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.setContent(renderTranscript(sampleRun(), runbook(PROSE_RUNBOOK), 'html'), { waitUntil: 'load' });
+    const seen = await page.evaluate(() => {
+      const texts: string[] = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) texts.push(node.textContent ?? '');
+      return {
+        headings: [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map((el) => `${el.tagName.toLowerCase()} ${el.textContent?.trim()}`),
+        hashTexts: texts.filter((t) => /^\s*#/.test(t)),
+        scripts: document.querySelectorAll('script').length,
+        imgs: document.querySelectorAll('img').length,
+        handlers: [...document.querySelectorAll('*')].flatMap((el) => [...el.attributes].map((a) => a.name)).filter((n) => n.startsWith('on')),
+        prose: [...document.querySelectorAll('.prose')].map((el) => el.textContent ?? '').join('\n'),
+        strong: [...document.querySelectorAll('.prose strong')].map((el) => el.textContent),
+        code: [...document.querySelectorAll('.prose code')].map((el) => el.textContent),
+        hrefs: [...document.querySelectorAll('.prose a[href]')].map((a) => a.getAttribute('href')),
+        intro: document.querySelector('section.step .prose')?.textContent?.trim(),
+      };
+    });
+    await page.close();
+    // The run's title once, as the page's heading; the step's heading once, as its section's; the rest one level down.
+    expect(seen.headings).toEqual(['h1 Customer check', 'h2 Parameters', 'h2 Runbook', 'h3 Read the customer read-customer', 'h3 List orders orders', 'h4 Notes', 'h2 Approvals']);
+    expect(seen.hashTexts).toEqual([]);
+    expect(seen.intro).toBe('Look them up by id.');
+    // Raw HTML is text: no element, no handler, nothing run or loaded.
+    expect(seen.scripts).toBe(0);
+    expect(seen.imgs).toBe(0);
+    expect(seen.handlers).toEqual([]);
+    expect(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:'))).toEqual([]);
+    for (const raw of ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '<b onmouseover=alert(1)>bold</b>', '<div>example markup</div>']) expect(seen.prose).toContain(raw);
+    expect(seen.strong).toEqual(['bold']);
+    expect(seen.code).toContain('code <kbd>');
+    // Links: exactly those the notebook's renderer (server/runbook/prose.ts) keeps.
+    const notebook = await browser.newPage();
+    await notebook.setContent(`<div>${renderProse(PROSE_RUNBOOK)}</div>`);
+    const allowed = await notebook.evaluate(() => [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')));
+    await notebook.close();
+    expect(seen.hrefs).toEqual(allowed);
+    expect(seen.hrefs).toEqual(['https://example.com/doc', 'mailto:ops@example.com', '#read-the-customer', 'https://example.com/auto']);
   });
 
   it('renders from the compiled program too (the template is found from dist/)', async () => {
