@@ -14,7 +14,8 @@
  * - TransactWriteItems: `count` of parts that write (ConditionCheck parts do not).
  * - PartiQL INSERT, UPDATE, DELETE: `count` 1, items = what a RETURNING clause returns.
  * - DescribeTable: the table description as the one item.
- * Values are plain JSON (./values.ts). AWS errors become coded step errors (./errors.ts).
+ * Values are plain JSON (./values.ts); a typed request's values that plain JSON cannot hold are
+ * sent as their type (`sendableInput`). AWS errors become coded step errors (./errors.ts).
  */
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -37,7 +38,7 @@ import { batchGet, batchWrite } from './batch.js';
 import { addCapacity } from './capacity.js';
 import { clientsFor } from './client.js';
 import { dynamoError } from './errors.js';
-import { loadKey, plain, plainItem, storeKey, type StoredKey } from './values.js';
+import { loadKey, plain, plainItem, sendableInput, storeKey, type StoredKey } from './values.js';
 
 /** Where a paged result continues: kept on the server with the execution, JSON-safe. */
 export interface Cursor {
@@ -95,12 +96,12 @@ export async function executeRequest(request: RenderedRequest, session: Session,
   const done = (r: Omit<ExecutionResult, 'durationMs'>): ExecutionResult => ({ ...r, durationMs: Math.round(performance.now() - started) });
   try {
     if (request.operation === 'ExecuteStatement') {
-      if (request.statementKind === 'select') return done(await paged(request, doc, options));
+      if (request.statementKind === 'select') return done(await paged(request, request.input, doc, options));
       const out = await doc.send(new ExecuteStatementCommand({ ...request.input }));
       const items = (out.Items ?? []).map(plainItem);
       return done({ items, count: 1, hasMore: false, pages: 1, ...capacityOf(addCapacity([], out.ConsumedCapacity)) });
     }
-    const input = request.input;
+    const input = sendableInput(request);
     switch (request.operation) {
       case 'GetItem': {
         const out = await doc.send(new GetCommand(input as never));
@@ -109,7 +110,7 @@ export async function executeRequest(request: RenderedRequest, session: Session,
       }
       case 'Query':
       case 'Scan':
-        return done(await paged(request, doc, options));
+        return done(await paged(request, input, doc, options));
       case 'PutItem':
       case 'UpdateItem':
       case 'DeleteItem': {
@@ -172,11 +173,11 @@ export async function executeRequest(request: RenderedRequest, session: Session,
 /** Query, Scan and PartiQL SELECT: pages until `maxItems`, the request's Limit, or the end. */
 async function paged(
   request: RenderedRequest,
+  input: Record<string, unknown>,
   doc: ReturnType<typeof clientsFor>['doc'],
   options: ExecuteOptions,
 ): Promise<Omit<ExecutionResult, 'durationMs'>> {
   const statement = request.operation === 'ExecuteStatement';
-  const input = request.input as Record<string, unknown>;
   const userLimit = typeof input.Limit === 'number' ? input.Limit : undefined;
   const countOnly = input.Select === 'COUNT';
   let startKey: Record<string, unknown> | undefined = options.cursor?.exclusiveStartKey

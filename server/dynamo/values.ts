@@ -4,6 +4,8 @@
  * decimal string. Sets (SS, NS, BS) become arrays, binary values base64 strings, Dates ISO strings.
  */
 import { NumberValue } from '@aws-sdk/lib-dynamodb';
+import { RbError } from '../errors.js';
+import type { RenderedRequest, ValuePath } from '../runbook/types.js';
 
 /** A DynamoDB number string as a JS number when exact (safe integer, or a decimal that prints back the same), else the string. */
 export function plainNumber(text: string): number | string {
@@ -82,4 +84,47 @@ export function loadKey(key: StoredKey): Record<string, unknown> {
     else out[k] = new Uint8Array(Buffer.from(v.B, 'base64'));
   }
   return out;
+}
+
+/**
+ * A request's input as the Document Client sends it. Rendering leaves typed values that plain JSON
+ * cannot hold as descriptors, at the paths of `typedValues` (server/runbook/typed-values.ts); here
+ * each becomes the SDK value that marshals back to that type: a Set for SS, NS and BS, bytes for
+ * B, a NumberValue for N, so that no value is stored as a map.
+ */
+export function sendableInput(request: RenderedRequest): Record<string, unknown> {
+  const input = request.input as Record<string, unknown>;
+  const paths = request.operation === 'ExecuteStatement' ? undefined : request.typedValues;
+  if (!paths || paths.length === 0) return input;
+  let out: unknown = input;
+  for (const path of paths) out = replaceAt(out, path, 0);
+  return out as Record<string, unknown>;
+}
+
+function replaceAt(container: unknown, path: ValuePath, i: number): unknown {
+  if (i === path.length) return sdkValue(container, path);
+  const key = path[i];
+  if (Array.isArray(container) && typeof key === 'number' && key >= 0 && key < container.length) {
+    const copy = container.slice();
+    copy[key] = replaceAt(container[key], path, i + 1);
+    return copy;
+  }
+  if (container !== null && typeof container === 'object' && typeof key === 'string' && Object.prototype.hasOwnProperty.call(container, key)) {
+    const copy = { ...(container as Record<string, unknown>) };
+    // defineProperty: an attribute named `__proto__` must stay an attribute.
+    Object.defineProperty(copy, key, { value: replaceAt((container as Record<string, unknown>)[key], path, i + 1), enumerable: true, writable: true, configurable: true });
+    return copy;
+  }
+  throw new RbError('RB_ERR_INTERNAL', `the request has no typed value at ${path.join('.')}`);
+}
+
+function sdkValue(descriptor: unknown, path: ValuePath): unknown {
+  const d = (descriptor ?? {}) as Record<string, unknown>;
+  const bytes = (b: unknown) => new Uint8Array(Buffer.from(String(b), 'base64'));
+  if (typeof d.N === 'string') return NumberValue.from(d.N);
+  if (typeof d.B === 'string') return bytes(d.B);
+  if (Array.isArray(d.SS)) return new Set(d.SS.map(String));
+  if (Array.isArray(d.NS)) return new Set(d.NS.map((n) => NumberValue.from(String(n))));
+  if (Array.isArray(d.BS)) return new Set(d.BS.map(bytes));
+  throw new RbError('RB_ERR_INTERNAL', `the request's value at ${path.join('.')} is not a kept type descriptor`);
 }

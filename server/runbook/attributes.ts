@@ -6,7 +6,10 @@
 import type { LocalProblem } from './positions.js';
 import { didYouMean } from './suggest.js';
 
-export const stepAttributes = ['name', 'maxItems', 'approval'] as const;
+export const stepAttributes = ['name', 'maxItems', 'approval', 'values'] as const;
+
+/** How a `dynamodb` block writes its values: plain JSON, or typed DynamoDB JSON (`{"S": "x"}`). */
+export type ValueForm = 'plain' | 'typed';
 
 export const STEP_NAME = /^[a-z0-9][a-z0-9-]*$/;
 /** Step names go into STS role session names (`rb-<run>-<step>`, at most 64 characters). */
@@ -18,6 +21,8 @@ export interface StepAttributes {
   name?: string;
   maxItems?: number;
   approval?: boolean;
+  /** forces the reading of the block's values; absent: detected from the values themselves */
+  values?: ValueForm;
 }
 
 /** Offsets in problems are inside `text`. */
@@ -125,6 +130,10 @@ export function parseAttributes(text: string): AttributeResult {
       case 'approval':
         if (typeof value !== 'boolean') fail(`approval must be true or false, not ${JSON.stringify(value)}`);
         else attributes.approval = value;
+        break;
+      case 'values':
+        if (value !== 'typed' && value !== 'plain') fail(`values must be \`typed\` (DynamoDB JSON, like {"S": "x"}) or \`plain\`, not ${JSON.stringify(value)}`);
+        else attributes.values = value;
         break;
       default:
         fail(`unknown step attribute \`${key}\`${didYouMean(key, stepAttributes) || `; allowed: ${stepAttributes.join(', ')}`}`);

@@ -10,9 +10,12 @@ export type FieldShape =
   | 'string'
   | 'integer'
   | 'boolean'
-  /** an item or key: a map of attribute name to plain value (Document Client marshalling) */
+  /**
+   * an item or key: a map of attribute name to value, plain (Document Client marshalling) or typed
+   * DynamoDB JSON, one form per request (./typed-values.ts)
+   */
   | 'item'
-  /** ExpressionAttributeValues: a map of `:name` to plain value */
+  /** ExpressionAttributeValues: a map of `:name` to value, plain or typed as `item` */
   | 'values'
   /** ExpressionAttributeNames: a map of `#name` to attribute name */
   | 'names'

@@ -70,12 +70,16 @@ class RunbookParser {
 
     const bodyLine = block.line + 1;
     const map = new SourceMap(block.content, bodyLine, block.columnOffsets);
-    let base: Pick<Step, 'operation' | 'statementKind' | 'write' | 'request'> | undefined;
+    let base: Pick<Step, 'operation' | 'statementKind' | 'write' | 'request' | 'values'> | undefined;
     if (block.language === 'dynamodb') {
-      const result = readRequest(block.content, this.params);
+      const result = readRequest(block.content, this.params, attributes.values);
       for (const p of result.problems) this.problems.push(map.problem(this.file, p.offset, p.message));
-      if (result.operation) base = { operation: result.operation, write: operations[result.operation].write, request: result.request };
+      if (result.operation) base = { operation: result.operation, write: operations[result.operation].write, request: result.request, values: result.values };
     } else {
+      if (attributes.values !== undefined) {
+        // PartiQL binds its values as `?` parameters, which have no second form.
+        this.problem(block.line, block.attributesColumn + Math.max(0, block.attributes.indexOf('values')), '`values` applies to dynamodb blocks; a partiql statement writes its values in PartiQL: remove the attribute');
+      }
       const scan = scanPartiql(block.content);
       for (const p of scan.problems) this.problems.push(map.problem(this.file, p.offset, p.message));
       for (const t of scan.templates) {
@@ -107,6 +111,7 @@ class RunbookParser {
     if (attributes.approval !== undefined) step.approval = attributes.approval;
     if (step.statementKind === undefined) delete step.statementKind;
     if (step.request === undefined) delete step.request;
+    if (step.values === undefined) delete step.values;
     return step;
   }
 }

@@ -5,6 +5,7 @@
  */
 import { isRbError, RbError } from '../errors.js';
 import { scanPartiql } from './partiql.js';
+import { plainRequest } from './typed-values.js';
 import { renderTemplate } from './templates.js';
 import type { ParamValues, RenderedRequest, Step } from './types.js';
 
@@ -52,7 +53,11 @@ export function renderStep(step: Step, values: ParamValues, now: Date = new Date
     if (!step.request || step.operation === 'ExecuteStatement') {
       throw new Error('the request has errors; run `runbooks check` on the runbook');
     }
-    return { operation: step.operation, input: renderValue(step.request, values, now) as Record<string, unknown> };
+    const input = renderValue(step.request, values, now) as Record<string, unknown>;
+    if (step.values !== 'typed') return { operation: step.operation, input };
+    // Typed values become plain ones here, so that policies, images and transcripts read one form.
+    const plain = plainRequest(step.operation, input);
+    return { operation: step.operation, input: plain.input, ...(plain.typedValues.length > 0 ? { typedValues: plain.typedValues } : {}) };
   } catch (err) {
     if (isRbError(err)) throw err;
     throw new RbError('RB_ERR_TEMPLATE_RENDER', `step \`${step.name}\`: ${(err as Error).message}`);

@@ -12,6 +12,8 @@ import { checkTemplate } from './templates.js';
 import type { ValueType } from './helpers.js';
 import type { ParamDecl } from './types.js';
 import { describeNode, keyOf, parseYaml, start, yamlProblems } from './yaml-nodes.js';
+import type { ValueForm } from './attributes.js';
+import { settleValues, type ValueNode } from './typed-values.js';
 
 /** DynamoDB nests documents (maps and lists) at most 32 levels deep. */
 export const MAX_DEPTH = 32;
@@ -25,6 +27,8 @@ export interface RequestResult {
   operation?: OperationName;
   /** the request without `operation`, templates unrendered; absent when the block has problems */
   request?: Record<string, unknown>;
+  /** 'typed' when the request writes its values as DynamoDB JSON (./typed-values.ts) */
+  values?: 'typed';
   problems: LocalProblem[];
 }
 
@@ -37,6 +41,8 @@ type Literal = false | 'expression' | 'name' | 'attribute-name';
 
 class Validator {
   readonly problems: LocalProblem[] = [];
+  /** the values of the value fields, checked once their form (plain or typed) is settled */
+  readonly values: ValueNode[] = [];
 
   constructor(
     private readonly text: string,
@@ -205,7 +211,11 @@ class Validator {
       case 'item':
         if (!isMap(node)) return this.fail(node, `\`${path}\` must be a map of attribute names to values, not ${describeNode(node)}`);
         if (node.items.length === 0) return this.fail(node, `\`${path}\` needs at least one attribute`);
-        return this.plain(node, path, 1);
+        for (const pair of node.items) {
+          const key = this.attributeKey(pair, path);
+          if (key !== undefined) this.values.push({ node: pair.value, path: `${path}.${key}`, depth: 2 });
+        }
+        return;
       case 'values':
       case 'names': {
         if (!isMap(node)) return this.fail(node, `\`${path}\` must be a map, not ${describeNode(node)}`);
@@ -215,7 +225,7 @@ class Validator {
           if (key === undefined || !pattern.test(key)) {
             this.fail(pair.key, `keys of \`${path}\` are placeholders like ${example} (quoted in YAML), not ${key === undefined ? describeNode(pair.key) : JSON.stringify(key)}`);
           } else if (shape === 'values') {
-            this.plain(pair.value, `${path}.${key}`, 1);
+            this.values.push({ node: pair.value, path: `${path}.${key}`, depth: 1 });
           } else {
             this.field(pair.value, 'string', `${path}.${key}`, 'attribute-name');
           }
@@ -296,9 +306,10 @@ class Validator {
 }
 
 /**
- * Reads and checks a `dynamodb` block's body. Offsets in problems are inside `body`.
+ * Reads and checks a `dynamodb` block's body. Offsets in problems are inside `body`. `form` is the
+ * block's `values` attribute: the form of its values when given, else detected.
  */
-export function readRequest(body: string, params: ReadonlyMap<string, ParamDecl>): RequestResult {
+export function readRequest(body: string, params: ReadonlyMap<string, ParamDecl>, form?: ValueForm): RequestResult {
   if (body.trim() === '') {
     return { problems: [{ offset: 0, message: `empty dynamodb block: write \`operation:\` (one of ${operationNames.join(', ')}) and the request fields` }] };
   }
@@ -325,9 +336,10 @@ export function readRequest(body: string, params: ReadonlyMap<string, ParamDecl>
     operation = opName;
     v.object(root, operations[opName].fields, '', 'operation', opPair.value);
   }
+  const values = operation ? settleValues(v.values, form, v, MAX_DEPTH) : undefined;
   if (!operation || v.problems.length > 0) return { operation, problems: v.problems };
   const request = doc.toJS({ maxAliasCount: 0 }) as Record<string, unknown>;
   delete request.operation;
-  return { operation, request, problems: [] };
+  return { operation, request, ...(values === 'typed' ? { values } : {}), problems: [] };
 }
 

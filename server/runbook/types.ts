@@ -57,6 +57,8 @@ export interface Step {
   needsApproval: boolean;
   /** dynamodb steps: the parsed request without `operation`, templates still unrendered */
   request?: Record<string, unknown>;
+  /** dynamodb steps whose values are typed DynamoDB JSON (docs/format.md, "Typed values") */
+  values?: 'typed';
 }
 
 export type Section =
@@ -85,12 +87,23 @@ export interface RunbookProblem {
 
 /** A step rendered with parameter values: what the access layer and the executor receive. */
 export type RenderedRequest =
-  | { operation: OperationName; input: Record<string, unknown> }
+  | {
+      operation: OperationName;
+      input: Record<string, unknown>;
+      /**
+       * paths in `input` of values kept in DynamoDB JSON (`{"SS": […]}`, `{"B": …}`, `{"N": …}`)
+       * because plain JSON cannot hold them exactly; the executor sends them as their type
+       */
+      typedValues?: ValuePath[];
+    }
   | {
       operation: 'ExecuteStatement';
       statementKind: PartiqlKind;
       input: { Statement: string; Parameters?: unknown[] };
     };
+
+/** A path into a request: field names, attribute names and list indexes. */
+export type ValuePath = Array<string | number>;
 
 /** Parameter values after validation and coercion. */
 export type ParamValues = Record<string, string | number | boolean>;
