@@ -46,6 +46,7 @@ export const errorCatalogue = {
   RB_ERR_REVERT_UNAVAILABLE: { status: 409, message: 'This execution cannot be reverted: it did not succeed, recorded no before-image, or was reverted already.' },
   RB_ERR_REVERT_CONFLICT: { status: 409, message: 'The item changed since the write, so nothing was reverted; read it again and decide by hand.' },
   RB_ERR_RUN_ELSEWHERE: { status: 409, message: 'Another process on this data folder runs this run; continue it there.' },
+  RB_ERR_STEP_INPUT_MISSING: { status: 409, message: 'The step uses the output of an earlier step that has not run (or found nothing): run that step first.' },
   RB_ERR_RUN_BUSY: { status: 503, message: 'Another replica is changing this run; try again in a moment.' },
   RB_ERR_RUN_NO_EXECUTION: { status: 404, message: 'The step has not been executed in this run yet; execute it first.' },
   RB_ERR_APPROVAL_SELF: { status: 403, message: 'Nobody can approve their own step; ask another approver.' },

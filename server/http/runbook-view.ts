@@ -47,6 +47,7 @@ export function runbookView(id: string, runbook: Runbook | undefined, problems: 
         write: s.write,
         needsApproval: s.needsApproval,
         maxItems: s.maxItems,
+        ...(s.inputs ? { uses: [...new Set(s.inputs.map((ref) => ref.step))] } : {}),
       },
     });
   }

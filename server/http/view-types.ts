@@ -23,6 +23,8 @@ export interface StepView {
   write: boolean;
   needsApproval: boolean;
   maxItems: number;
+  /** the earlier steps whose outputs it uses (`{{steps.<step>.…}}`): they must have run first */
+  uses?: string[];
 }
 
 export type SectionView = { kind: 'prose'; html: string } | { kind: 'step'; step: StepView };

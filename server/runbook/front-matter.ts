@@ -27,7 +27,8 @@ export const DEFAULT_DURATION = 900;
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-const RESERVED = new Set(['this', 'true', 'false', 'null', 'undefined', 'else']);
+// `steps` names the outputs of earlier steps in templates (docs/format.md, "Step outputs").
+const RESERVED = new Set(['this', 'true', 'false', 'null', 'undefined', 'else', 'steps']);
 
 export interface FrontMatter {
   title?: string;
@@ -123,7 +124,7 @@ class Reader {
 function readParam(r: Reader, name: string, pair: Pair, lineOf: (offset: number) => number): ParamDecl | undefined {
   const keyOffset = start(pair.key);
   if (!PARAM_NAME.test(name) || name.startsWith('__') || RESERVED.has(name) || isPrototypeName(name)) {
-    return r.fail(pair.key, `parameter name \`${name}\` is not allowed: use letters, digits and \`_\` (not starting with a digit or \`__\`, at most 64 characters, not a JavaScript or Handlebars keyword)`);
+    return r.fail(pair.key, `parameter name \`${name}\` is not allowed: use letters, digits and \`_\` (not starting with a digit or \`__\`, at most 64 characters, not a JavaScript or Handlebars keyword, not \`steps\`)`);
   }
   if (isHelperName(name)) return r.fail(pair.key, `parameter name \`${name}\` is the name of a helper; choose another name`);
   if (!isMap(pair.value)) {

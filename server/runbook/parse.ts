@@ -11,7 +11,7 @@ import { scanPartiql } from './partiql.js';
 import { SourceMap, sortProblems } from './positions.js';
 import { plainText } from './prose.js';
 import { readRequest } from './request.js';
-import { checkTemplate } from './templates.js';
+import { checkTemplate, outputRefs, outputRefText, type OutputRef, type StepScope } from './templates.js';
 import type { ParamDecl, Runbook, RunbookProblem, Section, Step, StepLanguage } from './types.js';
 
 /** Larger runbooks are refused: nobody reads 5 MB of prose during an incident. */
@@ -42,10 +42,14 @@ class RunbookParser {
   readonly steps: Step[] = [];
   private readonly names = new Map<string, number>();
   private readonly params: ReadonlyMap<string, ParamDecl>;
+  /** the names of the steps read so far, the ones a step's templates may take outputs from */
+  readonly earlier = new Set<string>();
 
   constructor(
     private readonly file: string,
     private readonly meta: FrontMatter,
+    /** every step name of the file, for saying that a step's output is used before it runs */
+    private readonly allNames: ReadonlySet<string>,
   ) {
     this.params = new Map(meta.params.map((p) => [p.name, p]));
   }
@@ -70,9 +74,13 @@ class RunbookParser {
 
     const bodyLine = block.line + 1;
     const map = new SourceMap(block.content, bodyLine, block.columnOffsets);
+    // The names of the steps pushed so far: this step is pushed after it is read.
+    const scope: StepScope = { earlier: this.earlier, all: this.allNames };
     let base: Pick<Step, 'operation' | 'statementKind' | 'write' | 'request' | 'values'> | undefined;
+    let inputs: OutputRef[] = [];
     if (block.language === 'dynamodb') {
-      const result = readRequest(block.content, this.params, attributes.values);
+      const result = readRequest(block.content, this.params, scope, attributes.values);
+      if (result.request) inputs = stringsOf(result.request).flatMap(outputRefs);
       for (const p of result.problems) this.problems.push(map.problem(this.file, p.offset, p.message));
       if (result.operation) base = { operation: result.operation, write: operations[result.operation].write, request: result.request, values: result.values };
     } else {
@@ -83,7 +91,8 @@ class RunbookParser {
       const scan = scanPartiql(block.content);
       for (const p of scan.problems) this.problems.push(map.problem(this.file, p.offset, p.message));
       for (const t of scan.templates) {
-        for (const p of checkTemplate(t.text, this.params).problems) {
+        inputs.push(...outputRefs(t.text));
+        for (const p of checkTemplate(t.text, this.params, scope).problems) {
           this.problems.push(map.problem(this.file, t.start + p.offset, p.message));
         }
       }
@@ -109,11 +118,37 @@ class RunbookParser {
       needsApproval: attributes.approval === true || required,
     };
     if (attributes.approval !== undefined) step.approval = attributes.approval;
+    const unique = new Map(inputs.filter((ref) => scope.earlier.has(ref.step)).map((ref) => [outputRefText(ref), ref]));
+    if (unique.size > 0) step.inputs = [...unique.values()];
     if (step.statementKind === undefined) delete step.statementKind;
     if (step.request === undefined) delete step.request;
     if (step.values === undefined) delete step.values;
     return step;
   }
+}
+
+/** Every string in a parsed request, keys' values only (templates live there). */
+function stringsOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsOf);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(stringsOf);
+  return [];
+}
+
+/** The step names of a runbook's blocks, in order, as the parser will name them. */
+function stepNames(tokens: ReturnType<typeof md.parse>, body: string[]): Set<string> {
+  const names = new Set<string>();
+  let index = 0;
+  for (const token of tokens) {
+    if (token.type !== 'fence' || !token.map) continue;
+    const raw = body[token.map[0]];
+    const info = raw.slice(Math.max(0, raw.indexOf(token.markup)) + token.markup.length);
+    const lang = /^\s*([^\s{]*)/.exec(info)!;
+    if (!LANGUAGES.includes(lang[1] as StepLanguage)) continue;
+    index++;
+    names.add(parseAttributes(info.slice(lang[0].length)).attributes.name ?? `step-${index}`);
+  }
+  return names;
 }
 
 /** A fence is closed when its last line is a closing marker at least as long as the opening one. */
@@ -156,13 +191,13 @@ export function parseRunbook(text: string, file: string, options: { id?: string 
 
   const offset = split.bodyStart;
   const body = lines.slice(offset);
-  const parser = new RunbookParser(file, meta);
   const sections: Section[] = [];
   let heading: string | undefined;
   let firstH1: string | undefined;
   let proseFrom = 0;
   let index = 0;
   const tokens = md.parse(body.join('\n'), {});
+  const parser = new RunbookParser(file, meta, stepNames(tokens, body));
 
   for (let t = 0; t < tokens.length; t++) {
     const token = tokens[t];
@@ -213,6 +248,7 @@ export function parseRunbook(text: string, file: string, options: { id?: string 
     );
     if (!step) continue;
     parser.steps.push(step);
+    parser.earlier.add(step.name);
     const prose = proseSection(body, proseFrom, from, offset);
     if (prose) sections.push(prose);
     sections.push({ kind: 'step', step: step.name });

@@ -8,7 +8,7 @@ import { isAlias, isMap, isScalar, isSeq, type Pair, type Scalar, type YAMLMap }
 import { isOperationName, operationNames, operations, type FieldShape, type FieldTable, type OperationName } from './operations.js';
 import type { LocalProblem } from './positions.js';
 import { didYouMean } from './suggest.js';
-import { checkTemplate } from './templates.js';
+import { checkTemplate, type StepScope } from './templates.js';
 import type { ValueType } from './helpers.js';
 import type { ParamDecl } from './types.js';
 import { describeNode, keyOf, parseYaml, start, yamlProblems } from './yaml-nodes.js';
@@ -47,6 +47,7 @@ class Validator {
   constructor(
     private readonly text: string,
     private readonly params: ReadonlyMap<string, ParamDecl>,
+    private readonly steps?: StepScope,
   ) {}
 
   fail(node: unknown, message: string, fallback = 0): void {
@@ -55,7 +56,7 @@ class Validator {
 
   /** Checks a string's templates; returns the type of a lone expression, 'string' otherwise. */
   string(node: Scalar, value: string, path: string, literal: Literal): ValueType | undefined {
-    const info = checkTemplate(value, this.params);
+    const info = checkTemplate(value, this.params, this.steps);
     if (!info.templated) return 'string';
     if (literal) {
       const why = {
@@ -309,7 +310,7 @@ class Validator {
  * Reads and checks a `dynamodb` block's body. Offsets in problems are inside `body`. `form` is the
  * block's `values` attribute: the form of its values when given, else detected.
  */
-export function readRequest(body: string, params: ReadonlyMap<string, ParamDecl>, form?: ValueForm): RequestResult {
+export function readRequest(body: string, params: ReadonlyMap<string, ParamDecl>, steps?: StepScope, form?: ValueForm): RequestResult {
   if (body.trim() === '') {
     return { problems: [{ offset: 0, message: `empty dynamodb block: write \`operation:\` (one of ${operationNames.join(', ')}) and the request fields` }] };
   }
@@ -318,7 +319,7 @@ export function readRequest(body: string, params: ReadonlyMap<string, ParamDecl>
   const doc = parseYaml(text);
   const syntax = yamlProblems(doc, text);
   if (syntax.length > 0) return { problems: syntax };
-  const v = new Validator(text, params);
+  const v = new Validator(text, params, steps);
   const root = doc.contents;
   if (!isMap(root)) {
     v.fail(root, `a dynamodb block holds one request: a map with \`operation\` and the request fields, not ${describeNode(root)}`);

@@ -1,9 +1,10 @@
 /**
  * Templates: Handlebars expressions inside string values and PartiQL statements. The checker walks
  * Handlebars' own AST, so it sees exactly what the renderer will run: every name must be a declared
- * parameter or one of the helpers in helpers.ts, with arguments of the right type. The renderer is
- * a private Handlebars instance in strict mode, without escaping (values go to DynamoDB, not HTML),
- * with only our helpers known.
+ * parameter, one of the helpers in helpers.ts (with arguments of the right type), or an earlier
+ * step's output (`{{steps.<step>.first.<attribute>}}`, `{{steps.<step>.all.<attribute>}}`: see
+ * docs/format.md, "Step outputs"). The renderer is a private Handlebars instance in strict mode,
+ * without escaping (values go to DynamoDB, not HTML), with only our helpers known.
  */
 import Handlebars from 'handlebars';
 import { helpers, helperNames, isHelperName, type HelperFact, type ValueType } from './helpers.js';
@@ -13,6 +14,30 @@ import type { ParamDecl, ParamType, ParamValues } from './types.js';
 
 type Node = hbs.AST.Node;
 type Expression = hbs.AST.Expression;
+
+/** The steps a template may take outputs from: those above it; the others only for messages. */
+export interface StepScope {
+  earlier: ReadonlySet<string>;
+  all: ReadonlySet<string>;
+}
+
+/** A reference to an earlier step's output: the first item's attribute, or the attribute over all items. */
+export interface OutputRef {
+  step: string;
+  kind: 'first' | 'all';
+  /** the attribute, then keys into nested maps */
+  path: string[];
+}
+
+/** `steps.<step>.<first|all>.<attribute>…` as written. */
+export function outputRefText(ref: OutputRef): string {
+  return `steps.${ref.step}.${ref.kind}.${ref.path.join('.')}`;
+}
+
+/** The name under which step outputs are given to templates: a parameter cannot be called so. */
+export const OUTPUTS = 'steps';
+
+const NO_STEPS: StepScope = { earlier: new Set(), all: new Set() };
 
 export interface TemplateInfo {
   /** true when the text holds at least one expression */
@@ -80,6 +105,7 @@ class Checker {
   constructor(
     private readonly text: string,
     private readonly params: ReadonlyMap<string, ParamDecl>,
+    private readonly steps: StepScope,
   ) {
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
   }
@@ -122,6 +148,10 @@ class Checker {
     if (hash && hash.pairs.length > 0) {
       return this.fail(hash, `named arguments (\`${hash.pairs[0].key}=…\`) are not supported; pass arguments in order`);
     }
+    if (isOutputPath(path)) {
+      if (params.length > 0) return this.fail(node, `\`${(path as hbs.AST.PathExpression).original}\` is a step's output, not a helper: it takes no arguments`);
+      return this.output(path as hbs.AST.PathExpression);
+    }
     const name = this.name(path);
     if (name === undefined) return undefined;
     if (isHelperName(name)) return this.helper(node, name, helpers[name], params);
@@ -152,6 +182,27 @@ class Checker {
     return name;
   }
 
+  /**
+   * An earlier step's output: `steps.<step>.first.<attribute>` or `steps.<step>.all.<attribute>`.
+   * Its type is known only when it runs, so it is not checked against a helper's arguments.
+   */
+  private output(p: hbs.AST.PathExpression): undefined {
+    const usage = `write \`{{steps.<step>.first.<attribute>}}\` (the first item's) or \`{{steps.<step>.all.<attribute>}}\` (the list over every item)`;
+    if (p.depth > 0 || p.original !== p.parts.join('.') || p.parts.some((part) => part === '' || isPrototypeName(part))) {
+      return this.fail(p, `\`${p.original}\` is not a step output path: ${usage}`);
+    }
+    const [, step, kind, ...path] = p.parts;
+    if (!this.steps.earlier.has(step)) {
+      if (this.steps.all.has(step)) return this.fail(p, `step \`${step}\` comes at or after this one: a step can use the output of the steps above it only`);
+      const hint = didYouMean(step, [...this.steps.earlier]);
+      return this.fail(p, `no step named \`${step}\` above this one${hint}`);
+    }
+    if (kind !== 'first' && kind !== 'all') return this.fail(p, `\`${p.original}\`: after the step's name comes \`first\` or \`all\`; ${usage}`);
+    if (path.length === 0) return this.fail(p, `\`${p.original}\` names no attribute: ${usage}`);
+    if (kind === 'all' && path.length > 1) return this.fail(p, `\`${p.original}\`: \`all\` takes one attribute, the list of its values over every item`);
+    return undefined;
+  }
+
   private helper(node: Node, name: string, fact: HelperFact, params: Expression[]): ValueType | undefined {
     const min = fact.minArgs ?? fact.args.length;
     const max = fact.rest ? Infinity : fact.args.length;
@@ -178,6 +229,7 @@ class Checker {
       case 'BooleanLiteral':
         return 'boolean';
       case 'PathExpression': {
+        if (isOutputPath(arg)) return this.output(arg as hbs.AST.PathExpression);
         const name = this.name(arg);
         if (name === undefined) return undefined;
         if (isHelperName(name)) {
@@ -219,7 +271,7 @@ function parseProblem(text: string): LocalProblem {
  * Checks the templates in one string: every name a declared parameter or a helper, helpers with
  * arguments of the right type, no blocks, partials, data variables or paths.
  */
-export function checkTemplate(text: string, params: ReadonlyMap<string, ParamDecl>): TemplateInfo {
+export function checkTemplate(text: string, params: ReadonlyMap<string, ParamDecl>, steps: StepScope = NO_STEPS): TemplateInfo {
   if (!text.includes('{{')) return NO_TEMPLATE;
   const deep = tooDeep(text);
   if (deep !== undefined) {
@@ -227,7 +279,7 @@ export function checkTemplate(text: string, params: ReadonlyMap<string, ParamDec
   }
   const ast = parse(text);
   if (ast instanceof Error) return { templated: true, problems: [parseProblem(text)] };
-  const checker = new Checker(text, params);
+  const checker = new Checker(text, params, steps);
   const types = ast.body.map((node) => checker.statement(node));
   const templated = ast.body.some((node) => node.type !== 'ContentStatement');
   const lone = ast.body.length === 1 && ast.body[0].type === 'MustacheStatement' ? types[0] : undefined;
@@ -260,15 +312,54 @@ function compile(text: string): Handlebars.TemplateDelegate {
   return template;
 }
 
-function usedNames(node: unknown, into: Set<string>): Set<string> {
+function usedNames(node: unknown, into: Set<string>, outputs?: OutputRef[]): Set<string> {
   if (Array.isArray(node)) {
-    for (const child of node) usedNames(child, into);
+    for (const child of node) usedNames(child, into, outputs);
   } else if (node !== null && typeof node === 'object') {
     const n = node as { type?: string; parts?: string[]; original?: string; loc?: unknown };
     if (n.type === 'PathExpression' && n.parts?.length === 1 && !isHelperName(n.parts[0])) into.add(n.parts[0]);
-    for (const [key, value] of Object.entries(node)) if (key !== 'loc') usedNames(value, into);
+    if (n.type === 'PathExpression' && isOutputPath(node as Expression) && n.parts!.length >= 4) {
+      const [, step, kind, ...path] = n.parts!;
+      outputs?.push({ step, kind: kind as OutputRef['kind'], path });
+    }
+    for (const [key, value] of Object.entries(node)) if (key !== 'loc') usedNames(value, into, outputs);
   }
   return into;
+}
+
+function isOutputPath(path: Expression): boolean {
+  const p = path as hbs.AST.PathExpression;
+  return p.type === 'PathExpression' && !p.data && p.parts.length > 1 && p.parts[0] === OUTPUTS;
+}
+
+/** The step outputs a text's templates use, in order (duplicates kept); none for text that does not parse. */
+export function outputRefs(text: string): OutputRef[] {
+  if (!text.includes('{{')) return [];
+  const ast = parse(text);
+  if (ast instanceof Error) return [];
+  const refs: OutputRef[] = [];
+  usedNames(ast.body, new Set(), refs);
+  return refs;
+}
+
+/** Step outputs as templates receive them: by step, the first item and, by attribute, the list over every item. */
+export type StepOutputs = Record<string, { first?: Record<string, unknown>; all?: Record<string, unknown[]> }>;
+
+/** The value an output reference names, or an Error saying why there is none. */
+export function outputValue(outputs: StepOutputs | undefined, ref: OutputRef): unknown {
+  const output = outputs?.[ref.step];
+  const [attribute, ...inner] = ref.path;
+  const own = (record: Record<string, unknown> | undefined) => (record && Object.prototype.hasOwnProperty.call(record, attribute) ? record[attribute] : undefined);
+  let value: unknown = own(ref.kind === 'first' ? output?.first : output?.all);
+  for (const key of inner) value = value !== null && typeof value === 'object' && !Array.isArray(value) && Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+  if (value === undefined) {
+    throw new Error(
+      ref.kind === 'first'
+        ? `the first item of step \`${ref.step}\` has no \`${ref.path.join('.')}\`; run \`${ref.step}\` again so that it finds the item this step needs`
+        : `no item of step \`${ref.step}\` has \`${ref.path.join('.')}\``,
+    );
+  }
+  return value;
 }
 
 /**
@@ -276,15 +367,19 @@ function usedNames(node: unknown, into: Set<string>): Set<string> {
  * typed value (an integer stays a number); anything else yields a string. Throws an Error naming
  * the problem (a missing value, a bad helper argument).
  */
-export function renderTemplate(text: string, values: ParamValues, now: Date): string | number | boolean {
+export function renderTemplate(text: string, values: ParamValues, now: Date, outputs?: StepOutputs): unknown {
   if (!text.includes('{{')) return text;
   const ast = parse(text);
   if (ast instanceof Error) throw new Error(`invalid template ${JSON.stringify(text)}`);
-  for (const name of usedNames(ast.body, new Set())) {
+  const refs: OutputRef[] = [];
+  for (const name of usedNames(ast.body, new Set(), refs)) {
+    if (name === OUTPUTS) continue;
     if (!Object.prototype.hasOwnProperty.call(values, name)) {
       throw new Error(`parameter \`${name}\` has no value; give it one or declare a default`);
     }
   }
+  // Each output is looked up first, so that a missing one is named rather than left to strict mode.
+  const looked = refs.map((ref) => outputValue(outputs, ref));
   const only = ast.body.length === 1 ? ast.body[0] : undefined;
   if (only?.type === 'MustacheStatement') {
     const m = only as hbs.AST.MustacheStatement;
@@ -292,8 +387,10 @@ export function renderTemplate(text: string, values: ParamValues, now: Date): st
     if (path.type === 'PathExpression' && m.params.length === 0 && path.parts.length === 1 && !isHelperName(path.parts[0])) {
       return values[path.parts[0]];
     }
+    // A lone output keeps its type: a number stays a number, a list a list.
+    if (m.params.length === 0 && isOutputPath(path)) return looked[0];
   }
   // A null-prototype context: strict mode then fails on any name that is not an own value.
-  const context = Object.assign(Object.create(null) as object, values);
+  const context = Object.assign(Object.create(null) as object, values, outputs ? { [OUTPUTS]: outputs } : {});
   return compile(text)(context, { data: { now } });
 }

@@ -1,5 +1,6 @@
 /** Plain data produced by the parser and consumed by every later stage. Positions are 1-based. */
 import type { OperationName, PartiqlKind } from './operations.js';
+import type { OutputRef } from './templates.js';
 
 export type ParamType = 'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'date' | 'datetime';
 
@@ -59,6 +60,8 @@ export interface Step {
   request?: Record<string, unknown>;
   /** dynamodb steps whose values are typed DynamoDB JSON (docs/format.md, "Typed values") */
   values?: 'typed';
+  /** the outputs of earlier steps its templates use (docs/format.md, "Step outputs"), each once */
+  inputs?: OutputRef[];
 }
 
 export type Section =

@@ -11,7 +11,7 @@
 import { RbError } from '../errors.js';
 import { sameUser } from '../identity.js';
 import type { RenderedRequest, Step } from '../runbook/types.js';
-import type { Approval } from './types.js';
+import type { Approval, StepInput } from './types.js';
 import type { WriteImages } from './write-images.js';
 
 /** `access.approvalTtl` when the runbook does not say: one hour. */
@@ -38,6 +38,8 @@ export function requestApproval(input: {
   policy: unknown;
   /** the current item(s) the write will change, read when approval is requested */
   before?: WriteImages;
+  /** the earlier steps' outputs the request was rendered with */
+  inputs?: StepInput[];
 }): Transition {
   const at = input.now.toISOString();
   const approval: Approval = {
@@ -51,12 +53,21 @@ export function requestApproval(input: {
     request: input.request,
     policy: input.policy,
     ...(input.before ? { before: input.before } : {}),
+    ...(input.inputs?.length ? { inputs: input.inputs } : {}),
   };
   return {
     approval,
     record: {
       type: 'approval.requested',
-      data: { step: approval.step, request: approval.request, policy: approval.policy, renderedAt: at, expiresAt: approval.expiresAt, ...(input.before ? { before: input.before } : {}) },
+      data: {
+        step: approval.step,
+        request: approval.request,
+        policy: approval.policy,
+        renderedAt: at,
+        expiresAt: approval.expiresAt,
+        ...(input.before ? { before: input.before } : {}),
+        ...(approval.inputs ? { inputs: approval.inputs } : {}),
+      },
     },
   };
 }

@@ -20,9 +20,11 @@ import { sessionName } from '../access/session-name.js';
 import { executeRequest, type ExecuteOptions, type ExecutionResult } from '../dynamo/execute.js';
 import { RbError, isRbError } from '../errors.js';
 import { operations } from '../runbook/operations.js';
+import { needsKeySchema } from '../access/key-schema-needs.js';
 import { coerceParams } from '../runbook/params.js';
 import { parseRunbook } from '../runbook/parse.js';
 import { renderStep } from '../runbook/render.js';
+import { outputRefText, outputValue, type StepOutputs } from '../runbook/templates.js';
 import type { RenderedRequest, Runbook, Step } from '../runbook/types.js';
 import * as approvals from './approvals.js';
 import { AuditLog, type AuditSink } from './audit.js';
@@ -35,7 +37,8 @@ import { Recorder, type Change } from './recorder.js';
 import { applyRecord, initialState, lastExecution, type RunState } from './run-state.js';
 import { eventsOf } from './record-events.js';
 import { FIRST_PAGE_ITEMS, firstPage, type JournalRecord, type RunHeader, type RunStore, type SharedStore } from './store.js';
-import type { Approval, EndReason, Run, RunEvent, StepExecution } from './types.js';
+import { summarizeRun } from './summary.js';
+import type { Approval, EndReason, Run, RunEvent, RunSummary, StepExecution, StepInput } from './types.js';
 
 export interface EngineOptions {
   /** runs/ and audit.jsonl live here */
@@ -97,6 +100,11 @@ const NOTE_MARGIN_MS = 3_600_000;
 // (the feed is keyed by the writers' clocks and its index is read a moment late; seen records are skipped).
 const FOLLOW_EVERY_MS = 250;
 const FOLLOW_LOOKBACK_MS = 3_000;
+/** `{{steps.<step>.all.<attribute>}}` is at most this long: DynamoDB's IN lists and batches are short. */
+const MAX_OUTPUT_LIST = 100;
+// Ended runs whose whole state stays in memory, and how long any ended run stays whole at least.
+const KEPT_ENDED = 100;
+const ENDED_GRACE_MS = 60_000;
 /** The approval of a revert of a step's write is filed under the step's name and this suffix. */
 const REVERT_SUFFIX = '.revert';
 
@@ -127,6 +135,11 @@ export class RunEngine {
   private following?: { timer?: NodeJS.Timeout; stopped: boolean; since: number };
   /** runs being read from the store, so that two requests for an unknown run read it once */
   private readonly loading = new Map<string, Promise<Entry | undefined>>();
+  /** the list form of ended runs whose whole state this process let go of (see letGoOfEnded) */
+  private readonly ended = new Map<string, RunSummary>();
+  /** runs this process is creating: in the store before they are tracked here */
+  private readonly starting = new Set<string>();
+  private readonly syncing: { current?: Promise<void>; next?: Promise<void> } = {};
 
   private constructor(
     private readonly options: EngineOptions,
@@ -241,8 +254,14 @@ export class RunEngine {
       user: input.user,
       data: { runbook: header.runbook, params: values, roleArn, runbookSha256: header.source.sha256 },
     });
-    await this.store.create(header);
-    const entry = this.track(header);
+    this.starting.add(header.id);
+    let entry: Entry;
+    try {
+      await this.store.create(header);
+      entry = this.track(header);
+    } finally {
+      this.starting.delete(header.id);
+    }
     entry.state.run.auditHash = auditRecord.hash;
     this.parsed.set(header.id, input.runbook);
     entry.live = this.newLive(header);
@@ -260,6 +279,7 @@ export class RunEngine {
       const run = entry.state.run;
       const step = this.stepOf(entry, stepName);
       let request: RenderedRequest;
+      let inputs: StepInput[] = [];
       let policy: PolicyDocument;
       let approval: Approval | undefined;
       if (step.needsApproval) {
@@ -268,9 +288,10 @@ export class RunEngine {
         if ('failed' in ready) return ready.failed;
         approval = ready.approval;
         request = approval.request;
+        inputs = approval.inputs ?? [];
         policy = approval.policy as PolicyDocument;
       } else {
-        request = this.render(step, run);
+        ({ request, inputs } = await this.render(entry, step));
         try {
           policy = await this.policyFor(run, live, request);
         } catch (err) {
@@ -284,7 +305,7 @@ export class RunEngine {
       if (approval) {
         await this.transition(entry, approvals.markUsed(approval, { user: input.user, now: this.clock(), execution: this.nextN(run, step.name) }), input.user);
       }
-      return this.runStep(entry, live, step, input, request, policy);
+      return this.runStep(entry, live, step, input, request, policy, { inputs });
     });
   }
 
@@ -408,7 +429,7 @@ export class RunEngine {
       let policy: PolicyDocument;
       let approval: Approval | undefined;
       if (step.needsApproval) {
-        const ready = await this.approvalForExecution(entry, live, asStep, input.user, () => built);
+        const ready = await this.approvalForExecution(entry, live, asStep, input.user, async () => ({ request: built, inputs: [] }));
         if ('failed' in ready) return ready.failed;
         approval = ready.approval;
         request = approval.request;
@@ -423,7 +444,7 @@ export class RunEngine {
       if (approval) {
         await this.transition(entry, approvals.markUsed(approval, { user: input.user, now: this.clock(), execution: this.nextN(run, step.name) }), input.user);
       }
-      return this.runStep(entry, live, step, { ...input, confirm: true }, request, policy, input.n);
+      return this.runStep(entry, live, step, { ...input, confirm: true }, request, policy, { revertOf: input.n });
     });
   }
 
@@ -432,7 +453,7 @@ export class RunEngine {
    * revocation failed, tries that revocation again.
    */
   async complete(runId: string, input: { user: string; reason?: EndReason }): Promise<Run> {
-    const entry = this.runs.get(runId) ?? (this.shared ? await this.loadRun(runId) : undefined);
+    const entry = await this.entryOf(runId);
     if (entry && entry.state.run.status !== 'active' && entry.state.run.revocation?.iam === 'failed') {
       return this.serialised(entry, async () => {
         await this.retryRevocation(entry, input.user);
@@ -462,6 +483,7 @@ export class RunEngine {
    * (an unknown run is read whole). Undefined for a run the store does not hold.
    */
   async load(runId: string): Promise<Run | undefined> {
+    if (this.ended.has(runId)) return (await this.loadRun(runId))?.state.run;
     if (!this.shared) {
       await this.sync();
       return this.getRun(runId);
@@ -474,27 +496,83 @@ export class RunEngine {
 
   /** A run for reading (views, items, exports): as known here, read from the store where it may have moved on. */
   async current(runId: string): Promise<Run | undefined> {
-    return this.shared ? this.load(runId) : (this.getRun(runId) ?? this.load(runId));
+    const known = this.runs.get(runId);
+    if (known) known.touchedAt = Math.max(known.touchedAt, this.clock().getTime());
+    return this.shared ? this.load(runId) : (known?.state.run ?? this.load(runId));
+  }
+
+  /** The run's entry: in memory, or read from the store (a run another replica started, or an ended run let go). */
+  private async entryOf(runId: string): Promise<Entry | undefined> {
+    return this.runs.get(runId) ?? (this.shared || this.ended.has(runId) ? this.loadRun(runId) : undefined);
+  }
+
+  /**
+   * Lets go of the whole state of the runs that ended longest ago beyond the last KEPT_ENDED (their
+   * first pages of items, requests, policies), keeping their list form: memory then stays flat
+   * however many runs a server sees. A run let go is read back from the store when asked for.
+   */
+  private letGoOfEnded(): void {
+    const cutoff = this.clock().getTime() - ENDED_GRACE_MS;
+    const ended = [...this.runs.values()].filter((e) => e.state.run.status !== 'active' && !e.live && e.backlog.length === 0);
+    if (ended.length <= KEPT_ENDED) return;
+    const lastUse = (e: Entry) => Math.max(Date.parse(e.state.run.endedAt ?? '') || 0, e.touchedAt);
+    ended.sort((a, b) => lastUse(a) - lastUse(b));
+    for (const entry of ended.slice(0, ended.length - KEPT_ENDED)) {
+      // Runs that ended or were read a moment ago are still being looked at (a transcript, a last view).
+      if (lastUse(entry) > cutoff) break;
+      const id = entry.header.id;
+      this.ended.set(id, summarizeRun(entry.state.run));
+      this.runs.delete(id);
+      this.parsed.delete(id);
+    }
   }
 
   /** Runs, newest first. */
-  listRuns(): Run[] {
-    return [...this.runs.values()].map((e) => e.state.run).sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+  /** Runs, newest first, in their list form (`GET /api/runs`). */
+  listRuns(): RunSummary[] {
+    const all = [...[...this.runs.values()].map((e) => summarizeRun(e.state.run)), ...this.ended.values()];
+    return all.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
   }
 
   /**
    * Picks up what other processes on the same store did since: runs they started, and records
    * they appended to runs they run.
    */
-  async sync(): Promise<void> {
+  sync(): Promise<void> {
+    // One pass at a time: callers that arrive during a pass share the next one, which starts after it
+    // (and so sees what they expect to see), instead of two passes applying the same records twice.
+    if (this.syncing.next) return this.syncing.next;
+    if (!this.syncing.current) {
+      this.syncing.current = this.syncOnce().finally(() => (this.syncing.current = undefined));
+      return this.syncing.current;
+    }
+    this.syncing.next = this.syncing.current
+      .catch(() => undefined)
+      .then(() => {
+        this.syncing.next = undefined;
+        return this.sync();
+      });
+    return this.syncing.next;
+  }
+
+  private async syncOnce(): Promise<void> {
+    await this.syncRuns();
+    this.letGoOfEnded();
+  }
+
+  private async syncRuns(): Promise<void> {
     for (const id of await this.store.list()) {
       const entry = this.runs.get(id);
-      // Replicas keep the runs they know current by following the change feed.
-      if (entry && (entry.live || this.shared || entry.state.run.status !== 'active')) continue;
-      const read = await this.store.read(id, entry ? entry.state.seq + 1 : 1);
-      if (!read) continue;
-      const target = entry ?? this.track(read.header);
-      await this.applyAll(target, read.records);
+      // Replicas keep the runs they know current by following the change feed; a run this process
+      // is starting is in the store a moment before it is tracked here, as its own.
+      if (this.starting.has(id) || this.ended.has(id) || (entry && (entry.live || this.shared || entry.state.run.status !== 'active'))) continue;
+      if (entry) {
+        await this.serialised(entry, () => this.refresh(entry));
+        continue;
+      }
+      const read = await this.store.read(id);
+      if (!read || this.runs.has(id) || this.starting.has(id)) continue;
+      await this.applyAll(this.track(read.header), read.records);
     }
   }
 
@@ -554,7 +632,7 @@ export class RunEngine {
   async previewStep(runId: string, stepName: string): Promise<{ request: RenderedRequest; policy: PolicyDocument }> {
     return this.locked(runId, async (entry, live) => {
       const step = this.stepOf(entry, stepName);
-      const request = this.render(step, entry.state.run);
+      const { request } = await this.render(entry, step);
       return { request, policy: await this.policyFor(entry.state.run, live, request) };
     });
   }
@@ -593,7 +671,7 @@ export class RunEngine {
     live: LiveRun,
     step: Step,
     user: string,
-    render: () => RenderedRequest = () => this.render(step, entry.state.run),
+    render: () => Promise<{ request: RenderedRequest; inputs: StepInput[] }> = () => this.render(entry, step),
   ): Promise<{ approval: Approval } | { failed: StepExecution }> {
     const run = entry.state.run;
     const now = this.clock();
@@ -605,7 +683,7 @@ export class RunEngine {
       if (stale) approval = await this.transition(entry, stale, 'system');
     }
     if (!approval || approvals.isClosed(approval)) {
-      const request = render();
+      const { request, inputs } = await render();
       let policy: PolicyDocument;
       try {
         policy = await this.policyFor(run, live, request);
@@ -614,7 +692,7 @@ export class RunEngine {
       }
       const ttlSeconds = this.runbookOf(run.id)?.access.approvalTtl ?? approvals.DEFAULT_APPROVAL_TTL_SECONDS;
       const before = step.write ? await this.imagesBefore(entry, live, step.name, request, user) : undefined;
-      const requested = await this.transition(entry, approvals.requestApproval({ step, user, now, ttlSeconds, request, policy, before }), user, approval !== undefined);
+      const requested = await this.transition(entry, approvals.requestApproval({ step, user, now, ttlSeconds, request, policy, before, inputs }), user, approval !== undefined);
       const why = approval && approval.status !== 'used' && approval.status !== 'denied' ? ` (the previous one is ${approval.status})` : '';
       throw new RbError('RB_ERR_RUN_APPROVAL_REQUIRED', `Step ${step.name} needs the approval of another person; the request is now pending${why}.`, { approval: requested });
     }
@@ -643,11 +721,13 @@ export class RunEngine {
     input: { user: string; confirm?: boolean },
     request: RenderedRequest,
     policy: PolicyDocument,
-    revertOf?: number,
+    made: { revertOf?: number; inputs?: StepInput[] } = {},
   ): Promise<StepExecution> {
     const run = entry.state.run;
+    const { revertOf, inputs } = made;
     const execution = newExecution({ n: this.nextN(run, step.name), step: step.name, user: input.user, at: this.clock(), request, policy, confirmed: Boolean(input.confirm) });
     if (revertOf !== undefined) execution.revertOf = revertOf;
+    if (inputs && inputs.length > 0) execution.inputs = inputs;
     this.emit({ type: 'step.started', runId: run.id, step: step.name, n: execution.n, user: input.user });
     const started = performance.now();
     let result: ExecutionResult | undefined;
@@ -724,6 +804,7 @@ export class RunEngine {
               error: execution.error ?? null,
               ...(execution.images ? { images: execution.images } : {}),
               ...(revertOf !== undefined ? { revertOf } : {}),
+              ...(execution.inputs ? { inputs: execution.inputs } : {}),
             },
           },
         ],
@@ -765,12 +846,61 @@ export class RunEngine {
    * rendered step, asking for its consumed capacity (`TOTAL`) where the step does not say, so that
    * every cell can show what it cost.
    */
-  private render(step: Step, run: Run): RenderedRequest {
-    const request = renderStep(step, run.params, this.clock());
-    const takesCapacity = request.operation === 'ExecuteStatement' || 'ReturnConsumedCapacity' in operations[request.operation].fields;
-    if (!takesCapacity || (request.input as Record<string, unknown>).ReturnConsumedCapacity !== undefined) return request;
-    return { ...request, input: { ...request.input, ReturnConsumedCapacity: 'TOTAL' } } as RenderedRequest;
+  private async render(entry: Entry, step: Step): Promise<{ request: RenderedRequest; inputs: StepInput[] }> {
+    const { outputs, inputs } = await this.outputsFor(entry, step);
+    return { request: withCapacity(renderStep(step, entry.state.run.params, this.clock(), outputs)), inputs };
   }
+
+  /**
+   * The earlier steps' outputs a step uses, from their last executions in the run: the first item
+   * as the run shows it, the list over every item from the store (docs/format.md, "Step outputs").
+   * RB_ERR_STEP_INPUT_MISSING, naming the step to run first, when one has not run or found nothing.
+   */
+  private async outputsFor(entry: Entry, step: Step): Promise<{ outputs?: StepOutputs; inputs: StepInput[] }> {
+    const refs = step.inputs ?? [];
+    if (refs.length === 0) return { inputs: [] };
+    const run = entry.state.run;
+    const outputs: StepOutputs = {};
+    const inputs: StepInput[] = [];
+    for (const ref of refs) {
+      const text = `{{${outputRefText(ref)}}}`;
+      const source = lastExecution(run, ref.step);
+      if (!source || source.status !== 'succeeded') {
+        const why = source ? `its last execution ${source.status}` : 'it has not run in this run';
+        throw new RbError('RB_ERR_STEP_INPUT_MISSING', `Step ${step.name} uses ${text}, but ${why}: run step ${ref.step} first.`, { step: ref.step });
+      }
+      const output = (outputs[ref.step] ??= {});
+      if (ref.kind === 'first') {
+        if (!source.items[0]) {
+          throw new RbError('RB_ERR_STEP_INPUT_MISSING', `Step ${step.name} uses ${text}, but execution ${source.n} of step ${ref.step} found no items: run step ${ref.step} again so that it finds one.`, { step: ref.step });
+        }
+        output.first = source.items[0];
+      } else {
+        const all = (output.all ??= {});
+        const attribute = ref.path[0];
+        if (!Object.prototype.hasOwnProperty.call(all, attribute)) {
+          const list: unknown[] = [];
+          for await (const item of this.store.items(run.id, ref.step, source.n)) {
+            if (!Object.prototype.hasOwnProperty.call(item, attribute)) continue;
+            if (list.length >= MAX_OUTPUT_LIST) {
+              throw new RbError('RB_ERR_TEMPLATE_RENDER', `step \`${step.name}\`: ${text} would be a list of more than ${MAX_OUTPUT_LIST} values; narrow step ${ref.step} so that it returns fewer items.`);
+            }
+            list.push(item[attribute]);
+          }
+          Object.defineProperty(all, attribute, { value: list, enumerable: true });
+        }
+      }
+      let value: unknown;
+      try {
+        value = outputValue(outputs, ref);
+      } catch (err) {
+        throw new RbError('RB_ERR_TEMPLATE_RENDER', `step \`${step.name}\`: ${(err as Error).message}`);
+      }
+      inputs.push({ ref: outputRefText(ref), step: ref.step, n: source.n, value });
+    }
+    return { outputs, inputs };
+  }
+
 
   /**
    * The current items a write addresses by key, read with a read-only session derived from their
@@ -942,6 +1072,7 @@ export class RunEngine {
     entry.live = undefined;
     this.emit({ type: 'session.revoked', runId: run.id, sessions: run.executions.flatMap((e) => (e.session ? [e.session] : [])), revocation });
     this.emit({ type: 'run.completed', run });
+    this.letGoOfEnded();
   }
 
   /** Forgets every credential of the run at once, then denies its sessions through IAM where that is on. */
@@ -1001,7 +1132,7 @@ export class RunEngine {
 
   /** Runs `fn` with the run's lock held, once its backlog is written, so that requests on one run do not interleave. */
   private async locked<T>(runId: string, fn: (entry: Entry, live: LiveRun) => Promise<T> | T): Promise<T> {
-    const entry = this.runs.get(runId) ?? (this.shared ? await this.loadRun(runId) : undefined);
+    const entry = await this.entryOf(runId);
     if (!entry) throw notFound(runId);
     const refusal = () => {
       const run = entry.state.run;
@@ -1141,7 +1272,9 @@ export class RunEngine {
   }
 
   private track(header: RunHeader): Entry {
-    const entry: Entry = { header, state: initialState(header), backlog: [], lock: Promise.resolve(), touchedAt: 0 };
+    // Read just now: an ended run read back from the store stays whole while it is being looked at.
+    const entry: Entry = { header, state: initialState(header), backlog: [], lock: Promise.resolve(), touchedAt: this.clock().getTime() };
+    this.ended.delete(header.id);
     this.runs.set(header.id, entry);
     return entry;
   }
@@ -1241,9 +1374,9 @@ function notFound(runId: string): RbError {
 }
 
 
-/** Key schemas matter only where the policy can pin `dynamodb:LeadingKeys`. */
-export function needsKeySchema(request: RenderedRequest): boolean {
-  if (request.operation === 'ExecuteStatement') return false;
-  const fact = operations[request.operation];
-  return fact.pinsLeadingKey && !(request.operation === 'Query' && request.input.IndexName !== undefined);
+/** A request that asks for its consumed capacity (`TOTAL`) where the step does not say otherwise. */
+function withCapacity(request: RenderedRequest): RenderedRequest {
+  const takesCapacity = request.operation === 'ExecuteStatement' || 'ReturnConsumedCapacity' in operations[request.operation].fields;
+  if (!takesCapacity || (request.input as Record<string, unknown>).ReturnConsumedCapacity !== undefined) return request;
+  return { ...request, input: { ...request.input, ReturnConsumedCapacity: 'TOTAL' } } as RenderedRequest;
 }

@@ -31,6 +31,16 @@ export interface ExecutionError {
 
 export type ExecutionStatus = 'running' | 'succeeded' | 'failed';
 
+/** A value a step took from an earlier step's output (docs/format.md, "Step outputs"). */
+export interface StepInput {
+  /** as written: `steps.<step>.<first|all>.<attribute>` */
+  ref: string;
+  step: string;
+  /** the execution of that step it came from */
+  n: number;
+  value: unknown;
+}
+
 export interface StepExecution {
   /** 1-based number of this execution of the step within the run */
   n: number;
@@ -65,6 +75,8 @@ export interface StepExecution {
   images?: WriteImages;
   /** this execution put back the before-images of execution `revertOf` of the step */
   revertOf?: number;
+  /** the earlier steps' outputs its request was rendered with */
+  inputs?: StepInput[];
   /** execution `revertedBy` of the step put this one's before-images back */
   revertedBy?: number;
   /** a write DynamoDB performed whose record could not be written yet: the run is held until it is */
@@ -86,6 +98,8 @@ export interface Approval {
   /** the step's source as rendered: the approval is `stale` if the step changes */
   stepSource: string;
   /** what the approver sees and exactly what runs, with which rights */
+  /** the earlier steps' outputs its request was rendered with */
+  inputs?: StepInput[];
   request: RenderedRequest;
   policy: unknown;
   /** a write's current item(s), read when approval was requested (docs/api.md, "Before and after") */

@@ -59,7 +59,7 @@ describe('runbooks check', () => {
   it('reports files as given and counts each file once', () => {
     const file = `${invalid}/operation-unknown.md`;
     const r = check(file, `./${file}`, 'runbooks');
-    expect(r.stdout).toBe(`${file}:4:12: error: unknown operation "Querry"; did you mean \`Query\`?\nchecked 7 runbooks: 1 error in 1 file\n`);
+    expect(r.stdout).toBe(`${file}:4:12: error: unknown operation "Querry"; did you mean \`Query\`?\nchecked 8 runbooks: 1 error in 1 file\n`);
     expect(r.code).toBe(1);
   });
 
@@ -86,7 +86,7 @@ describe('runbooks check', () => {
     expect(r.stderr).toBe(
       'runbooks: no-such-folder: no such file or folder\nrunbooks: runbooks/sandbox.yaml: not a runbook: runbooks are Markdown files ending in .md\n',
     );
-    expect(r.stdout).toBe('checked 1 runbook: 0 errors\n');
+    expect(r.stdout).toBe('checked 2 runbooks: 0 errors\n');
   });
 
   it('needs at least one path', () => {

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRunbooks } from '../../server/runbook/load.js';
 import { coerceParams } from '../../server/runbook/params.js';
 import { renderStep } from '../../server/runbook/render.js';
+import type { StepOutputs } from '../../server/runbook/templates.js';
 import type { RenderedRequest, Runbook } from '../../server/runbook/types.js';
 import { assumeRole, createTestTable, dynamoClient, localDynamo, uniqueTableName, type SessionCredentials } from '../helpers/sandbox.js';
 
@@ -36,11 +37,11 @@ beforeAll(async () => {
 });
 
 /** Renders a step with string parameters, as a form or `--param` would give them. */
-function render(id: string, step: string, raw: Record<string, string>): RenderedRequest {
+function render(id: string, step: string, raw: Record<string, string>, outputs?: StepOutputs): RenderedRequest {
   const runbook = runbooks.get(id)!;
   const { values, errors } = coerceParams(runbook.params, raw);
   expect(errors).toEqual([]);
-  return renderStep(runbook.steps.find((s) => s.name === step)!, values, NOW);
+  return renderStep(runbook.steps.find((s) => s.name === step)!, values, NOW, outputs);
 }
 
 /** Runs a rendered request with the SDK command operations.ts names for it. */
@@ -73,6 +74,7 @@ async function execute(request: RenderedRequest, credentials = runner): Promise<
 describe('sample runbooks', () => {
   it('cover the shop domain with at least five runbooks', () => {
     expect([...runbooks.keys()]).toEqual([
+      'customers/hold-order-by-email',
       'customers/lookup-customer',
       'orders/fix-stuck-order',
       'orders/orders-by-status',
@@ -89,6 +91,16 @@ describe('sample runbooks', () => {
     expect(byId.Item).toMatchObject({ customerId: 'C1001', name: 'Ada Lovelace', tier: 'GOLD', address: { country: 'GB' } });
     const byEmail = await execute(render('customers/lookup-customer', 'customer-by-email', { email: 'Ada@Example.com' }));
     expect(byEmail.Items).toEqual([{ customerId: 'C1001', name: 'Ada Lovelace', email: 'ada@example.com', tier: 'GOLD' }]);
+  });
+
+  it('customers/hold-order-by-email takes each step\'s values from the one before', async () => {
+    const found = await execute(render('customers/hold-order-by-email', 'find-customer', { email: 'Grace@Example.com' }));
+    expect(found.Items).toEqual([{ customerId: 'C1002', name: 'Grace Hopper', email: 'grace@example.com', tier: 'SILVER' }]);
+    const pending = await execute(render('customers/hold-order-by-email', 'pending-orders', { email: 'x' }, { 'find-customer': { first: found.Items[0] } }));
+    expect(pending.Items.map((o: { orderId: string }) => o.orderId)).toEqual(['E5']);
+    // The write is rendered, not run: other tests read the seed orders as they are.
+    const hold = render('customers/hold-order-by-email', 'hold-order', { email: 'x' }, { 'pending-orders': { first: pending.Items[0] } });
+    expect(hold.input).toMatchObject({ Key: { pk: 'CUSTOMER#C1002', sk: 'ORDER#2026-11-24#E5' }, ConditionExpression: '#status = :pending' });
   });
 
   it('orders/recent-orders lists the last 30 days of a customer, newest first', async () => {

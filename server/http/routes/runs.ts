@@ -5,7 +5,6 @@
 import type { FastifyInstance } from 'fastify';
 import { RbError } from '../../errors.js';
 import type { RunEngine } from '../../runs/engine.js';
-import { summarizeRun } from '../../runs/summary.js';
 import { principalOf, requireRole } from '../guard.js';
 import type { RunbookCache } from '../../runbook/cache.js';
 import { createHash } from 'node:crypto';
@@ -50,7 +49,7 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
   // Other processes on the data folder (`runbooks run`, another server) start and change runs too.
   app.get('/api/runs', async () => {
     await engine.sync();
-    return { runs: engine.listRuns().map(summarizeRun) };
+    return { runs: engine.listRuns() };
   });
 
   app.get<{ Params: RunParams }>('/api/runs/:run', { schema: { params: runParams } }, async (request) => {
