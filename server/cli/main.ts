@@ -103,13 +103,14 @@ program
 
 program
   .command('policy')
-  .description('print each step\'s session policy and the role policy the runbook needs')
-  .argument('<file>', 'the runbook')
+  .description('print the minimal role policy for the runbooks in the files and folders given (no parameter values needed); with -p values for one file, each step\'s session policy too')
+  .argument('<paths...>', 'runbook files or folders')
   .addOption(shared.param())
+  .addOption(new Option('--trust <arn>', 'also print the role\'s trust policy for this principal (the server\'s role or user)'))
   .addOption(shared.aws())
   .addOption(shared.role())
   .addOption(shared.sandboxFile())
-  .action(async (file: string, opts) => exitWith((await import('./policy.js')).policyCommand(file, opts)));
+  .action(async (paths: string[], opts) => exitWith((await import('./policy.js')).policyCommand(paths, opts)));
 
 program
   .command('serve')

@@ -1,19 +1,26 @@
 /**
- * `runbooks policy FILE`: each step's session policy as the engine would derive it for these
- * parameters, and the minimal role policy the runbook needs (the union, without conditions), as
- * JSON an admin can paste into IAM. Key schemas (for `dynamodb:LeadingKeys`) come from the sandbox
- * file's tables; with `--aws`, from DescribeTable through scoped sessions, as in a run.
+ * `runbooks policy PATH… [--trust ARN]`: the minimal role policy the runbooks need (the union of
+ * every step's actions by resource, without conditions), as JSON an admin pastes into IAM; PATHs
+ * are files or folders, and no parameter values are needed (./role-policy.ts). With `--trust ARN`
+ * also the role's trust policy for the server's principal.
+ *
+ * `runbooks policy FILE -p k=v…` adds each step's session policy as the engine would derive it for
+ * those values. Key schemas (for `dynamodb:LeadingKeys`) come from the sandbox file's tables; with
+ * `--aws`, from DescribeTable through scoped sessions, as in a run.
  */
 import { deriveSessionPolicy, describeTablePolicy, minimalRolePolicy, tablesOf, type PolicyDocument } from '../access/derive-policy.js';
-import { needsKeySchema } from '../runs/engine.js';
+import { needsKeySchema } from '../access/key-schema-needs.js';
 import { RbError } from '../errors.js';
 import { coerceParams } from '../runbook/params.js';
 import { renderStep } from '../runbook/render.js';
 import type { RenderedRequest } from '../runbook/types.js';
+import { placeholderOutputs, rolePolicyOf, trustPolicy } from './role-policy.js';
 import { findSandboxFile, openTarget, parseParamFlags, prepareRunbook, reportBadInput, type TargetOptions } from './target.js';
 
 export interface PolicyOptions extends TargetOptions {
   param: string[];
+  /** the server's principal, for the role's trust policy */
+  trust?: string;
 }
 
 interface StepPolicy {
@@ -24,8 +31,16 @@ interface StepPolicy {
   policy: PolicyDocument;
 }
 
-export async function policyCommand(file: string, opts: PolicyOptions): Promise<number> {
+export async function policyCommand(paths: string[], opts: PolicyOptions): Promise<number> {
   try {
+    const trust = opts.trust === undefined ? undefined : trustPolicy(opts.trust);
+    if (opts.param.length === 0) {
+      const out = await rolePolicyOf(paths, opts);
+      process.stdout.write(`${JSON.stringify({ ...out, ...(trust ? { trustPolicy: trust } : {}) }, null, 2)}\n`);
+      return 0;
+    }
+    if (paths.length !== 1) throw new RbError('RB_ERR_CLI_USAGE', `--param values are for one runbook file; without them, ${paths.length} paths get one role policy.`);
+    const [file] = paths;
     const { runbook, runbookId, source } = await prepareRunbook(file, opts);
     const raw = parseParamFlags(opts.param);
     let steps: StepPolicy[];
@@ -64,7 +79,8 @@ export async function policyCommand(file: string, opts: PolicyOptions): Promise<
       region = config.region;
       const account = /^arn:aws[\w-]*:iam::(\d{12}):/.exec(roleArn)?.[1] ?? config.account;
       steps = runbook.steps.map((step) => {
-        const request = renderStep(step, values);
+        // A step's values from earlier steps are not known before a run: placeholders stand for them.
+        const request = renderStep(step, values, new Date(), step.inputs ? placeholderOutputs(step) : undefined);
         return { name: step.name, operation: step.operation, write: step.write, request, policy: deriveSessionPolicy(request, { region: config.region, account, partitionKeys }) };
       });
     }
@@ -78,6 +94,7 @@ export async function policyCommand(file: string, opts: PolicyOptions): Promise<
         ...steps.map((s) => s.policy),
         ...steps.filter((s) => needsKeySchema(s.request)).flatMap((s) => tablesOf(s.request).map((t) => describeTablePolicy(t, scope))),
       ]),
+      ...(trust ? { trustPolicy: trust } : {}),
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
