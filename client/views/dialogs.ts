@@ -158,3 +158,38 @@ export function showItem(label: string, item: Record<string, unknown>, index: nu
   });
   open(dialog, close);
 }
+
+/** What to do with the run in progress when starting a new one. */
+export type NewRunChoice = 'complete' | 'keep' | 'cancel';
+
+/**
+ * Asks, before a new run of a runbook is started from a run still in progress, whether to complete
+ * that run first: left active, it holds its approvals and counts as someone's open run until it
+ * ends or idles out. Resolves with the choice; Escape is "cancel".
+ */
+export function offerToComplete(runId: string, title: string): Promise<NewRunChoice> {
+  return new Promise((resolve) => {
+    const titleId = uniqueId('new-run-title');
+    const textId = uniqueId('new-run-text');
+    const cancel = h('button', { type: 'button', class: 'button' }, 'Cancel');
+    const keep = h('button', { type: 'button', class: 'button' }, 'Keep it active');
+    const complete = h('button', { type: 'button', class: 'button primary' }, 'Complete it and start a new run');
+    const dialog = h(
+      'dialog',
+      { class: 'dialog confirm-dialog', 'aria-labelledby': titleId, 'aria-describedby': textId },
+      h('h2', { id: titleId }, 'Complete this run first?'),
+      h('p', { id: textId }, 'Run ', h('strong', { class: 'mono' }, runId), ` of “${title}” is still active. Completing it revokes its sessions and cancels its open approval requests; kept active, it stays in the run list as yours until it is completed or idles out.`),
+      h('div', { class: 'dialog-actions' }, cancel, keep, complete),
+    );
+    let result: NewRunChoice = 'cancel';
+    const choose = (choice: NewRunChoice) => () => {
+      result = choice;
+      dialog.close();
+    };
+    cancel.addEventListener('click', choose('cancel'));
+    keep.addEventListener('click', choose('keep'));
+    complete.addEventListener('click', choose('complete'));
+    dialog.addEventListener('close', () => resolve(result));
+    open(dialog, complete);
+  });
+}

@@ -16,7 +16,7 @@ import { routeHash } from '../router.js';
 import type { ApprovalKind } from './approval-state.js';
 import { Cell, type CellHost, type RunAccess } from './cell.js';
 import type { View, ViewContext } from './context.js';
-import { confirmComplete, confirmWrite, REVERT_WRITE } from './dialogs.js';
+import { confirmComplete, offerToComplete, confirmWrite, REVERT_WRITE } from './dialogs.js';
 import { errorBox, toShownError, type ShownError } from './error-box.js';
 import { ParamForm } from './param-form.js';
 import { renderRunBar } from './run-bar.js';
@@ -197,6 +197,7 @@ export class NotebookView implements View, CellHost {
       status,
       onRunAll: () => void this.runAllReads(),
       onComplete: () => void this.complete(),
+      onNewRun: (event) => void this.startNew(event),
     });
   }
 
@@ -229,7 +230,7 @@ export class NotebookView implements View, CellHost {
           'A run keeps its parameters. ',
           this.access() === 'watch'
             ? null
-            : h('a', { href: routeHash({ name: 'runbook', id: run.runbook }), onclick: () => storeParams(run.runbook, run.params) }, 'Start a new run with other values'),
+            : h('a', { href: routeHash({ name: 'runbook', id: run.runbook }), onclick: (event: Event) => void this.startNew(event, run.params) }, 'Start a new run with other values'),
         ),
       ),
     );
@@ -467,6 +468,25 @@ export class NotebookView implements View, CellHost {
       stoppedAt.element.focus();
       stoppedAt.element.scrollIntoView({ block: 'start' });
     }
+  }
+
+  /**
+   * Follows a link to a new run of the runbook (with `params` filled in): from a run still in
+   * progress that this user may complete, asks first whether to complete it, so that runs are not
+   * left active behind each new attempt.
+   */
+  private async startNew(event: Event, params?: Record<string, unknown>): Promise<void> {
+    const run = this.run;
+    if (params && run) storeParams(run.runbook, params);
+    if (!run || run.status !== 'active' || !this.runnable()) return;
+    event.preventDefault();
+    const choice = await offerToComplete(run.id, run.title);
+    if (choice === 'cancel') return;
+    if (choice === 'complete') {
+      await this.complete();
+      if (this.run?.status === 'active') return;
+    }
+    location.hash = routeHash({ name: 'runbook', id: run.runbook });
   }
 
   private async complete(): Promise<void> {

@@ -23,6 +23,8 @@ export interface RunBarState {
   status?: Node | string;
   onRunAll(): void;
   onComplete(): void;
+  /** a link to a new run of the runbook was followed: offers to complete this run first */
+  onNewRun(event: Event): void;
 }
 
 const runStatusText: Record<Run['status'], string> = {
@@ -88,7 +90,7 @@ export function renderRunBar(bar: HTMLElement, s: RunBarState): void {
           { class: 'ended-banner warning', role: 'status' },
           h('strong', {}, 'The runbook has changed since this run started. '),
           'This run keeps using the version it started with, shown here.',
-          watching ? null : [' ', h('a', { href: routeHash({ name: 'runbook', id: run.runbook }) }, 'Start a new run with the current version'), '.'],
+          watching ? null : [' ', h('a', { href: routeHash({ name: 'runbook', id: run.runbook }), onclick: (event: Event) => s.onNewRun(event) }, 'Start a new run with the current version'), '.'],
         )
       : null,
     run.elsewhere && run.status === 'active'

@@ -47,6 +47,7 @@ export class RunHistoryView implements View {
       return;
     }
     this.body.replaceChildren(
+      activeByUser(runs),
       h(
         'table',
         { class: 'data-table runs-table' },
@@ -89,4 +90,23 @@ function summary(run: RunSummary): string {
   const failed = run.executions.filter((e) => e.status === 'failed').length;
   const text = plural(run.executions.length, 'execution');
   return failed ? `${text}, ${failed} failed` : text;
+}
+
+/** Who has runs in progress, and which: runs left active hold approvals and show up here until completed. */
+function activeByUser(runs: RunSummary[]): HTMLElement {
+  const active = new Map<string, RunSummary[]>();
+  for (const run of runs) if (run.status === 'active') active.set(run.user, [...(active.get(run.user) ?? []), run]);
+  if (active.size === 0) return h('p', { class: 'muted active-runs' }, 'No run is in progress.');
+  return h(
+    'section',
+    { class: 'active-runs', 'aria-label': 'Runs in progress, by user' },
+    h('h2', {}, 'In progress'),
+    h(
+      'ul',
+      {},
+      [...active].map(([user, list]) =>
+        h('li', {}, h('strong', {}, user), ` — ${plural(list.length, 'active run')}: `, list.map((run, i) => [i > 0 ? ', ' : '', h('a', { href: routeHash({ name: 'run', id: run.id }) }, run.title)])),
+      ),
+    ),
+  );
 }
