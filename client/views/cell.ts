@@ -68,6 +68,10 @@ export class Cell {
   private readonly output: HTMLElement;
   private startedBy?: { n: number; user: string };
   private busy = false;
+  /** the earlier steps whose outputs this one uses and that have not found anything yet */
+  private waitingFor: string[] = [];
+  private readonly waitingBox = h('p', { class: 'notice notice-info cell-waiting', role: 'status', hidden: true });
+  private readonly inputsSlot = h('div', { class: 'exec-slot' });
   private runState: RunState = 'none';
   private access: RunAccess = 'run';
   private revertButton?: HTMLButtonElement;
@@ -117,6 +121,7 @@ export class Cell {
       ),
       intro.some((n) => n.textContent?.trim()) ? h('div', { class: 'prose cell-intro' }, intro) : null,
       h('pre', { class: 'source', 'aria-label': `Source of step ${step.title}` }, h('code', {}, step.source)),
+      this.waitingBox,
       this.approvalBox,
       this.noticeBox,
       this.revertApprovalBox,
@@ -131,6 +136,18 @@ export class Cell {
     this.renderStatus();
     this.renderApproval();
     if (this.execution) this.renderOutput(this.execution);
+  }
+
+  /**
+   * The earlier steps this one takes values from that have not yet found an item in the run: the
+   * step cannot run until they have, and says which to run first.
+   */
+  setWaitingFor(steps: string[], titleOf: (step: string) => string): void {
+    this.waitingFor = steps;
+    this.waitingBox.hidden = steps.length === 0;
+    this.waitingBox.textContent =
+      steps.length === 0 ? '' : `Uses what ${steps.map((s) => `“${titleOf(s)}”`).join(' and ')} found: run ${steps.length === 1 ? 'that step' : 'those steps'} first.`;
+    this.renderStatus();
   }
 
   setBusy(busy: boolean): void {
@@ -190,7 +207,7 @@ export class Cell {
     this.status.className = `cell-status status-${kind}`;
     this.element.dataset.status = kind;
     this.runButton.hidden = this.access === 'watch' || this.runState === 'elsewhere';
-    this.runButton.disabled = this.busy || this.runState === 'ended' || this.runState === 'elsewhere' || this.access !== 'run';
+    this.runButton.disabled = this.busy || this.runState === 'ended' || this.runState === 'elsewhere' || this.access !== 'run' || this.waitingFor.length > 0;
     if (this.revertButton) this.revertButton.disabled = this.busy;
     this.runButton.textContent = this.execution ? 'Run again' : 'Run';
     this.runButton.setAttribute('aria-label', `${this.execution ? 'Run again' : 'Run'} step ${this.step.title}`);
@@ -214,7 +231,8 @@ export class Cell {
     const runId = this.host.runId();
     const sameExecution = this.shownN === exec.n;
     this.shownN = exec.n;
-    if (!this.output.hasChildNodes()) this.output.append(this.metaSlot, this.detailsSlot, this.imagesSlot, this.errorSlot, this.resultSlot);
+    if (!this.output.hasChildNodes()) this.output.append(this.metaSlot, this.inputsSlot, this.detailsSlot, this.imagesSlot, this.errorSlot, this.resultSlot);
+    replaceChildren(this.inputsSlot, inputsOf(exec));
     this.metaSlot.replaceChildren(
       h(
         'p',
@@ -363,4 +381,21 @@ export class Cell {
       button.textContent = loading ? 'Loading…' : 'Load more';
     }
   }
+}
+
+/** Where the values an execution took from earlier steps came from (docs/format.md, "Step outputs"). */
+function inputsOf(exec: Execution): HTMLElement | null {
+  if (!exec.inputs || exec.inputs.length === 0) return null;
+  return h(
+    'div',
+    { class: 'exec-inputs' },
+    h('h4', {}, 'Values from earlier steps'),
+    h(
+      'ul',
+      {},
+      exec.inputs.map((input) =>
+        h('li', {}, h('code', {}, `{{${input.ref}}}`), ' = ', h('code', { class: 'input-value' }, JSON.stringify(input.value)), h('span', { class: 'muted' }, ` from ${input.step} #${input.n}`)),
+      ),
+    ),
+  );
 }

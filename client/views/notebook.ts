@@ -118,6 +118,7 @@ export class NotebookView implements View, CellHost {
       this.renderRunBar();
       this.renderParams();
       for (const cell of this.cells) cell.setRunState('none', this.access());
+      this.renderWaiting();
     }
   }
 
@@ -286,8 +287,23 @@ export class NotebookView implements View, CellHost {
       cell.setRunState(state, this.access());
       if (last) cell.setExecution(last);
     }
+    this.renderWaiting();
     this.renderRunBar();
     if (this.paramsFor !== run.id) this.renderParams();
+  }
+
+  /** Tells each cell which of the steps it takes values from have not yet found an item in this run. */
+  private renderWaiting(): void {
+    const run = this.run;
+    const titleOf = (name: string) => this.cells.find((c) => c.step.name === name)?.step.title ?? name;
+    for (const cell of this.cells) {
+      const missing = (cell.step.uses ?? []).filter((name) => {
+        const last = run ? lastExecution(run, name) : undefined;
+        return !last || last.status !== 'succeeded' || itemTotal(last) === 0;
+      });
+      // Before the run starts nothing has run; after it ends nothing can.
+      cell.setWaitingFor(!run ? (cell.step.uses ?? []) : run.status === 'active' ? missing : [], titleOf);
+    }
   }
 
   private recordExecution(execution: Execution): void {
@@ -336,6 +352,7 @@ export class NotebookView implements View, CellHost {
       const execution = attempt.result;
       this.recordExecution(execution);
       cell.setExecution(execution);
+      this.renderWaiting();
       // A write that was performed but not yet recorded: say so plainly; the run is held.
       if (execution.unrecorded) cell.setNotice({ kind: 'warning', text: execution.unrecorded.message });
       return execution.status === 'succeeded';
@@ -554,6 +571,7 @@ export class NotebookView implements View, CellHost {
       case 'step.failed':
         this.recordExecution(event.execution);
         cell?.setExecution(event.execution);
+        this.renderWaiting();
         break;
       case 'approval.requested':
       case 'approval.decided':

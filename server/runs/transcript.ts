@@ -349,6 +349,7 @@ function markdownExecution(e: StepExecution): string[] {
   }
   if (e.error) facts.push(`- error ${code(e.error.code)}${e.error.awsCode ? ` (${md(e.error.awsCode)})` : ''}: ${md(e.error.message)}`);
   if (e.consumedCapacity !== undefined) facts.push(`- consumed capacity: ${code(cellText(e.consumedCapacity))}`);
+  for (const input of e.inputs ?? []) facts.push(`- value from an earlier step: ${code(`{{${input.ref}}}`)} = ${code(cellText(input.value))} (execution ${input.n} of ${code(input.step)})`);
   out.push(...facts, '');
   out.push('<details><summary>Request</summary>', '', fence(pretty(e.request.input), 'json'), '', '</details>', '');
   if (e.policy !== undefined) out.push('<details><summary>Session policy</summary>', '', fence(pretty(e.policy), 'json'), '', '</details>', '');
@@ -461,6 +462,7 @@ function htmlTranscript(run: Run, runbook: Runbook | undefined): string {
                 attributes: e.attributes !== undefined ? pretty(e.attributes) : '',
                 revertOf: e.revertOf ?? '',
                 revertedBy: e.revertedBy ?? '',
+                inputs: (e.inputs ?? []).map((input) => ({ ref: `{{${input.ref}}}`, value: cellText(input.value), step: input.step, n: input.n })),
                 images: imageViews(e),
                 noImages: e.images && 'unavailable' in e.images ? e.images.unavailable : '',
                 columns,

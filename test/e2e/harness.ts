@@ -14,8 +14,9 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import type { Browser } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/http/app.js';
-import { createEngine, type RunEngine } from '../../server/runs/engine.js';
-import { createTestTable, localDynamo, roleArn, sandboxInfo, uniqueTableName } from '../helpers/sandbox.js';
+import type { RunEngine } from '../../server/runs/engine.js';
+import { testEngine } from '../helpers/engine.js';
+import { createTestTable, localDynamo, uniqueTableName } from '../helpers/sandbox.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -137,7 +138,6 @@ async function createTable(table: string): Promise<void> {
 
 /** Starts the server over the shared sandbox with the fixture runbooks; `stop()` undoes everything. */
 export async function startHarness(): Promise<Harness> {
-  const sandbox = sandboxInfo();
   const table = uniqueTableName('Shop');
   await createTable(table);
 
@@ -151,16 +151,7 @@ export async function startHarness(): Promise<Harness> {
     await writeFile(path, (await readFile(path, 'utf8')).replaceAll('__TABLE__', table));
   }
 
-  const engine = await createEngine({
-    dataDir,
-    region: sandbox.region,
-    account: sandbox.account,
-    endpoint: sandbox.endpoint,
-    credentials: { accessKeyId: sandbox.accessKeyId, secretAccessKey: sandbox.secretAccessKey },
-    defaultRoleArn: roleArn('runbook-tester'),
-    iamRevocation: true,
-    idleTimeoutMs: 0,
-  });
+  const engine = await testEngine({ dataDir, iamRevocation: true });
   const app = await buildApp({
     engine,
     runbooksDir,

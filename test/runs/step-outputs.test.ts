@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRbError } from '../../server/errors.js';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import { auditLogPath } from '../../server/runs/audit.js';
+import { renderTranscript } from '../../server/runs/transcript.js';
 import type { RunEngine } from '../../server/runs/engine.js';
 import { testEngine } from '../helpers/engine.js';
 import { localDynamo } from '../helpers/sandbox.js';
@@ -209,6 +210,12 @@ describe('step outputs in a run', () => {
     const executed = audit.filter((r) => r.type === 'step.executed' && r.runId === run.id);
     expect(executed.find((r) => r.data?.step === 'orders')?.data?.inputs).toEqual(listed.inputs);
     expect(audit.find((r) => r.type === 'approval.requested' && r.runId === run.id)?.data?.inputs).toEqual(approval.inputs);
+    // The transcripts say where each value came from.
+    const whole = await engine.withAllItems(run.id);
+    const md = renderTranscript(whole, engine.runbookOf(run.id), 'md', engine.sourceOf(run.id));
+    expect(md).toContain('value from an earlier step: `{{steps.find.first.id}}` = `P1` (execution 1 of `find`)');
+    const html = renderTranscript(whole, engine.runbookOf(run.id), 'html', engine.sourceOf(run.id));
+    expect(html).toContain('Value from an earlier step: <code>{{steps.orders.all.orderId}}</code>');
   });
 
   it('keeps a hostile value found by the first step a value in the second', async () => {
