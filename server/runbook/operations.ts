@@ -1,8 +1,10 @@
 /**
- * The one table of per-operation facts. The parser validates request fields against it, the policy
- * derivation reads the IAM actions and the read/write flag from it, and the executor picks the SDK
- * command by `command`. Field names are exactly those of the DynamoDB API reference, so that AWS
- * examples paste into a runbook unchanged.
+ * The one table of per-operation facts, each read where it is used: the parser validates request
+ * fields against `fields`; the policy derivation (server/access/grants.ts) reads `actions`, `write`
+ * and `pinsLeadingKey`; the engine reads `fields` to ask for consumed capacity. Field names are
+ * exactly those of the DynamoDB API reference, so that AWS examples paste into a runbook unchanged.
+ * The executor's choice of SDK command is a switch over the operation (server/dynamo/execute.ts),
+ * where the command's input and output types are checked.
  */
 
 /** The shape of a request field, as the parser checks it. */
@@ -57,12 +59,6 @@ export interface OperationFact {
    * `transactPartActions` and the derivation in server/access/.
    */
   actions: readonly string[];
-  /** the SDK command: lib-dynamodb (Document Client) commands, or client-dynamodb for DescribeTable */
-  command: string;
-  /** true when the operation returns pages that `more` can continue (LastEvaluatedKey) */
-  paged: boolean;
-  /** true when the request may name an index (IndexName), so the policy must grant the index ARN */
-  indexable: boolean;
   /**
    * true when every partition key the request touches is fixed by the request itself, so the
    * session policy can pin `dynamodb:LeadingKeys` (Query only when it targets the table; batches
@@ -142,18 +138,12 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
   GetItem: {
     write: false,
     actions: ['dynamodb:GetItem'],
-    command: 'GetCommand',
-    paged: false,
-    indexable: false,
     pinsLeadingKey: true,
     fields: { TableName, Key, ProjectionExpression, ExpressionAttributeNames, ConsistentRead, ReturnConsumedCapacity },
   },
   Query: {
     write: false,
     actions: ['dynamodb:Query'],
-    command: 'QueryCommand',
-    paged: true,
-    indexable: true,
     pinsLeadingKey: true,
     fields: {
       TableName,
@@ -174,9 +164,6 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
   Scan: {
     write: false,
     actions: ['dynamodb:Scan'],
-    command: 'ScanCommand',
-    paged: true,
-    indexable: true,
     pinsLeadingKey: false,
     fields: {
       TableName,
@@ -197,9 +184,6 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
   PutItem: {
     write: true,
     actions: ['dynamodb:PutItem'],
-    command: 'PutCommand',
-    paged: false,
-    indexable: false,
     pinsLeadingKey: true,
     fields: {
       ...putPart,
@@ -211,9 +195,6 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
   UpdateItem: {
     write: true,
     actions: ['dynamodb:UpdateItem'],
-    command: 'UpdateCommand',
-    paged: false,
-    indexable: false,
     pinsLeadingKey: true,
     fields: {
       ...updatePart,
@@ -225,9 +206,6 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
   DeleteItem: {
     write: true,
     actions: ['dynamodb:DeleteItem'],
-    command: 'DeleteCommand',
-    paged: false,
-    indexable: false,
     pinsLeadingKey: true,
     fields: {
       ...deletePart,
@@ -239,9 +217,6 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
   BatchGetItem: {
     write: false,
     actions: ['dynamodb:BatchGetItem'],
-    command: 'BatchGetCommand',
-    paged: false,
-    indexable: false,
     pinsLeadingKey: true,
     fields: {
       RequestItems: {
@@ -263,9 +238,6 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
   BatchWriteItem: {
     write: true,
     actions: ['dynamodb:BatchWriteItem'],
-    command: 'BatchWriteCommand',
-    paged: false,
-    indexable: false,
     pinsLeadingKey: true,
     fields: {
       RequestItems: {
@@ -290,9 +262,6 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
   TransactGetItems: {
     write: false,
     actions: [],
-    command: 'TransactGetCommand',
-    paged: false,
-    indexable: false,
     pinsLeadingKey: true,
     fields: {
       TransactItems: {
@@ -305,9 +274,6 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
   TransactWriteItems: {
     write: true,
     actions: [],
-    command: 'TransactWriteCommand',
-    paged: false,
-    indexable: false,
     pinsLeadingKey: true,
     fields: {
       TransactItems: {
@@ -333,9 +299,6 @@ export const operations: Readonly<Record<OperationName, OperationFact>> = {
   DescribeTable: {
     write: false,
     actions: ['dynamodb:DescribeTable'],
-    command: 'DescribeTableCommand',
-    paged: false,
-    indexable: false,
     pinsLeadingKey: false,
     fields: { TableName },
   },

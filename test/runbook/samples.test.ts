@@ -44,7 +44,7 @@ function render(id: string, step: string, raw: Record<string, string>, outputs?:
   return renderStep(runbook.steps.find((s) => s.name === step)!, values, NOW, outputs);
 }
 
-/** Runs a rendered request with the SDK command operations.ts names for it. */
+/** Runs a rendered request with the SDK command for its operation. */
 async function execute(request: RenderedRequest, credentials = runner): Promise<Record<string, any>> {
   const client = dynamoClient(credentials);
   const doc = DynamoDBDocumentClient.from(client);
