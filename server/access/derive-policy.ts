@@ -14,7 +14,7 @@
  * Output is deterministic: statements, actions, resources and values are sorted, so transcripts
  * and tests are stable.
  */
-import { indexArn, tableArn, type ArnScope } from './arn.js';
+import { indexArn, tableArn, type ArnScope } from '../aws/arn.js';
 import { grantsOf } from './grants.js';
 import type { RenderedRequest } from '../runbook/types.js';
 

@@ -14,7 +14,7 @@
  */
 import { describeKeySchema, type KeySchema } from '../dynamo/describe.js';
 import type { RbError } from '../errors.js';
-import { tableArn, type ArnScope } from './arn.js';
+import { tableArn, type ArnScope } from '../aws/arn.js';
 import type { Broker } from './broker.js';
 import { forget, type Session } from './credentials.js';
 import { describeTablePolicy } from './derive-policy.js';

@@ -7,7 +7,7 @@
  */
 import { RbError } from '../errors.js';
 import type { PartiqlKind } from '../runbook/operations.js';
-import { checkName } from './arn.js';
+import { checkName } from '../aws/arn.js';
 
 export interface PartiqlTarget {
   kind: PartiqlKind;

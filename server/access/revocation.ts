@@ -13,7 +13,7 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { RbError } from '../errors.js';
-import { parseRoleArn } from './arn.js';
+import { parseRoleArn } from '../aws/arn.js';
 import { forget, type AwsCredentialIdentity, type AwsCredentialIdentityProvider, type Session } from './credentials.js';
 import type { PolicyDocument } from './derive-policy.js';
 import {

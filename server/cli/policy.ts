@@ -9,6 +9,7 @@
  * `--aws`, from DescribeTable through scoped sessions, as in a run.
  */
 import { deriveSessionPolicy, describeTablePolicy, minimalRolePolicy, tablesOf, type PolicyDocument } from '../access/derive-policy.js';
+import { accountOfRoleArn } from '../aws/arn.js';
 import { needsKeySchema } from '../access/key-schema-needs.js';
 import { RbError } from '../errors.js';
 import { coerceParams } from '../runbook/params.js';
@@ -77,14 +78,14 @@ export async function policyCommand(paths: string[], opts: PolicyOptions): Promi
       }
       roleArn = opts.role ?? runbook.access.role ?? `arn:aws:iam::${config.account}:role/${config.roles[0].name}`;
       region = config.region;
-      const account = /^arn:aws[\w-]*:iam::(\d{12}):/.exec(roleArn)?.[1] ?? config.account;
+      const account = accountOfRoleArn(roleArn) ?? config.account;
       steps = runbook.steps.map((step) => {
         // A step's values from earlier steps are not known before a run: placeholders stand for them.
         const request = renderStep(step, values, new Date(), step.inputs ? placeholderOutputs(step) : undefined);
         return { name: step.name, operation: step.operation, write: step.write, request, policy: deriveSessionPolicy(request, { region: config.region, account, partitionKeys }) };
       });
     }
-    const scope = { region, account: /^arn:aws[\w-]*:iam::(\d{12}):/.exec(roleArn)?.[1] ?? '000000000000' };
+    const scope = { region, account: accountOfRoleArn(roleArn) ?? '000000000000' };
     const out = {
       runbook: runbookId,
       role: roleArn,

@@ -8,6 +8,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { deriveSessionPolicy, describeTablePolicy, minimalRolePolicy, tablesOf, type PolicyDocument } from '../access/derive-policy.js';
+import { accountOfRoleArn } from '../aws/arn.js';
 import { needsKeySchema } from '../access/key-schema-needs.js';
 import { RbError } from '../errors.js';
 import { listRunbooks, loadRunbookFile } from '../runbook/load.js';
@@ -16,7 +17,6 @@ import type { StepOutputs } from '../runbook/templates.js';
 import type { ParamDecl, ParamValues, Runbook, RunbookProblem, Step } from '../runbook/types.js';
 import { findSandboxFile, type TargetOptions } from './target.js';
 
-const ROLE_ARN = /^arn:aws[\w-]*:iam::(\d{12}):role\//;
 const PRINCIPAL_ARN = /^arn:aws[\w-]*:(?:iam|sts)::\d{12}:(?:root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+|assumed-role\/[\w+=,.@/-]+)$/;
 
 /** A value of the parameter's type that every helper accepts. */
@@ -97,7 +97,7 @@ export async function rolePolicyOf(paths: string[], opts: TargetOptions): Promis
   const declared = [...new Set(runbooks.flatMap(({ runbook }) => (runbook.access.role ? [runbook.access.role] : [])))];
   const sandboxFile = opts.aws ? undefined : findSandboxFile(resolve(paths[0], statSync(paths[0]).isDirectory() ? 'x.md' : ''), opts);
   let region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  let account = ROLE_ARN.exec(opts.role ?? declared[0] ?? '')?.[1];
+  let account = accountOfRoleArn(opts.role ?? declared[0] ?? '');
   if (sandboxFile) {
     const { loadSandboxFile } = await import('../sandbox/index.js');
     const config = loadSandboxFile(sandboxFile);

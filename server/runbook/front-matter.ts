@@ -6,13 +6,15 @@ import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml
 import { isHelperName } from './helpers.js';
 import { coerceValue } from './params.js';
 import { patternProblem } from './pattern.js';
+import { checkRedactList } from './redact.js';
 import { SourceMap, type LocalProblem } from './positions.js';
 import { didYouMean } from './suggest.js';
+import { isRoleArn } from '../aws/arn.js';
 import { isPrototypeName } from './templates.js';
 import type { AccessDecl, ApprovalPolicy, ParamDecl, ParamType, RunbookProblem } from './types.js';
 import { describeNode, keyOf, parseYaml, scalarValue, start, yamlProblems } from './yaml-nodes.js';
 
-export const frontMatterKeys = ['title', 'description', 'tags', 'params', 'access'] as const;
+export const frontMatterKeys = ['title', 'description', 'tags', 'params', 'access', 'redact'] as const;
 export const paramKeys = ['type', 'description', 'pattern', 'required', 'default', 'min', 'max', 'values'] as const;
 export const paramTypes: readonly ParamType[] = ['string', 'number', 'integer', 'boolean', 'enum', 'date', 'datetime'];
 export const accessKeys = ['role', 'duration', 'approval', 'approvalTtl'] as const;
@@ -26,7 +28,6 @@ export const MAX_APPROVAL_TTL = 604_800;
 export const DEFAULT_DURATION = 900;
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 // `steps` names the outputs of earlier steps in templates (docs/format.md, "Step outputs").
 const RESERVED = new Set(['this', 'true', 'false', 'null', 'undefined', 'else', 'steps']);
 
@@ -36,6 +37,8 @@ export interface FrontMatter {
   tags: string[];
   params: ParamDecl[];
   access: AccessDecl;
+  /** attribute names and dotted paths whose values are masked (docs/format.md, "Redaction") */
+  redact?: string[];
 }
 
 export interface SplitFrontMatter {
@@ -237,7 +240,7 @@ function readAccess(r: Reader, node: unknown, fallback: number): AccessDecl {
     const at = start(pair.key);
     if (key === 'role') {
       const role = r.string(pair.value, 'access.role', at);
-      if (role !== undefined && !ROLE_ARN.test(role)) r.fail(pair.value, `access.role must be an IAM role ARN, like arn:aws:iam::123456789012:role/runbook-runner`);
+      if (role !== undefined && !isRoleArn(role)) r.fail(pair.value, `access.role must be an IAM role ARN, like arn:aws:iam::123456789012:role/runbook-runner`);
       else if (role !== undefined) access.role = role;
     } else if (key === 'duration') {
       const d = r.number(pair.value, 'access.duration', at);
@@ -256,6 +259,21 @@ function readAccess(r: Reader, node: unknown, fallback: number): AccessDecl {
     }
   }
   return access;
+}
+
+/** `redact: [email, "card.number"]`: each entry placed where it is written. */
+function readRedact(r: Reader, node: unknown, fallback: number): string[] | undefined {
+  if (!isSeq(node)) return r.fail(node, `redact must be a list of attribute names or dotted paths, like \`redact: [email, "card.number"]\`, not ${describeNode(node)}`, fallback);
+  const entries: Array<{ text: string; node: unknown }> = [];
+  for (const item of node.items) {
+    const value = scalarValue(item);
+    // A name YAML reads as a number (`redact: [2024]`) is still a name.
+    if (typeof value === 'string' || typeof value === 'number') entries.push({ text: String(value), node: item });
+    else r.fail(item, `each entry of redact must be an attribute name or a dotted path, not ${describeNode(item)}`, start(node));
+  }
+  const { paths, problems } = checkRedactList(entries.map((e) => e.text));
+  for (const p of problems) r.fail(entries[Math.min(p.index, entries.length - 1)]?.node ?? node, `redact: ${p.message}`, start(node));
+  return paths;
 }
 
 /** Reads and checks the front matter. `firstLine` is the file line of the YAML's first line. */
@@ -294,6 +312,9 @@ export function readFrontMatter(yaml: string, file: string, firstLine: number): 
           break;
         case 'access':
           meta.access = readAccess(r, pair.value, at);
+          break;
+        case 'redact':
+          meta.redact = readRedact(r, pair.value, at);
           break;
       }
     }

@@ -17,14 +17,16 @@ import { deriveSessionPolicy, tablesOf, type PolicyDocument } from '../access/de
 import { createKeySchemaCache, createKeySchemaStore, type KeySchemaCache } from '../access/key-schemas.js';
 import { createIamRevoker, revokeRunSessions, type IamRevoker, type RoleSessions } from '../access/revocation.js';
 import { sessionName } from '../access/session-name.js';
-import { executeRequest, type ExecuteOptions, type ExecutionResult } from '../dynamo/execute.js';
+import { executeRequest, type Cursor, type ExecuteOptions, type ExecutionResult } from '../dynamo/execute.js';
 import { RbError, isRbError } from '../errors.js';
 import { operations } from '../runbook/operations.js';
+import { accountOfRoleArn, isRoleArn } from '../aws/arn.js';
 import { needsKeySchema } from '../access/key-schema-needs.js';
 import { coerceParams } from '../runbook/params.js';
 import { parseRunbook } from '../runbook/parse.js';
 import { renderStep } from '../runbook/render.js';
-import { outputRefText, outputValue, type StepOutputs } from '../runbook/templates.js';
+import { checkRedactList, createRedactor, holdsMask, redactedBy, type Redactor } from '../runbook/redact.js';
+import { outputRefText, outputValue, redactedOutputMessage, type StepOutputs } from '../runbook/templates.js';
 import type { RenderedRequest, Runbook, Step } from '../runbook/types.js';
 import * as approvals from './approvals.js';
 import { AuditLog, type AuditSink } from './audit.js';
@@ -32,6 +34,7 @@ import { failedExecution, mergeCapacity, newExecution, sessionInfo, toExecutionE
 import { openFileStore } from './file-store.js';
 import { diffItems, matchItems, readRequest, revertRequest, writeTargets, type KeyedItem, type WriteImages } from './write-images.js';
 import { migrateLegacyRuns } from './legacy-runs.js';
+import { cursorHoldsRedacted, redactImages, redactItems, redactResult } from './redaction.js';
 import { ownerIsGone, ownerOf, ownerText } from './owner.js';
 import { Recorder, type Change } from './recorder.js';
 import { applyRecord, initialState, lastExecution, type RunState } from './run-state.js';
@@ -65,6 +68,11 @@ export interface EngineOptions {
    * with a shared store: another replica's sessions can only be revoked through IAM.
    */
   store?: { kind: 'dynamodb'; prefix?: string; itemRetentionSeconds?: number };
+  /**
+   * Attribute names and dotted paths masked in every run's results, besides each runbook's own
+   * `redact` (docs/format.md, "Redaction"): `--redact` of `serve` and `run`.
+   */
+  redact?: string[];
 }
 
 /** What only this process holds of a run it runs. */
@@ -76,6 +84,8 @@ interface LiveRun {
   /** table → key schema, from DescribeTable through sessions of this run (cached per server) */
   keySchemas: KeySchemaCache;
   executionCounter: number;
+  /** step → continuation of its execution `n` that may hold a redacted key value: never recorded */
+  heldCursors: Map<string, { n: number; cursor: Cursor }>;
 }
 
 interface Entry {
@@ -91,7 +101,6 @@ interface Entry {
   touchedAt: number;
 }
 
-const ROLE_ARN = /^arn:aws[\w-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/;
 const IDENTITY_CHARS = /[^\w+=,.@-]/g;
 // A run's noted session expiry runs this far ahead, so that it is noted about once an hour, not at
 // every session: revocation after a crash only needs an expiry no earlier than the real one.
@@ -140,6 +149,8 @@ export class RunEngine {
   /** runs this process is creating: in the store before they are tracked here */
   private readonly starting = new Set<string>();
   private readonly syncing: { current?: Promise<void>; next?: Promise<void> } = {};
+  /** the server-wide redaction list (checked by `create`) */
+  private readonly serverRedact: readonly string[];
 
   private constructor(
     private readonly options: EngineOptions,
@@ -149,6 +160,7 @@ export class RunEngine {
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.shared = store.shared;
+    this.serverRedact = options.redact ?? [];
     const aws = { region: options.region, endpoint: options.endpoint, credentials: options.credentials };
     this.broker = createBroker(aws);
     if (options.iamRevocation || this.shared) {
@@ -163,6 +175,8 @@ export class RunEngine {
    * `interrupted`, revoked). Runs of another live process on the same data folder are left to it.
    */
   static async create(options: EngineOptions): Promise<RunEngine> {
+    const bad = checkRedactList(options.redact ?? []).problems[0];
+    if (bad) throw new RbError('RB_ERR_CONFIG_INVALID', `--redact: ${bad.message}.`);
     if (options.store?.kind === 'dynamodb') return RunEngine.createShared(options);
     const repairs: Array<{ runId: string; info: object }> = [];
     const store = await openFileStore(options.dataDir, { onRepaired: (runId, info) => repairs.push({ runId, info }) });
@@ -233,7 +247,7 @@ export class RunEngine {
       throw new RbError('RB_ERR_PARAM_INVALID', `Invalid parameters: ${list}`, { params: errors });
     }
     const roleArn = input.roleArn ?? input.runbook.access.role ?? this.options.defaultRoleArn;
-    if (!ROLE_ARN.test(roleArn)) {
+    if (!isRoleArn(roleArn)) {
       throw new RbError('RB_ERR_CONFIG_INVALID', `The role ${JSON.stringify(roleArn)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).`);
     }
     const text = input.source;
@@ -248,11 +262,13 @@ export class RunEngine {
       source: { text, sha256: createHash('sha256').update(text).digest('hex') },
       owner: ownerOf(this.instance),
     };
+    const redact = [...new Set([...(input.runbook.redact ?? []), ...this.serverRedact])];
+    if (redact.length > 0) header.redact = redact;
     const auditRecord = await this.audit.append({
       type: 'run.started',
       runId: header.id,
       user: input.user,
-      data: { runbook: header.runbook, params: values, roleArn, runbookSha256: header.source.sha256 },
+      data: { runbook: header.runbook, params: values, roleArn, runbookSha256: header.source.sha256, ...(header.redact ? { redact: header.redact } : {}) },
     });
     this.starting.add(header.id);
     let entry: Entry;
@@ -299,7 +315,7 @@ export class RunEngine {
         }
       }
       if (step.write && !input.confirm) {
-        const before = await this.imagesBefore(entry, live, step.name, request, input.user);
+        const before = redactImages(this.redactorOf(entry), await this.imagesBefore(entry, live, step.name, request, input.user));
         throw new RbError('RB_ERR_RUN_CONFIRM_REQUIRED', `Step ${step.name} writes data: confirm this execution to run it.`, { request, policy, before });
       }
       if (approval) {
@@ -318,7 +334,9 @@ export class RunEngine {
       const run = entry.state.run;
       const step = this.stepOf(entry, stepName);
       const execution = lastExecution(run, step.name);
-      const cursor = entry.state.cursors.get(step.name);
+      const held = live.heldCursors.get(step.name);
+      const cursor = entry.state.cursors.get(step.name) ?? (held && held.n === execution?.n ? held.cursor : undefined);
+      const redactor = this.redactorOf(entry);
       if (!execution || !execution.hasMore || !cursor) {
         throw new RbError('RB_ERR_RUN_NO_MORE_PAGES', `Step ${step.name} has no further page: run it again to start over.`);
       }
@@ -329,7 +347,7 @@ export class RunEngine {
       try {
         const policy = execution.policy as PolicyDocument;
         const session = await this.assume(entry, live, step.name, policy, input.user);
-        const sink = this.itemSink(run.id, step.name, execution.n, stored);
+        const sink = this.itemSink(run.id, step.name, execution.n, stored, redactor);
         const ran = await this.executeFresh(entry, live, step.name, policy, input.user, session, execution.request, {
           region: this.options.region,
           endpoint: this.options.endpoint,
@@ -339,7 +357,7 @@ export class RunEngine {
         });
         await sink.written();
         sessionId = ran.session.assumedRoleId;
-        outcome = { result: ran.result };
+        outcome = { result: redactResult(redactor, ran.result) };
       } catch (err) {
         if (isRbError(err) && err.code === 'RB_ERR_STORE_WRITE') throw err;
         outcome = { error: toExecutionError(err) };
@@ -348,6 +366,8 @@ export class RunEngine {
       const result = 'result' in outcome ? outcome.result : undefined;
       const error = 'error' in outcome ? outcome.error : undefined;
       const itemCount = stored + (result ? (result.returned ?? result.items.length) : 0);
+      const next = result?.hasMore ? result.cursor : undefined;
+      const recordCursor = this.holdCursor(live, redactor, step.name, execution.n, next);
       await this.recorder.commit(entry.state, entry.backlog, {
         entry: {
           type: 'page',
@@ -361,7 +381,7 @@ export class RunEngine {
           pages: execution.pages + (result ? 1 : 0),
           durationMs,
           ...(error ? { error } : {}),
-          ...(result?.hasMore && result.cursor ? { cursor: result.cursor } : {}),
+          ...(recordCursor ? { cursor: recordCursor } : {}),
         },
         audit: [
           {
@@ -421,6 +441,15 @@ export class RunEngine {
               ? `execution ${original.revertedBy} reverted it already`
               : undefined;
       if (why || !images || 'unavailable' in images) throw new RbError('RB_ERR_REVERT_UNAVAILABLE', `Execution ${input.n} of step ${step.name} cannot be reverted: ${why}.`);
+      const redacted = [...new Set(images.items.flatMap((item) => item.redacted ?? []))];
+      if (redacted.length > 0) {
+        // The images hold masks, not values: a revert would write the masks back, and its condition
+        // (the item is still the after-image) could not be checked against values never kept.
+        throw new RbError(
+          'RB_ERR_REVERT_UNAVAILABLE',
+          `Execution ${input.n} of step ${step.name} cannot be reverted: its before and after images are redacted (${redacted.join(', ')}), and putting the item back needs the real values, which are never kept. Read the item and write what it should be as a step of its own.`,
+        );
+      }
       const built = revertRequest(images.items);
       if ('unavailable' in built) throw new RbError('RB_ERR_REVERT_UNAVAILABLE', `Execution ${input.n} of step ${step.name} cannot be reverted: ${built.unavailable}`);
       // Approved as its own request: the step's name marked as a revert, its source naming the execution.
@@ -438,7 +467,7 @@ export class RunEngine {
         policy = await this.policyFor(run, live, request);
       }
       if (!input.confirm) {
-        const before = await this.imagesBefore(entry, live, step.name, request, input.user);
+        const before = redactImages(this.redactorOf(entry), await this.imagesBefore(entry, live, step.name, request, input.user));
         throw new RbError('RB_ERR_RUN_CONFIRM_REQUIRED', `Reverting execution ${input.n} of step ${step.name} writes data: confirm it to run it.`, { request, policy, before, revertOf: input.n });
       }
       if (approval) {
@@ -691,7 +720,7 @@ export class RunEngine {
         return { failed: await this.failedBeforeRun(entry, step, user, request, err) };
       }
       const ttlSeconds = this.runbookOf(run.id)?.access.approvalTtl ?? approvals.DEFAULT_APPROVAL_TTL_SECONDS;
-      const before = step.write ? await this.imagesBefore(entry, live, step.name, request, user) : undefined;
+      const before = step.write ? redactImages(this.redactorOf(entry), await this.imagesBefore(entry, live, step.name, request, user)) : undefined;
       const requested = await this.transition(entry, approvals.requestApproval({ step, user, now, ttlSeconds, request, policy, before, inputs }), user, approval !== undefined);
       const why = approval && approval.status !== 'used' && approval.status !== 'denied' ? ` (the previous one is ${approval.status})` : '';
       throw new RbError('RB_ERR_RUN_APPROVAL_REQUIRED', `Step ${step.name} needs the approval of another person; the request is now pending${why}.`, { approval: requested });
@@ -725,6 +754,7 @@ export class RunEngine {
   ): Promise<StepExecution> {
     const run = entry.state.run;
     const { revertOf, inputs } = made;
+    const redactor = this.redactorOf(entry);
     const execution = newExecution({ n: this.nextN(run, step.name), step: step.name, user: input.user, at: this.clock(), request, policy, confirmed: Boolean(input.confirm) });
     if (revertOf !== undefined) execution.revertOf = revertOf;
     if (inputs && inputs.length > 0) execution.inputs = inputs;
@@ -733,7 +763,7 @@ export class RunEngine {
     let result: ExecutionResult | undefined;
     // A key-addressed write's items are read just before it runs, with a read-only session of their own.
     const before = step.write ? await this.imagesBefore(entry, live, step.name, request, input.user) : undefined;
-    const sink = this.itemSink(run.id, step.name, execution.n, 0);
+    const sink = this.itemSink(run.id, step.name, execution.n, 0, redactor);
     try {
       const first = await this.assume(entry, live, step.name, policy, input.user);
       execution.session = sessionInfo(first, run.roleArn);
@@ -748,7 +778,8 @@ export class RunEngine {
         execution.session = sessionInfo(ran.session, run.roleArn);
         this.emit({ type: 'session.issued', runId: run.id, step: step.name, session: execution.session });
       }
-      result = ran.result;
+      // Redacted here, where DynamoDB's answer enters the engine: nothing after holds the raw values.
+      result = redactResult(redactor, ran.result);
       execution.count = result.count;
       execution.itemCount = result.returned ?? result.items.length;
       if (result.scannedCount !== undefined) execution.scannedCount = result.scannedCount;
@@ -759,13 +790,14 @@ export class RunEngine {
       const keys = result.items.length > 0 ? await this.keyAttributes(live, request) : undefined;
       if (keys) execution.keys = keys;
       execution.status = 'succeeded';
-      if (before) execution.images = await this.imagesAfter(entry, live, step.name, before, input.user);
+      // The difference is taken between the real images, then both are masked.
+      if (before) execution.images = redactImages(redactor, await this.imagesAfter(entry, live, step.name, before, input.user));
     } catch (err) {
       execution.status = 'failed';
       execution.error = toExecutionError(err);
       if (!isRbError(err)) this.options.onInternalError?.(err);
       // A refused write changed nothing: what it would have changed stays on record.
-      if (before) execution.images = before;
+      if (before) execution.images = redactImages(redactor, before);
       const awsCode = execution.error.awsCode;
       if (revertOf !== undefined && (awsCode === 'ConditionalCheckFailedException' || awsCode === 'TransactionCanceledException')) {
         execution.error = {
@@ -777,13 +809,15 @@ export class RunEngine {
     }
     execution.durationMs = Math.round(performance.now() - started);
     const performed = step.write && execution.status === 'succeeded';
-    if (result && result.returned === undefined && result.items.length > 0) void sink.write(result.items, 0);
+    // Already redacted: the sink masks only what it receives from the executor itself.
+    if (result && result.returned === undefined && result.items.length > 0) void sink.write(result.items, 0, true);
     // The items' last write overlaps the audit append; the journal record waits for both (recorder.ts).
     const lost = sink.written().then(() => undefined, (err: unknown) => err);
     const { items: _items, ...stored } = execution;
+    const recordCursor = this.holdCursor(live, redactor, step.name, execution.n, result?.hasMore ? result.cursor : undefined);
     try {
       await this.recorder.commit(entry.state, entry.backlog, {
-        entry: { type: 'execution', execution: stored, ...(result?.hasMore && result.cursor ? { cursor: result.cursor } : {}) },
+        entry: { type: 'execution', execution: stored, ...(recordCursor ? { cursor: recordCursor } : {}) },
         alongside: { failed: lost, without: { type: 'execution', execution: { ...stored, itemCount: 0 } } },
         audit: [
           {
@@ -862,8 +896,12 @@ export class RunEngine {
     const run = entry.state.run;
     const outputs: StepOutputs = {};
     const inputs: StepInput[] = [];
+    const redact = this.redactorOf(entry)?.paths ?? [];
     for (const ref of refs) {
       const text = `{{${outputRefText(ref)}}}`;
+      // A mask passed on would be searched for, or written over the real value: refused instead.
+      const redacted = redactedBy(ref.path, redact);
+      if (redacted !== undefined) throw new RbError('RB_ERR_STEP_INPUT_REDACTED', `Step ${step.name}: ${redactedOutputMessage(outputRefText(ref), redacted)}.`, { step: ref.step });
       const source = lastExecution(run, ref.step);
       if (!source || source.status !== 'succeeded') {
         const why = source ? `its last execution ${source.status}` : 'it has not run in this run';
@@ -896,6 +934,8 @@ export class RunEngine {
       } catch (err) {
         throw new RbError('RB_ERR_TEMPLATE_RENDER', `step \`${step.name}\`: ${(err as Error).message}`);
       }
+      // Masked by a redaction list no longer in force (an earlier server's --redact): refused all the same.
+      if (holdsMask(value)) throw new RbError('RB_ERR_STEP_INPUT_REDACTED', `Step ${step.name}: ${redactedOutputMessage(outputRefText(ref), ref.path.join('.'))}.`, { step: ref.step });
       inputs.push({ ref: outputRefText(ref), step: ref.step, n: source.n, value });
     }
     return { outputs, inputs };
@@ -947,13 +987,21 @@ export class RunEngine {
    * written while the next is fetched (`write` resolves once the page before is on disk: memory holds
    * two pages at most); `written` settles once the last is, and rejects if any write failed.
    */
-  private itemSink(runId: string, step: string, n: number, base: number): NonNullable<ExecuteOptions['sink']> & { written(): Promise<void> } {
+  private itemSink(
+    runId: string,
+    step: string,
+    n: number,
+    base: number,
+    redactor: Redactor | undefined,
+  ): NonNullable<ExecuteOptions['sink']> & { write(items: Record<string, unknown>[], offset: number, redacted?: boolean): Promise<void>; written(): Promise<void> } {
     let last: Promise<void> = Promise.resolve();
     return {
       keep: FIRST_PAGE_ITEMS,
-      write: (items, offset) => {
+      write: (items, offset, redacted = false) => {
         const previous = last;
-        last = previous.then(() => this.store.putItems(runId, step, n, base + offset, items));
+        // Items the executor streams here come straight from DynamoDB: masked before they are stored.
+        const kept = redacted ? items : redactItems(redactor, items);
+        last = previous.then(() => this.store.putItems(runId, step, n, base + offset, kept));
         last.catch(() => undefined); // reported by the next write, or by `written`
         return previous;
       },
@@ -963,7 +1011,7 @@ export class RunEngine {
 
   /** The session policy of a request; key schemas come from DescribeTable through scoped sessions. */
   private async policyFor(run: Run, live: LiveRun, request: RenderedRequest): Promise<PolicyDocument> {
-    const account = accountOf(run.roleArn) ?? this.options.account ?? '000000000000';
+    const account = accountOfRoleArn(run.roleArn) ?? this.options.account ?? '000000000000';
     const partitionKeys = needsKeySchema(request) ? await live.keySchemas.partitionKeys(tablesOf(request)) : {};
     return deriveSessionPolicy(request, { region: this.options.region, account, partitionKeys });
   }
@@ -1309,15 +1357,34 @@ export class RunEngine {
       endpoint: this.options.endpoint,
       roleArn: header.roleArn,
       runId: header.id,
-      account: accountOf(header.roleArn) ?? this.options.account ?? '000000000000',
+      account: accountOfRoleArn(header.roleArn) ?? this.options.account ?? '000000000000',
       sourceIdentity: sourceIdentityOf(header.user),
       tags: { runbook: header.runbook, run: header.id, step: 'keys', user: sourceIdentityOf(header.user) },
       // Noted with the step's own session right after.
       onSession: (session) => addSession(live, session),
       store: this.keySchemas,
     });
-    const live: LiveRun = { sessions, keySchemas, executionCounter: 0 };
+    const live: LiveRun = { sessions, keySchemas, executionCounter: 0, heldCursors: new Map() };
     return live;
+  }
+
+  /**
+   * What a run's results are redacted by: the list it started with (its runbook's and the server's
+   * then), this server's, and its runbook's; undefined when nothing is.
+   */
+  private redactorOf(entry: Entry): Redactor | undefined {
+    return createRedactor([...(entry.header.redact ?? []), ...this.serverRedact, ...(this.runbookOf(entry.header.id)?.redact ?? [])]);
+  }
+
+  /**
+   * The cursor to record with an execution or page; one that may hold a redacted key value is kept
+   * in this process only (another process, or this one after a restart, asks to run the step again).
+   */
+  private holdCursor(live: LiveRun, redactor: Redactor | undefined, step: string, n: number, cursor: Cursor | undefined): Cursor | undefined {
+    live.heldCursors.delete(step);
+    if (!cursor || !cursorHoldsRedacted(redactor, cursor)) return cursor;
+    live.heldCursors.set(step, { n, cursor });
+    return undefined;
   }
 
   private ownerIsGone(header: RunHeader): boolean {
@@ -1365,9 +1432,6 @@ function addSession(live: LiveRun, session: Session): void {
   };
 }
 
-function accountOf(roleArn: string): string | undefined {
-  return ROLE_ARN.exec(roleArn)?.[1];
-}
 
 function notFound(runId: string): RbError {
   return new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(runId)}.`);

@@ -1,4 +1,4 @@
-/** ARNs of DynamoDB tables and indexes, and the parts of a role ARN the policies need. */
+/** ARNs: of DynamoDB tables and indexes, and of IAM roles (their parts the policies need). Shared by the parser, the policies and the engine. */
 import { RbError } from '../errors.js';
 
 /** Where the derived ARNs live: AWS partition (default `aws`), region and account. */
@@ -33,6 +33,16 @@ export function tableArn(table: string, scope: ArnScope): string {
 /** The ARN of a secondary index of a table. */
 export function indexArn(table: string, index: string, scope: ArnScope): string {
   return `${tableArn(table, scope)}/index/${index}`;
+}
+
+/** True for an IAM role ARN (`arn:aws:iam::<account>:role/[path/]<name>`). */
+export function isRoleArn(text: string): boolean {
+  return ROLE_ARN.test(text);
+}
+
+/** The account of an IAM role ARN; undefined for anything else. */
+export function accountOfRoleArn(text: string): string | undefined {
+  return ROLE_ARN.exec(text)?.[2];
 }
 
 /** Partition, account and role name of an IAM role ARN (roles may have a path). */
