@@ -7,7 +7,8 @@ import { RbError } from '../errors.js';
 import { operations, partiqlActions, transactPartActions, type OperationName } from '../runbook/operations.js';
 import type { RenderedRequest } from '../runbook/types.js';
 import { checkName } from '../aws/arn.js';
-import { isRecord, leadingKeyOf, queryLeadingKey } from './leading-keys.js';
+import { isRecord } from '../is-record.js';
+import { leadingKeyOf, queryLeadingKey } from './leading-keys.js';
 import { partiqlTarget } from './partiql-target.js';
 
 export interface Grant {

@@ -3,6 +3,7 @@
  * these as strings, so only string and number keys can be pinned; a binary key (or anything this
  * module cannot read with certainty) yields `undefined`, and the caller leaves that part unpinned.
  */
+import { isRecord } from '../is-record.js';
 
 /** The LeadingKeys value of a key or item's partition key attribute, or undefined if not pinnable. */
 export function leadingKeyOf(keyOrItem: unknown, partitionKey: string): string | undefined {
@@ -68,6 +69,3 @@ function stripParens(term: string): string {
   return t;
 }
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

@@ -7,6 +7,7 @@ import { userInfo } from 'node:os';
 import { parseDocument, LineCounter } from 'yaml';
 import { RbError } from '../errors.js';
 import { canonicalUser } from '../identity.js';
+import { isRecord } from '../is-record.js';
 
 export type Role = 'runner' | 'approver' | 'admin';
 export const ROLES: readonly Role[] = ['runner', 'approver', 'admin'];
@@ -88,7 +89,7 @@ export function parseUsersFile(text: string, path: string): UserDecl[] {
     const pos = at ? lineCounter.linePos(at.index + at[1].length) : { line: 1, col: 1 };
     throw new RbError('RB_ERR_CONFIG_INVALID', `${path}:${pos.line}:${pos.col}: error: the users file expands YAML aliases too far; write each user out in full`);
   }
-  if (!isObject(root) || !Array.isArray(root.users)) fail('the users file must hold `users:`, a list of { name, token, roles }');
+  if (!isRecord(root) || !Array.isArray(root.users)) fail('the users file must hold `users:`, a list of { name, token, roles }');
   const extra = Object.keys(root as object).filter((k) => k !== 'users');
   if (extra.length > 0) fail(`unknown key ${JSON.stringify(extra[0])}: the users file holds only \`users:\``);
 
@@ -101,7 +102,7 @@ export function parseUsersFile(text: string, path: string): UserDecl[] {
   list.forEach((entry, i) => {
     const node = seq?.items?.[i];
     const label = `users[${i}]`;
-    if (!isObject(entry)) fail(`${label} must be a map with name, token and roles`, node);
+    if (!isRecord(entry)) fail(`${label} must be a map with name, token and roles`, node);
     const u = entry as Record<string, unknown>;
     for (const key of Object.keys(u)) {
       if (!['name', 'token', 'roles'].includes(key)) fail(`${label}: unknown key ${JSON.stringify(key)} (allowed: name, token, roles)`, node);
@@ -129,6 +130,3 @@ export function parseUsersFile(text: string, path: string): UserDecl[] {
   return users;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

@@ -17,6 +17,7 @@ import { operations, type FieldShape, type FieldTable, type OperationName } from
 import { quote } from './positions.js';
 import type { ValuePath } from './types.js';
 import { describeNode, keyOf } from './yaml-nodes.js';
+import { isRecord } from '../is-record.js';
 
 export const TYPE_NAMES = ['S', 'N', 'B', 'BOOL', 'NULL', 'M', 'L', 'SS', 'NS', 'BS'] as const;
 export type TypeName = (typeof TYPE_NAMES)[number];
@@ -278,9 +279,6 @@ class TypedChecker {
 
 // ---- rendering (JS values, after templates)
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function own(target: Record<string, unknown>, key: string, value: unknown): void {
   // defineProperty: an attribute or table named `__proto__` must stay one.

@@ -8,9 +8,14 @@ import { RbError } from '../errors.js';
 export const RUN_ID = /^[A-Za-z0-9_]{1,64}$/;
 export const STEP = /^[A-Za-z0-9@._-]{1,128}$/;
 
+/** The error for a run no store holds: the same words from the engine, the routes and the stores. */
+export function runNotFound(id: string): RbError {
+  return new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(id)}.`);
+}
+
 /** `id`, if it is a run id; else RB_ERR_RUN_NOT_FOUND (no store holds a run by another name). */
 export function checkRunId(id: string): string {
-  if (!RUN_ID.test(id)) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(id)}.`);
+  if (!RUN_ID.test(id)) throw runNotFound(id);
   return id;
 }
 

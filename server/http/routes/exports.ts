@@ -8,13 +8,14 @@ import { Readable } from 'node:stream';
 import { renderTranscript, stepCsvChunks, TRANSCRIPT_TYPES, transcriptCsp, type TranscriptFormat } from '../../runs/transcript.js';
 import type { Run } from '../../runs/types.js';
 import { runParams, stepParams, transcriptQuery, type RunParams, type StepParams } from '../schemas.js';
+import { runNotFound } from '../../runs/store-ids.js';
 
 export function exportRoutes(app: FastifyInstance, options: { engine: RunEngine; runbooksDir: string }): void {
   const { engine, runbooksDir } = options;
 
   const runOf = async (id: string): Promise<Run> => {
     const run = await engine.current(id);
-    if (!run) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(id)}.`);
+    if (!run) throw runNotFound(id);
     return run;
   };
 

@@ -24,6 +24,7 @@ import {
   type StartRunBody,
   type StepParams,
 } from '../schemas.js';
+import { runNotFound } from '../../runs/store-ids.js';
 
 export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; runbooksDir: string; runbooks: RunbookCache }): void {
   const { engine, runbooksDir, runbooks } = options;
@@ -54,7 +55,7 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
 
   app.get<{ Params: RunParams }>('/api/runs/:run', { schema: { params: runParams } }, async (request) => {
     const run = await engine.load(request.params.run);
-    if (!run) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(request.params.run)}.`);
+    if (!run) throw runNotFound(request.params.run);
     return { run: { ...run, runbookChanged: await runbookChanged(runbooks, run.runbook, run.runbookSha256) } };
   });
 
@@ -62,7 +63,7 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
   app.get<{ Params: RunParams }>('/api/runs/:run/runbook', { schema: { params: runParams } }, async (request) => {
     const runId = request.params.run;
     const run = await engine.current(runId);
-    if (!run) throw new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(runId)}.`);
+    if (!run) throw runNotFound(runId);
     const kept = engine.runbookOf(runId);
     if (kept) return { runbook: runbookView(run.runbook, kept, []) };
     // A run recorded before runs kept their runbook: the file as it is today.

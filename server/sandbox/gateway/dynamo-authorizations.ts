@@ -7,6 +7,7 @@
 import { partiqlActions, transactPartActions } from '../../runbook/operations.js';
 import type { KeySchema } from './key-schemas.js';
 import { partitionKeyValues, readStatement } from './partiql.js';
+import { isRecord } from '../../is-record.js';
 
 export interface DynamoAuthorization {
   action: string;
@@ -44,7 +45,7 @@ export async function deriveAuthorizations(operation: string, body: Body, env: D
     if (!schema) return undefined;
     const hash = index === undefined ? schema.hash : schema.indexes.get(String(index));
     if (!hash) return [UNREADABLE_KEY];
-    return unique(items.map((item) => attributeString(isObject(item) ? item[hash] : undefined) ?? UNREADABLE_KEY));
+    return unique(items.map((item) => attributeString(isRecord(item) ? item[hash] : undefined) ?? UNREADABLE_KEY));
   };
 
   switch (operation) {
@@ -63,7 +64,7 @@ export async function deriveAuthorizations(operation: string, body: Body, env: D
         entries(body.RequestItems).map(async ([name, request]) => ({
           action: 'dynamodb:BatchGetItem',
           resource: table(name),
-          leadingKeys: await keysOf(name, isObject(request) && Array.isArray(request.Keys) ? request.Keys : []),
+          leadingKeys: await keysOf(name, isRecord(request) && Array.isArray(request.Keys) ? request.Keys : []),
         })),
       );
     case 'BatchWriteItem':
@@ -73,7 +74,7 @@ export async function deriveAuthorizations(operation: string, body: Body, env: D
           resource: table(name),
           leadingKeys: await keysOf(
             name,
-            (Array.isArray(writes) ? writes : []).map((w: Item) => (isObject(w?.PutRequest) ? w.PutRequest.Item : isObject(w?.DeleteRequest) ? w.DeleteRequest.Key : undefined)),
+            (Array.isArray(writes) ? writes : []).map((w: Item) => (isRecord(w?.PutRequest) ? w.PutRequest.Item : isRecord(w?.DeleteRequest) ? w.DeleteRequest.Key : undefined)),
           ),
         })),
       );
@@ -81,9 +82,9 @@ export async function deriveAuthorizations(operation: string, body: Body, env: D
     case 'TransactWriteItems':
       return Promise.all(
         (Array.isArray(body.TransactItems) ? body.TransactItems : []).map(async (part: unknown) => {
-          const [kind, detail] = isObject(part) ? (Object.entries(part)[0] ?? []) : [];
+          const [kind, detail] = isRecord(part) ? (Object.entries(part)[0] ?? []) : [];
           const action = typeof kind === 'string' ? transactPartActions[kind] : undefined;
-          const d = isObject(detail) ? detail : {};
+          const d = isRecord(detail) ? detail : {};
           return {
             action: action ?? `dynamodb:${operation}`,
             resource: table(d.TableName),
@@ -111,9 +112,9 @@ async function queryKeys(body: Body, env: DeriveEnv): Promise<string[] | undefin
   const hash = body.IndexName === undefined ? schema.hash : schema.indexes.get(String(body.IndexName));
   if (!hash) return [UNREADABLE_KEY];
   // The legacy form: KeyConditions { attr: { ComparisonOperator: EQ, AttributeValueList: [v] } }.
-  if (isObject(body.KeyConditions)) {
+  if (isRecord(body.KeyConditions)) {
     const c = body.KeyConditions[hash];
-    const v = isObject(c) && c.ComparisonOperator === 'EQ' && Array.isArray(c.AttributeValueList) ? attributeString(c.AttributeValueList[0]) : undefined;
+    const v = isRecord(c) && c.ComparisonOperator === 'EQ' && Array.isArray(c.AttributeValueList) ? attributeString(c.AttributeValueList[0]) : undefined;
     return [v ?? UNREADABLE_KEY];
   }
   const value = keyConditionValue(body, hash);
@@ -124,8 +125,8 @@ async function queryKeys(body: Body, env: DeriveEnv): Promise<string[] | undefin
 function keyConditionValue(body: Body, hash: string): string | undefined {
   const expr = body.KeyConditionExpression;
   if (typeof expr !== 'string') return undefined;
-  const names = isObject(body.ExpressionAttributeNames) ? body.ExpressionAttributeNames : {};
-  const values = isObject(body.ExpressionAttributeValues) ? body.ExpressionAttributeValues : {};
+  const names = isRecord(body.ExpressionAttributeNames) ? body.ExpressionAttributeNames : {};
+  const values = isRecord(body.ExpressionAttributeValues) ? body.ExpressionAttributeValues : {};
   const tokens = expr.match(/#[A-Za-z0-9_]+|:[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_.]*|<=|>=|<>|[=<>(),]/g) ?? [];
   const isHash = (tok: string | undefined): boolean => tok !== undefined && (tok.startsWith('#') ? names[tok] === hash : tok === hash);
   for (let i = 0; i + 2 < tokens.length; i++) {
@@ -175,7 +176,7 @@ function tableArn(name: unknown, env: DeriveEnv): string {
 
 /** A key attribute value as the LeadingKeys condition sees it: S and N as written, B as base64. */
 export function attributeString(value: unknown): string | undefined {
-  if (!isObject(value)) return undefined;
+  if (!isRecord(value)) return undefined;
   if (typeof value.S === 'string') return value.S;
   if (typeof value.N === 'string') return value.N;
   if (typeof value.B === 'string') return value.B;
@@ -183,13 +184,10 @@ export function attributeString(value: unknown): string | undefined {
 }
 
 function entries(v: unknown): Array<[string, unknown]> {
-  return isObject(v) ? Object.entries(v) : [];
+  return isRecord(v) ? Object.entries(v) : [];
 }
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

@@ -6,6 +6,7 @@
  */
 import { parseOperator } from './conditions.js';
 import { isSupportedConditionKey } from './context-keys.js';
+import { isRecord } from '../../is-record.js';
 
 export type PolicyPath = ReadonlyArray<string | number>;
 
@@ -24,7 +25,7 @@ const ACTION = /^(\*|[a-zA-Z0-9-]+:[A-Za-z0-9*?]+)$/;
 /** Problems of a policy document; an empty list means it is valid. */
 export function validatePolicy(doc: unknown): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
-  if (!isObject(doc)) return [{ path: [], message: 'a policy document must be an object with a Statement' }];
+  if (!isRecord(doc)) return [{ path: [], message: 'a policy document must be an object with a Statement' }];
   for (const key of Object.keys(doc)) {
     if (!DOC_KEYS.has(key)) problems.push({ path: [key], atKey: true, message: `unknown policy element ${JSON.stringify(key)} (expected Version, Id, Statement)` });
   }
@@ -44,7 +45,7 @@ export function validatePolicy(doc: unknown): PolicyProblem[] {
 }
 
 function validateStatement(s: unknown, path: PolicyPath, problems: PolicyProblem[]): void {
-  if (!isObject(s)) {
+  if (!isRecord(s)) {
     problems.push({ path, message: 'a statement must be an object with Effect, Action and Resource' });
     return;
   }
@@ -98,7 +99,7 @@ function exactlyOne(
 }
 
 function validateCondition(condition: unknown, path: PolicyPath, problems: PolicyProblem[]): void {
-  if (!isObject(condition)) {
+  if (!isRecord(condition)) {
     problems.push({ path, message: 'Condition must map operators to { key: values }' });
     return;
   }
@@ -107,7 +108,7 @@ function validateCondition(condition: unknown, path: PolicyPath, problems: Polic
       problems.push({ path: [...path, operator], atKey: true, message: `the condition operator ${JSON.stringify(operator)} is not one the sandbox evaluates (String*, Numeric*, Date*, Bool, Arn*, Null, with ForAllValues:/ForAnyValue: and IfExists)` });
       continue;
     }
-    if (!isObject(block)) {
+    if (!isRecord(block)) {
       problems.push({ path: [...path, operator], message: `${operator} must map condition keys to values` });
       continue;
     }
@@ -123,6 +124,3 @@ function validateCondition(condition: unknown, path: PolicyPath, problems: Polic
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
