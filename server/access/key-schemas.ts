@@ -92,15 +92,12 @@ export interface KeySchemaCache {
   partitionKeys(tables: readonly string[]): Promise<Record<string, string>>;
   /** one table's key schema; throws the lookup's coded error */
   schema(table: string): Promise<KeySchema>;
-  /** the last lookup failure of each table that has one, as this run saw it */
-  failures: Map<string, RbError>;
 }
 
 /** A run's view of the key schemas: its lookups go through sessions named after it. */
 export function createKeySchemaCache(options: KeySchemaCacheOptions): KeySchemaCache {
   const scope: ArnScope = { region: options.region, account: options.account, partition: options.partition };
   const store = options.store ?? createKeySchemaStore();
-  const failures = new Map<string, RbError>();
 
   async function lookup(table: string): Promise<KeySchema> {
     const session = await options.broker.assume({
@@ -121,19 +118,11 @@ export function createKeySchemaCache(options: KeySchemaCacheOptions): KeySchemaC
 
   async function schema(table: string): Promise<KeySchema> {
     const key = `${options.roleArn}\n${options.endpoint ?? ''}\n${tableArn(table, scope)}`;
-    try {
-      const found = await store.get(key, () => lookup(table));
-      failures.delete(table);
-      return found;
-    } catch (err) {
-      failures.set(table, err as RbError);
-      throw err;
-    }
+    return store.get(key, () => lookup(table));
   }
 
   return {
     schema,
-    failures,
     async partitionKeys(tables) {
       const out: Record<string, string> = {};
       await Promise.all(
@@ -141,7 +130,7 @@ export function createKeySchemaCache(options: KeySchemaCacheOptions): KeySchemaC
           try {
             out[table] = (await schema(table)).partitionKey;
           } catch {
-            // recorded in `failures`; the policy for this table is derived without LeadingKeys
+            // The policy for this table is derived without LeadingKeys; `schema` says why, to whoever asks.
           }
         }),
       );
