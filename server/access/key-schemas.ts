@@ -13,7 +13,6 @@
  * table cost one lookup, and a table created since is found within seconds.
  */
 import { describeKeySchema, type KeySchema } from '../dynamo/describe.js';
-import type { RbError } from '../errors.js';
 import { tableArn, type ArnScope } from '../aws/arn.js';
 import type { Broker } from './broker.js';
 import { forget, type Session } from './credentials.js';
