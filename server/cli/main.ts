@@ -39,6 +39,11 @@ const shared = {
       .env('RUNBOOKS_STORE')
       .default('file'),
   storePrefix: () => new Option('--store-prefix <prefix>', 'prefix of the store\'s DynamoDB table names').env('RUNBOOKS_STORE_PREFIX').default('runbooks-'),
+  redact: () =>
+    new Option('--redact <names>', 'mask these attributes (names or dotted paths into maps, comma-separated, repeatable) in every result, record and output, besides each runbook\'s own `redact`')
+      .env('RUNBOOKS_REDACT')
+      .argParser(collect)
+      .default([] as string[]),
 };
 
 function collect(value: string, previous: string[]): string[] {
@@ -99,6 +104,7 @@ program
   .addOption(shared.storePrefix())
   .addOption(shared.auditKey())
   .addOption(shared.sandboxFile())
+  .addOption(shared.redact())
   .action(async (file: string, opts) => exitWith((await import('./run.js')).runCommand(file, opts)));
 
 program
@@ -132,6 +138,7 @@ program
   .addOption(new Option('--idle-timeout <seconds>', 'complete runs idle this long').env('RUNBOOKS_IDLE_TIMEOUT').default('3600'))
   .addOption(new Option('--webhooks <file>', 'webhooks file (YAML: url, events, secret, format) announcing approvals, failed steps and completed runs').env('RUNBOOKS_WEBHOOKS'))
   .addOption(new Option('--public-url <url>', 'the notebook\'s address as people open it, for links in webhook bodies').env('RUNBOOKS_PUBLIC_URL'))
+  .addOption(shared.redact())
   .action(async (dir: string, opts) => exitWith((await import('./serve.js')).serveCommand(dir, opts)));
 
 const audit = program.command('audit').description('the audit log');

@@ -177,7 +177,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
 /** The `--json` document (README, "The command line"). */
 function jsonReport(run: Run, outcomes: StepOutcome[]) {
   return {
-    run: { id: run.id, runbook: run.runbook, user: run.user, status: run.status, params: run.params },
+    run: { id: run.id, runbook: run.runbook, user: run.user, status: run.status, params: run.params, ...(run.redact ? { redact: run.redact } : {}) },
     steps: outcomes.map((o) => ({
       name: o.name,
       status: o.status,

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { isRbError, RbError } from '../errors.js';
 import type { RunEngine } from '../runs/engine.js';
 import type { UserDecl } from '../http/users.js';
-import { awsEngineOptions, sandboxEngineOptions, storeOption } from './target.js';
+import { awsEngineOptions, redactOption, sandboxEngineOptions, storeOption } from './target.js';
 
 export interface ServeOptions {
   port: number;
@@ -36,6 +36,8 @@ export interface ServeOptions {
   /** `file` (default) or `dynamodb`, with its table prefix */
   store?: string;
   storePrefix?: string;
+  /** `--redact` flags as given */
+  redact?: string[];
 }
 
 /** True for addresses only this machine can reach. */
@@ -102,6 +104,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
     }
     const dataDir = resolve(opts.data);
     const store = storeOption(opts);
+    const redact = redactOption(opts.redact);
 
     const { createEngine } = await import('../runs/engine.js');
     const onInternalError = (err: unknown) => note(`internal error: ${err instanceof Error ? err.message : String(err)}`);
@@ -113,6 +116,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
         idleTimeoutMs: idleSeconds * 1000,
         onInternalError,
         store,
+        redact,
       });
     } else {
       const sandboxFile = resolve(opts.sandboxFile ?? join(root, 'sandbox.yaml'));
@@ -131,6 +135,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
         idleTimeoutMs: idleSeconds * 1000,
         onInternalError,
         store,
+        redact,
       });
       note(`sandbox at ${sandbox.endpoint} (region ${sandbox.region}, account ${sandbox.account})`);
     }
@@ -168,6 +173,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
     say(`  http://${urlHost(opts.host)}:${port}/?token=${token}`);
     if (users.length > 0) say(`  users: ${users.map((u) => `${u.name} (${u.roles.join(', ')})`).join('; ')}`);
     if (hooks) note(`webhooks: ${hooks.length} (${[...new Set(hooks.map((h) => new URL(h.url).host))].join(', ')}); delivery counts in /api/health`);
+    if (redact) note(`redacting ${redact.join(', ')} in every run's results (besides each runbook's own redact list)`);
     if (opts.trustedProxyHeader) say(`  trusted proxy header: ${opts.trustedProxyHeader} (users not in the users file get the runner role)`);
     if (!isLoopback(opts.host)) note(`listening on ${opts.host}: traffic is plain HTTP, so put a TLS proxy in front of it for use beyond this machine.`);
     if (store) note(`runs and the audit chain in the DynamoDB tables ${store.prefix}*, shared with every replica on them; Ctrl+C stops this replica (its runs stay active for the others)`);

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { isRbError, RbError } from '../errors.js';
 import { loadRunbookFile } from '../runbook/load.js';
+import { checkRedactList, splitRedactFlags } from '../runbook/redact.js';
 import type { Runbook } from '../runbook/types.js';
 import type { EngineOptions, RunEngine } from '../runs/engine.js';
 import type { Sandbox } from '../sandbox/index.js';
@@ -21,6 +22,15 @@ export interface TargetOptions {
   /** `file` (default) or `dynamodb` */
   store?: string;
   storePrefix?: string;
+  /** `--redact` flags as given (each a name, a path, or a comma list) */
+  redact?: string[];
+}
+
+/** The engine's `redact` list from `--redact` flags (and RUNBOOKS_REDACT); a usage error for a bad entry. */
+export function redactOption(flags: readonly string[] | undefined): string[] | undefined {
+  const { paths, problems } = checkRedactList(splitRedactFlags(flags ?? []));
+  if (problems.length > 0) throw new RbError('RB_ERR_CLI_USAGE', `--redact: ${problems.map((p) => p.message).join('; ')}.`);
+  return paths.length > 0 ? paths : undefined;
 }
 
 /** The engine's store from `--store` and `--store-prefix`: undefined for the data folder. */
@@ -104,9 +114,10 @@ export async function openTarget(file: string, opts: TargetOptions, progress: (l
   const dataDir = resolve(opts.data ?? './.runbooks');
   const auditKeyPath = opts.auditKey ? resolve(opts.auditKey) : undefined;
   const store = storeOption(opts);
+  const redact = redactOption(opts.redact);
   if (opts.aws) {
     const role = opts.role ?? (await loadRunbookFile(file)).runbook?.access.role;
-    const engine = await createEngine({ ...awsEngineOptions(role, opts.iamRevocation), dataDir, auditKeyPath, idleTimeoutMs: 0, store });
+    const engine = await createEngine({ ...awsEngineOptions(role, opts.iamRevocation), dataDir, auditKeyPath, idleTimeoutMs: 0, store, redact });
     return { engine, close: () => engine.close() };
   }
   const sandboxFile = findSandboxFile(file, opts);
@@ -117,7 +128,7 @@ export async function openTarget(file: string, opts: TargetOptions, progress: (l
   const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({ sandboxFile, ...(store ? { storePrefix: store.prefix } : {}) });
   try {
-    const engine = await createEngine({ ...sandboxEngineOptions(sandbox, opts.role), dataDir, auditKeyPath, idleTimeoutMs: 0, store });
+    const engine = await createEngine({ ...sandboxEngineOptions(sandbox, opts.role), dataDir, auditKeyPath, idleTimeoutMs: 0, store, redact });
     return {
       engine,
       close: async () => {

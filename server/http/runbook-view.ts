@@ -58,6 +58,7 @@ export function runbookView(id: string, runbook: Runbook | undefined, problems: 
     tags: runbook?.tags ?? [],
     params: runbook?.params ?? [],
     access: runbook?.access ?? NO_ACCESS,
+    ...(runbook?.redact ? { redact: runbook.redact } : {}),
     sections,
     problems,
   };

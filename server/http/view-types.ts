@@ -36,6 +36,8 @@ export interface RunbookView {
   tags: string[];
   params: ParamDecl[];
   access: AccessDecl;
+  /** front matter `redact`: attributes masked in results (the run's `redact` adds the server's) */
+  redact?: string[];
   sections: SectionView[];
   problems: RunbookProblem[];
 }

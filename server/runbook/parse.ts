@@ -75,7 +75,7 @@ class RunbookParser {
     const bodyLine = block.line + 1;
     const map = new SourceMap(block.content, bodyLine, block.columnOffsets);
     // The names of the steps pushed so far: this step is pushed after it is read.
-    const scope: StepScope = { earlier: this.earlier, all: this.allNames };
+    const scope: StepScope = { earlier: this.earlier, all: this.allNames, redacted: this.meta.redact };
     let base: Pick<Step, 'operation' | 'statementKind' | 'write' | 'request' | 'values'> | undefined;
     let inputs: OutputRef[] = [];
     if (block.language === 'dynamodb') {
@@ -269,5 +269,6 @@ export function parseRunbook(text: string, file: string, options: { id?: string 
   };
   if (options.id !== undefined) runbook.id = options.id;
   if (meta.description !== undefined) runbook.description = meta.description;
+  if (meta.redact && meta.redact.length > 0) runbook.redact = meta.redact;
   return { runbook, problems: sortProblems(problems) };
 }

@@ -8,6 +8,7 @@
  */
 import Handlebars from 'handlebars';
 import { helpers, helperNames, isHelperName, type HelperFact, type ValueType } from './helpers.js';
+import { redactedBy } from './redact.js';
 import type { LocalProblem } from './positions.js';
 import { didYouMean } from './suggest.js';
 import type { ParamDecl, ParamType, ParamValues } from './types.js';
@@ -19,6 +20,8 @@ type Expression = hbs.AST.Expression;
 export interface StepScope {
   earlier: ReadonlySet<string>;
   all: ReadonlySet<string>;
+  /** the runbook's `redact` list: outputs it masks cannot be used */
+  redacted?: readonly string[];
 }
 
 /** A reference to an earlier step's output: the first item's attribute, or the attribute over all items. */
@@ -27,6 +30,11 @@ export interface OutputRef {
   kind: 'first' | 'all';
   /** the attribute, then keys into nested maps */
   path: string[];
+}
+
+/** Why a step output that redaction masks cannot be used (check and run say the same). */
+export function redactedOutputMessage(ref: string, entry: string): string {
+  return `\`${ref}\` is redacted (\`${entry}\`): its value is never kept, so no step can use it; take an attribute that is not redacted, such as the item's key`;
 }
 
 /** `steps.<step>.<first|all>.<attribute>…` as written. */
@@ -200,6 +208,8 @@ class Checker {
     if (kind !== 'first' && kind !== 'all') return this.fail(p, `\`${p.original}\`: after the step's name comes \`first\` or \`all\`; ${usage}`);
     if (path.length === 0) return this.fail(p, `\`${p.original}\` names no attribute: ${usage}`);
     if (kind === 'all' && path.length > 1) return this.fail(p, `\`${p.original}\`: \`all\` takes one attribute, the list of its values over every item`);
+    const redacted = redactedBy(path, this.steps.redacted ?? []);
+    if (redacted !== undefined) return this.fail(p, redactedOutputMessage(p.original, redacted));
     return undefined;
   }
 

@@ -77,6 +77,8 @@ export interface Runbook {
   tags: string[];
   params: ParamDecl[];
   access: AccessDecl;
+  /** front matter `redact`: attribute names and dotted paths masked in results (docs/format.md, "Redaction") */
+  redact?: string[];
   sections: Section[];
   steps: Step[];
 }

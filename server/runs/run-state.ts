@@ -31,6 +31,7 @@ export function initialState(header: RunHeader): RunState {
       executions: [],
       approvals: {},
       runbookSha256: header.source.sha256,
+      ...(header.redact && header.redact.length > 0 ? { redact: header.redact } : {}),
     },
     seq: 0,
     cursors: new Map(),

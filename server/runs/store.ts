@@ -24,6 +24,8 @@ export interface RunHeader {
   startedAt: string;
   /** the runbook exactly as it was run: its text and SHA-256 (views and transcripts use this copy) */
   source: { text: string; sha256: string };
+  /** what the run's results are redacted by, from its start (docs/format.md, "Redaction") */
+  redact?: string[];
   /** the process that owns the run on the embedded store: a run whose owner died is `interrupted` */
   owner?: { pid: number; host: string; instance: string };
 }

@@ -23,6 +23,9 @@ export const TRANSCRIPT_TYPES: Record<TranscriptFormat, string> = {
   html: 'text/html; charset=utf-8',
 };
 
+/** What a transcript says of a redacted run's masks (docs/format.md, "Redaction"). */
+const REDACT_NOTE = 'values masked where DynamoDB returned them, never kept';
+
 /** Renders the transcript of a run; `runbook` (when still known) supplies the prose and step sources. */
 export function renderTranscript(run: Run, runbook: Runbook | undefined, format: TranscriptFormat, source?: { text: string; sha256: string }): string {
   if (format === 'json') return `${JSON.stringify(jsonTranscript(run, runbook, source), null, 2)}\n`;
@@ -292,6 +295,7 @@ function markdownTranscript(run: Run, runbook: Runbook | undefined): string {
   if (run.revocation) {
     facts.push(['Sessions revoked', md(`${run.revocation.sessions} at ${utc(run.revocation.at)}; IAM deny: ${run.revocation.iam}${run.revocation.error ? ` (${run.revocation.error})` : ''}`)]);
   }
+  if (run.redact) facts.push(['Redacted', md(`${run.redact.join(', ')} (${REDACT_NOTE})`)]);
   facts.push(['Audit hash', run.auditHash ? code(run.auditHash) : '']);
   out.push(mdTable(['', ''], facts), '');
 
@@ -424,6 +428,7 @@ function htmlTranscript(run: Run, runbook: Runbook | undefined): string {
       endedAt: utc(run.endedAt),
       roleArn: run.roleArn,
       auditHash: run.auditHash ?? '',
+      redact: run.redact ? `${run.redact.join(', ')} (${REDACT_NOTE})` : '',
       revocation: run.revocation
         ? `${run.revocation.sessions} session(s) at ${utc(run.revocation.at)}; IAM deny: ${run.revocation.iam}${run.revocation.error ? ` (${run.revocation.error})` : ''}`
         : '',

@@ -147,6 +147,8 @@ export interface Run {
   runbookSha256?: string;
   /** the process that runs it, where it is not this server (another server or `runbooks run` on the data folder) */
   elsewhere?: string;
+  /** attribute names and paths masked in the run's results (the runbook's `redact` and the server's `--redact`) */
+  redact?: string[];
   /** in `GET /api/runs/:run`: whether the runbook's file has changed since the run started with it */
   runbookChanged?: boolean;
 }
@@ -198,6 +200,8 @@ export interface ItemImage extends KeyedItem {
   /** the item after the write; null where there is none (absent until the write ran) */
   after?: Record<string, unknown> | null;
   diff?: AttributeChange[];
+  /** the redaction entries that masked values of this item: it cannot be reverted (docs/security.md) */
+  redacted?: string[];
 }
 
 export type WriteImages = { readAt: string; items: ItemImage[] } | { unavailable: string };
