@@ -56,7 +56,8 @@ async function accessibilityProblems(page: Page): Promise<string[]> {
   });
 }
 
-describe.runIf(availability.available || availability.required)('the notebook in headless Chromium', { timeout: 60_000 }, () => {
+// The stages build on each other (one run, one browser each), so they run in order, never concurrently.
+describe.runIf(availability.available || availability.required)('the notebook in headless Chromium', { timeout: 60_000, sequential: true }, () => {
   let browser: Browser;
   let harness: Harness;
   let aliceContext: BrowserContext;

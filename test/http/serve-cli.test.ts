@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxInfo } from '../helpers/sandbox.js';
 import { cleanEnv, requireBuild, runCli, startServe } from './cli.js';
 import { FIXTURES, testerRoleArn } from './helpers.js';
+import { eventually } from '../helpers/eventually.js';
 
 const RUNBOOKS = fileURLToPath(new URL('../../runbooks', import.meta.url));
 
@@ -89,8 +90,7 @@ describe('runbooks serve', () => {
       expect(await serve.exited).toBe(0);
       expect(serve.stderr()).toContain('runbooks: stopped');
       // DynamoDB Local and its helpers went with it.
-      await new Promise((r) => setTimeout(r, 500));
-      expect(family.filter(alive)).toEqual([]);
+      await eventually(() => family.filter(alive).length === 0, 10_000, 'DynamoDB Local and its helpers to exit');
     } finally {
       if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
     }

@@ -164,18 +164,7 @@ export async function viewer(replica: Replica): Promise<{ events: RunEvent[]; cl
   return { events, close: () => socket.close() };
 }
 
-/** Waits (bounded) until `check` holds; its last failure otherwise. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
+export { eventually } from '../helpers/eventually.js';
 
 /** The types of a run's records in the store's audit chain, in chain order. */
 export async function auditTypes(world: ReplicaWorld, runId: string): Promise<string[]> {

@@ -27,7 +27,7 @@ function runbooks(args: string[]): { child: ChildProcess; stdout: () => string; 
 }
 
 async function waitFor(check: () => boolean, what: string, ms = 60_000): Promise<void> {
-  if (!(await eventually(check, ms))) throw new Error(`timed out waiting for ${what}`);
+  await eventually(check, ms, what);
 }
 
 /** The process group of the DynamoDB Local wrapper a `runbooks sandbox` process started. */

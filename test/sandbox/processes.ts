@@ -53,12 +53,4 @@ export function childrenOf(pid: number): number[] {
     .map((p) => p.pid);
 }
 
-/** Polls until `check` is true or `ms` pass; resolves to the last result. */
-export async function eventually(check: () => boolean, ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
-}
+export { eventually } from '../helpers/eventually.js';
