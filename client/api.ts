@@ -90,6 +90,9 @@ export const api = {
   complete: async (run: string) => (await call<{ run: Run }>('POST', `/api/runs/${seg(run)}/complete`, {})).run,
 };
 
+/** The API as the notebook's actions take it: tests pass an object of the same shape. */
+export type Api = typeof api;
+
 export type TranscriptFormat = 'md' | 'json' | 'html';
 
 /** Where a run's transcript downloads from (the server sends it as an attachment). */

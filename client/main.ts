@@ -4,12 +4,14 @@
  */
 import { api, ApiError, NETWORK_ERROR, onAuthRequired } from './api.js';
 import { hasRole, type Me, type RunEvent } from './api-types.js';
+import { mayDecide, pendingApprovals } from './approvals.js';
 import { h } from './dom.js';
 import { LiveEvents } from './live.js';
 import { parseRoute, type Route } from './router.js';
-import { ApprovalsView, pendingApprovals } from './views/approvals-page.js';
+import { toShownError } from './shown-error.js';
+import { ApprovalsView } from './views/approvals-page.js';
 import type { View, ViewContext } from './views/context.js';
-import { errorBox, toShownError } from './views/error-box.js';
+import { errorBox } from './views/error-box.js';
 import { NotebookView } from './views/notebook.js';
 import { RunHistoryView } from './views/run-history.js';
 import { RunbookListView } from './views/runbook-list.js';
@@ -182,7 +184,7 @@ class Shell {
   private async countApprovals(): Promise<void> {
     if (!hasRole(this.me, 'approver')) return;
     try {
-      const n = pendingApprovals(await api.runs()).filter((p) => p.approval.requestedBy !== this.me.user).length;
+      const n = pendingApprovals(await api.runs()).filter((p) => mayDecide(this.me, p.approval)).length;
       this.approvalsCount.hidden = n === 0;
       this.approvalsCount.textContent = String(n);
       this.approvalsCount.setAttribute('aria-label', `${n} waiting`);

@@ -10,10 +10,10 @@ import { formatTime } from '../format.js';
 import { currentItems } from './images.js';
 import type { StepText } from './step-prose.js';
 
+/** The one decision form, in a cell and on the Approvals page alike. */
 export interface Decision {
-  /** the buttons' accessible names: they must say which step (and run) they decide */
-  approveLabel: string;
-  denyLabel: string;
+  /** what the buttons decide, in their names: they must say which step (and run), see decisionSubject */
+  subject: string;
   decide(approve: boolean, comment: string): Promise<void>;
 }
 
@@ -53,8 +53,8 @@ export function approvalCard(a: Approval, options: CardOptions): HTMLElement {
 function decisionForm(d: Decision): HTMLElement {
   const commentId = uniqueId('approval-comment');
   const comment = h('textarea', { id: commentId, rows: 2, class: 'comment' });
-  const approve = h('button', { type: 'button', class: 'button primary', 'aria-label': d.approveLabel }, 'Approve');
-  const deny = h('button', { type: 'button', class: 'button danger', 'aria-label': d.denyLabel }, 'Deny');
+  const approve = h('button', { type: 'button', class: 'button primary', 'aria-label': `Approve ${d.subject}` }, 'Approve');
+  const deny = h('button', { type: 'button', class: 'button danger', 'aria-label': `Deny ${d.subject}` }, 'Deny');
   const decide = async (yes: boolean) => {
     approve.disabled = deny.disabled = true;
     try {

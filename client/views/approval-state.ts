@@ -3,12 +3,11 @@
  * as `<step>.revert`), in each state, with the approval card and its Approve and Deny buttons for an
  * approver who did not ask.
  */
-import { hasRole, type Approval, type Me } from '../api-types.js';
+import type { Approval, Me } from '../api-types.js';
+import { decisionSubject, mayDecide, requestTitle, type ApprovalKind } from '../approvals.js';
 import { h, jsonBlock } from '../dom.js';
 import { formatTime } from '../format.js';
 import { approvalCard } from './approval-card.js';
-
-export type ApprovalKind = 'step' | 'revert';
 
 export interface ApprovalContext {
   me: Me;
@@ -24,8 +23,8 @@ export interface ApprovalContext {
 }
 
 const words = {
-  step: { waiting: 'Waiting for approval. ', run: 'Run the step', runs: 'execution', again: 'Running the step again asks for a new approval.', label: (t: string) => `step ${t}` },
-  revert: { waiting: 'Revert waiting for approval. ', run: 'Press Revert', runs: 'revert', again: 'Reverting again asks for a new approval.', label: (t: string) => `revert of step ${t}` },
+  step: { waiting: 'Waiting for approval. ', run: 'Run the step', runs: 'execution', again: 'Running the step again asks for a new approval.' },
+  revert: { waiting: 'Revert waiting for approval. ', run: 'Press Revert', runs: 'revert', again: 'Reverting again asks for a new approval.' },
 };
 
 /** Fills `box` with the approval's state, or hides it when there is none. */
@@ -45,13 +44,12 @@ export function renderApprovalState(box: HTMLElement, a: Approval | undefined, c
     case 'pending': {
       parts.push(h('p', {}, h('strong', {}, w.waiting), `Requested by ${a.requestedBy}${when(a.requestedAt)}; the request was rendered then and runs exactly as shown. The request expires${when(a.expiresAt)}.`));
       parts.push(h('p', { class: 'muted' }, `Who may approve: anyone with the approver role except ${a.requestedBy}.`));
-      if (hasRole(c.me, 'approver') && c.me.user !== a.requestedBy && c.open) {
-        const title = c.kind === 'revert' ? `Revert of ${c.title}` : c.title;
+      if (mayDecide(c.me, a) && c.open) {
         parts.push(
           approvalCard(a, {
             heading: 'h4',
-            step: { title, prose: c.intro.map((n) => n.cloneNode(true)) },
-            decision: { approveLabel: `Approve ${w.label(c.title)}`, denyLabel: `Deny ${w.label(c.title)}`, decide: c.decide },
+            step: { title: requestTitle(c.title, c.kind), prose: c.intro.map((n) => n.cloneNode(true)) },
+            decision: { subject: decisionSubject(c.title, c.kind), decide: c.decide },
           }),
         );
       } else if (c.me.user === a.requestedBy && c.open) {

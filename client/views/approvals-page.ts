@@ -5,23 +5,15 @@
  */
 import { api } from '../api.js';
 import { approvalTarget, hasRole, type Approval, type RunbookDetail, type RunEvent, type RunSummary } from '../api-types.js';
+import { DECISION_REFUSED, decisionSubject, mayDecide, pendingApprovals, requestTitle, sendDecision } from '../approvals.js';
 import { h, uniqueId } from '../dom.js';
 import { formatTime, plural } from '../format.js';
 import { routeHash } from '../router.js';
+import { toShownError } from '../shown-error.js';
 import { approvalCard } from './approval-card.js';
 import type { View, ViewContext } from './context.js';
-import { errorBox, toShownError } from './error-box.js';
+import { errorBox } from './error-box.js';
 import { stepText, type StepText } from './step-prose.js';
-
-/** Pending approvals of active runs, oldest request first. */
-export function pendingApprovals(runs: RunSummary[]): Array<{ run: RunSummary; approval: Approval }> {
-  const out: Array<{ run: RunSummary; approval: Approval }> = [];
-  for (const run of runs) {
-    if (run.status !== 'active') continue;
-    for (const approval of Object.values(run.approvals)) if (approval.status === 'pending') out.push({ run, approval });
-  }
-  return out.sort((a, b) => a.approval.requestedAt.localeCompare(b.approval.requestedAt));
-}
 
 export class ApprovalsView implements View {
   readonly element: HTMLElement;
@@ -87,17 +79,19 @@ export class ApprovalsView implements View {
     const me = this.ctx.me;
     const titleId = uniqueId('approval');
     const own = approval.requestedBy === me.user;
-    const canDecide = hasRole(me, 'approver') && !own;
+    const canDecide = mayDecide(me, approval);
+    const target = approvalTarget(approval.step);
+    const subject = decisionSubject(target.step, target.revert ? 'revert' : 'step', run.id);
     const notice = h('div', {});
     const decide = async (approve: boolean, comment: string) => {
-      try {
-        await api.decide(run.id, approval.step, approve, comment);
-        this.status.textContent = `${approve ? 'Approved' : 'Denied'} step ${approval.step} of run ${run.id}.`;
-        this.ctx.announce(this.status.textContent);
-        await this.load();
-      } catch (err) {
-        notice.replaceChildren(errorBox(toShownError(err), 'Your decision was not recorded'));
+      const outcome = await sendDecision(api, { runId: run.id, name: approval.step, approve, comment, subject });
+      if (outcome.kind === 'refused') {
+        notice.replaceChildren(errorBox(outcome.error, DECISION_REFUSED));
+        return;
       }
+      this.status.textContent = outcome.message;
+      this.ctx.announce(outcome.message);
+      await this.load();
     };
     const why = own ? 'You asked for this approval; another approver must decide it.' : 'Only users with the approver role can decide.';
     return h(
@@ -108,7 +102,7 @@ export class ApprovalsView implements View {
       approvalCard(approval, {
         heading: 'h3',
         step: runbook ? cardStep(runbook, approval.step) : undefined,
-        decision: canDecide ? { approveLabel: `Approve step ${approval.step} of run ${run.id}`, denyLabel: `Deny step ${approval.step} of run ${run.id}`, decide } : undefined,
+        decision: canDecide ? { subject, decide } : undefined,
       }),
       canDecide ? null : h('p', { class: 'muted' }, why),
       notice,
@@ -120,5 +114,5 @@ export class ApprovalsView implements View {
 function cardStep(runbook: RunbookDetail, name: string): StepText | undefined {
   const target = approvalTarget(name);
   const text = stepText(runbook, target.step);
-  return text && target.revert ? { ...text, title: `Revert of ${text.title}` } : text;
+  return text && { ...text, title: requestTitle(text.title, target.revert ? 'revert' : 'step') };
 }

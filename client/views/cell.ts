@@ -10,14 +10,16 @@
  */
 import { csvUrl } from '../api.js';
 import { imagesOf, itemTotal, revertedBy, revertOf, type Approval, type Execution, type Me, type StepSummary } from '../api-types.js';
+import type { ApprovalKind } from '../approvals.js';
 import { columnsOf, hintsOf, inColumnOrder } from '../../server/runs/columns.js';
 import { h, jsonBlock, replaceChildren, uniqueId } from '../dom.js';
 import { formatCapacity, formatDuration, formatTime, plural } from '../format.js';
 import { ItemSource } from '../item-source.js';
-import { renderApprovalState, type ApprovalKind } from './approval-state.js';
+import { toShownError, type ShownError } from '../shown-error.js';
+import { renderApprovalState } from './approval-state.js';
 import { copyText } from './copy.js';
 import { showItem } from './dialogs.js';
-import { errorBox, toShownError, type ShownError } from './error-box.js';
+import { errorBox } from './error-box.js';
 import { writeChanges } from './images.js';
 import { ResultTable } from './result-table.js';
 import { sessionBadge } from './session-badge.js';

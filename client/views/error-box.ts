@@ -1,20 +1,7 @@
 /** An error shown where it happened: what went wrong, the code to search for, and what to do next. */
 import { adviceFor } from '../advice.js';
-import { ApiError } from '../api.js';
 import { h } from '../dom.js';
-
-export interface ShownError {
-  code: string;
-  message: string;
-  awsCode?: string;
-}
-
-/** The error of a failed call or execution in a shape {@link errorBox} shows. */
-export function toShownError(err: unknown): ShownError {
-  if (err instanceof ApiError) return { code: err.code, message: err.message };
-  if (err && typeof err === 'object' && 'code' in err && 'message' in err) return err as ShownError;
-  return { code: 'CLIENT', message: err instanceof Error ? err.message : String(err) };
-}
+import type { ShownError } from '../shown-error.js';
 
 /** A box with role `alert`, so screen readers announce it when it appears. */
 export function errorBox(error: ShownError, title = 'Something went wrong'): HTMLElement {

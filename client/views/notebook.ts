@@ -8,16 +8,17 @@
  */
 import { api, ApiError } from '../api.js';
 import { approvalName, approvalTarget, hasRole, itemTotal, type Approval, type Execution, type Run, type RunbookDetail, type RunEvent } from '../api-types.js';
+import { approvalTitle, DECISION_REFUSED, decisionSubject, sendDecision, type ApprovalKind } from '../approvals.js';
 import { h, replaceChildren } from '../dom.js';
 import { plural } from '../format.js';
 import type { FormValues } from '../param-check.js';
 import { proseElement } from '../prose.js';
 import { routeHash } from '../router.js';
-import type { ApprovalKind } from './approval-state.js';
+import { toShownError, type ShownError } from '../shown-error.js';
 import { Cell, type CellHost, type RunAccess } from './cell.js';
 import type { View, ViewContext } from './context.js';
 import { confirmComplete, offerToComplete, confirmWrite, REVERT_WRITE } from './dialogs.js';
-import { errorBox, toShownError, type ShownError } from './error-box.js';
+import { errorBox } from './error-box.js';
 import { ParamForm } from './param-form.js';
 import { renderRunBar } from './run-bar.js';
 import { takeIntro } from './step-prose.js';
@@ -445,17 +446,15 @@ export class NotebookView implements View, CellHost {
   async decide(cell: Cell, approve: boolean, comment: string, kind: ApprovalKind): Promise<void> {
     const run = this.run;
     if (!run) return;
-    try {
-      const approval = await api.decide(run.id, approvalName(cell.step.name, kind === 'revert'), approve, comment);
-      this.showApproval(approval);
-      cell.setNotice(undefined);
-      this.ctx.announce(`${approve ? 'Approved' : 'Denied'} ${kind === 'revert' ? 'the revert of ' : ''}step ${cell.step.title}.`);
-    } catch (err) {
-      // An expired request comes back with its new state, so the cell stops offering a decision.
-      const approval = err instanceof ApiError ? (err.details as { approval?: Approval } | undefined)?.approval : undefined;
-      if (approval) this.showApproval(approval);
-      cell.setNotice({ kind: 'error', title: 'Your decision was not recorded', error: toShownError(err) });
+    const subject = decisionSubject(cell.step.title, kind);
+    const outcome = await sendDecision(api, { runId: run.id, name: approvalName(cell.step.name, kind === 'revert'), approve, comment, subject });
+    if (outcome.approval) this.showApproval(outcome.approval);
+    if (outcome.kind === 'refused') {
+      cell.setNotice({ kind: 'error', title: DECISION_REFUSED, error: outcome.error });
+      return;
     }
+    cell.setNotice(undefined);
+    this.ctx.announce(outcome.message);
   }
 
   /** Runs every read step in order; stops at the first that does not succeed. */
@@ -512,12 +511,8 @@ export class NotebookView implements View, CellHost {
     // Completing cancels requests still pending or approved but unused: ask first, naming them.
     const open = Object.values(run.approvals).filter((a) => a.status === 'pending' || a.status === 'approved');
     if (open.length > 0) {
-      const titleOf = (name: string) => {
-        const { step, revert } = approvalTarget(name);
-        const title = this.cells.find((c) => c.step.name === step)?.step.title ?? step;
-        return revert ? `Revert of ${title}` : title;
-      };
-      if (!(await confirmComplete(open.map((approval) => ({ title: titleOf(approval.step), approval }))))) return;
+      const stepTitle = (name: string) => this.cells.find((c) => c.step.name === name)?.step.title;
+      if (!(await confirmComplete(open.map((approval) => ({ title: approvalTitle(approval.step, stepTitle), approval }))))) return;
       if (this.run !== run || run.status !== 'active') return;
     }
     this.renderRunBar('Completing the run and revoking its sessions…');

@@ -4,8 +4,9 @@ import type { RunEvent, RunSummary } from '../api-types.js';
 import { h } from '../dom.js';
 import { formatTime, plural } from '../format.js';
 import { routeHash } from '../router.js';
+import { toShownError } from '../shown-error.js';
 import type { View, ViewContext } from './context.js';
-import { errorBox, toShownError } from './error-box.js';
+import { errorBox } from './error-box.js';
 
 export class RunHistoryView implements View {
   readonly element: HTMLElement;

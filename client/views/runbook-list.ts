@@ -4,8 +4,9 @@ import type { RunbookSummary } from '../api-types.js';
 import { h } from '../dom.js';
 import { plural } from '../format.js';
 import { routeHash } from '../router.js';
+import { toShownError } from '../shown-error.js';
 import type { View, ViewContext } from './context.js';
-import { errorBox, toShownError } from './error-box.js';
+import { errorBox } from './error-box.js';
 
 /** True when every word of the filter occurs in the runbook's id, title, description or tags. */
 export function matchesFilter(rb: RunbookSummary, filter: string): boolean {

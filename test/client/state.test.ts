@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Approval, Run, StepExecution } from '../../server/runs/types.js';
+import type { StepExecution } from '../../server/runs/types.js';
 import { isNewer } from '../../client/views/cell.js';
-import { pendingApprovals } from '../../client/views/approvals-page.js';
 import { matchesFilter } from '../../client/views/runbook-list.js';
 
 function execution(n: number, status: StepExecution['status'], pages: number): StepExecution {
@@ -18,24 +17,6 @@ describe('isNewer (a cell never goes back to an older state of its execution)', 
   it('ignores an older execution or an earlier page arriving late', () => {
     expect(isNewer(execution(2, 'succeeded', 1), execution(1, 'succeeded', 3))).toBe(false);
     expect(isNewer(execution(1, 'succeeded', 2), execution(1, 'succeeded', 1))).toBe(false);
-  });
-});
-
-describe('pendingApprovals', () => {
-  const approval = (step: string, status: Approval['status'], at: string): Approval => ({
-    step, status, requestedBy: 'alice', requestedAt: at, request: { operation: 'PutItem', input: { TableName: 'T', Item: {} } }, policy: {},
-  });
-  const run = (id: string, status: Run['status'], approvals: Approval[]): Run => ({
-    id, runbook: 'rb', title: 'RB', user: 'alice', status, params: {}, roleArn: '', startedAt: '', lastActivityAt: '', executions: [],
-    approvals: Object.fromEntries(approvals.map((a) => [a.step, a])),
-  });
-  it('lists pending requests of active runs only, oldest first', () => {
-    const runs = [
-      run('r1', 'active', [approval('b', 'pending', '2026-11-27T10:05:00Z'), approval('c', 'approved', '2026-11-27T10:00:00Z')]),
-      run('r2', 'active', [approval('a', 'pending', '2026-11-27T10:01:00Z')]),
-      run('r3', 'completed', [approval('d', 'pending', '2026-11-27T09:00:00Z')]),
-    ];
-    expect(pendingApprovals(runs).map((p) => `${p.run.id}/${p.approval.step}`)).toEqual(['r2/a', 'r1/b']);
   });
 });
 
