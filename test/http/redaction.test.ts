@@ -324,4 +324,10 @@ describe('redaction in `runbooks run`', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--redact: `card\.\.number` has an empty segment/);
   });
+
+  it('`serve` refuses a bad --redact before it starts anything', async () => {
+    const bad = await runCli(['serve', work, '--port', '0', '--redact', 'phone', '--redact', 'email,.city'], sandboxAwsEnv());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--redact: `\.city` has an empty segment/);
+  });
 });
