@@ -50,6 +50,8 @@ export interface DynamoStoreOptions {
   leaseWaitMs?: number;
 }
 
+// Headers kept in memory, most recently used last.
+const HEADERS_KEPT = 1_000;
 // Puts and deletes of one call run this many at a time.
 const CONCURRENCY = 8;
 
@@ -66,9 +68,16 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
   const { client } = options;
   const prefix = options.prefix ?? DEFAULT_STORE_PREFIX;
   const tables = storeTables(prefix);
-  // The headers of the runs this store created (written once, never changed): reading such a run
-  // again queries its journal only.
+  // The headers of the runs this store created or read (written once, never changed): reading such
+  // a run again queries its journal only.
   const headers = new Map<string, RunHeader>();
+
+  /** Keeps a header, the last HEADERS_KEPT of them (a header holds its runbook's text). */
+  function remember(id: string, header: RunHeader): void {
+    headers.delete(id);
+    headers.set(id, header);
+    if (headers.size > HEADERS_KEPT) headers.delete(headers.keys().next().value!);
+  }
 
   async function send<T>(what: string, table: string, call: () => Promise<T>): Promise<T> {
     try {
@@ -206,7 +215,7 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
       if (!(await putOnce(`creating run ${header.id}`, tables.runs, item, 'run', key, value))) {
         throw new RbError('RB_ERR_STORE_CONFLICT', `A run with id ${header.id} exists already.`);
       }
-      headers.set(header.id, header);
+      remember(header.id, header);
     },
 
     async append(id, record) {
@@ -243,6 +252,8 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
       };
       const [header, items] = await Promise.all([headers.get(id) ?? readHeader(), journal()]);
       if (!header) return undefined;
+      // Written once, never changed: later reads of the run query its journal only.
+      remember(id, header);
       const records = await Promise.all(items.map(async (item) => JSON.parse(await decode(item, tables.journal)) as JournalRecord));
       return { header, records };
     },

@@ -213,7 +213,8 @@ export class RunEngine {
       const store = await openDynamoStore({ client, prefix, itemRetentionSeconds: options.store?.itemRetentionSeconds });
       const audit = await DynamoAuditLog.open({ client, prefix, keyPath: options.auditKeyPath, clock: options.clock, onError: options.onInternalError });
       const engine = new RunEngine(options, store, audit, () => client.destroy());
-      await engine.sync();
+      // Runs are read when asked for (and listed when the run list is): a replica starts at once
+      // however many runs the store holds.
       engine.follow();
       engine.startIdleTimer();
       return engine;
@@ -1166,12 +1167,10 @@ export class RunEngine {
       if ((entry.live || this.shared) && entry.state.run.status === 'active' && now - last >= idleMs) {
         // Under the run's lease and after reading its latest records: of several replicas, the first ends it, once.
         const stillIdle = () => entry.state.run.status === 'active' && this.clock().getTime() - Math.max(Date.parse(entry.state.run.lastActivityAt), entry.touchedAt) >= idleMs;
-        await this.serialised(entry, () =>
-          this.held(entry, async () => {
-            await this.refresh(entry);
-            if (stillIdle()) await this.end(entry, 'idle', 'system');
-          }),
-        ).catch(() => undefined);
+        await this.exclusive(entry, async () => {
+          await this.refresh(entry);
+          if (stillIdle()) await this.end(entry, 'idle', 'system');
+        }).catch(() => undefined);
       }
     }
   }
@@ -1191,23 +1190,26 @@ export class RunEngine {
     };
     const early = refusal();
     if (early) throw early;
-    return this.serialised(entry, () =>
-      this.held(entry, async () => {
-        // Another process may have appended (an approver deciding through a server on the folder, another replica).
-        await this.refresh(entry);
-        const late = refusal();
-        if (late) throw late;
-        entry.live ??= this.newLive(entry.header);
-        entry.touchedAt = this.clock().getTime();
-        await this.recorder.flush(entry.state, entry.backlog);
-        return fn(entry, entry.live);
-      }),
-    );
+    return this.exclusive(entry, async () => {
+      // Another process may have appended (an approver deciding through a server on the folder, another replica).
+      await this.refresh(entry);
+      const late = refusal();
+      if (late) throw late;
+      entry.live ??= this.newLive(entry.header);
+      entry.touchedAt = this.clock().getTime();
+      await this.recorder.flush(entry.state, entry.backlog);
+      return fn(entry, entry.live);
+    });
   }
 
-  /** Runs `fn` under the run's lease on a shared store (see SharedStore); as it is elsewhere. */
-  private held<T>(entry: Entry, fn: () => Promise<T>): Promise<T> {
-    return this.shared ? this.shared.hold(entry.header.id, fn) : fn();
+  /**
+   * Runs a change of a run alone: in this process (its lock), and on a shared store also across
+   * replicas (the run's lease, SharedStore). The lease is waited for before the lock is taken, so
+   * that while a request waits for another replica, this one still reads and announces what the
+   * others record.
+   */
+  private exclusive<T>(entry: Entry, fn: () => Promise<T>): Promise<T> {
+    return this.shared ? this.shared.hold(entry.header.id, () => this.serialised(entry, fn)) : this.serialised(entry, fn);
   }
 
   /** Reads a run this replica does not know from the store (once, however many ask at a time). */
@@ -1298,19 +1300,17 @@ export class RunEngine {
     if (!this.runs.has(runId)) await (this.shared ? this.loadRun(runId) : this.sync());
     const entry = this.runs.get(runId);
     if (!entry) throw notFound(runId);
-    return this.serialised(entry, () =>
-      this.held(entry, async () => {
-        for (let attempt = 1; ; attempt++) {
-          await this.refresh(entry);
-          if (entry.state.run.status !== 'active') throw new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${runId} is ${entry.state.run.status}; start a new run.`);
-          try {
-            return await fn(entry);
-          } catch (err) {
-            if (attempt >= 2 || !isRbError(err) || err.code !== 'RB_ERR_STORE_CONFLICT') throw err;
-          }
+    return this.exclusive(entry, async () => {
+      for (let attempt = 1; ; attempt++) {
+        await this.refresh(entry);
+        if (entry.state.run.status !== 'active') throw new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${runId} is ${entry.state.run.status}; start a new run.`);
+        try {
+          return await fn(entry);
+        } catch (err) {
+          if (attempt >= 2 || !isRbError(err) || err.code !== 'RB_ERR_STORE_CONFLICT') throw err;
         }
-      }),
-    );
+      }
+    });
   }
 
   private serialised<T>(entry: Entry, fn: () => Promise<T> | T): Promise<T> {
