@@ -159,6 +159,22 @@ describe('runbooks run', () => {
     expect(r.stdout).toContain('Katherine Johnson');
     expect(r.stdout + r.stderr).not.toMatch(ACCESS_KEY);
   }, 60_000);
+
+  it('runs the sample that looks up, then acts, headless: each step takes its key from the one before', async () => {
+    // Its own sandbox (from the samples' sandbox.yaml), so the write touches no other test's data.
+    const r = await runbooks(['run', join(samples, 'customers/hold-order-by-email.md'), '-p', 'email=Sean@Example.com', '--yes', '--json', '--data', join(work, 'data-hold')]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.steps.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([
+      ['find-customer', 'succeeded'],
+      ['pending-orders', 'succeeded'],
+      ['hold-order', 'succeeded'],
+    ]);
+    const hold = doc.steps[2];
+    expect(hold.attributes).toMatchObject({ pk: 'CUSTOMER#C1004', orderId: 'G8', status: 'ON_HOLD' });
+    // The looked-up customer pins the write's session to that customer's partition.
+    expect(JSON.stringify(hold.policy)).toContain('"dynamodb:LeadingKeys":["CUSTOMER#C1004"]');
+  }, 60_000);
 });
 
 describe('runbooks policy', () => {
