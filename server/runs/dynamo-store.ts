@@ -45,7 +45,7 @@ export interface DynamoStoreOptions {
   prefix?: string;
   /** when set, result items carry `expiresAt` this many seconds ahead, for the items table's TTL */
   itemRetentionSeconds?: number;
-  /** how long a run's lease lasts unless renewed (default 10 s), and how long `hold` waits for it (default 30 s) */
+  /** how long a run's lease lasts unless renewed (default 6 s), and how long `hold` waits for it (default 30 s) */
   leaseMs?: number;
   leaseWaitMs?: number;
 }
@@ -391,7 +391,8 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
   return store;
 
   function sharedStore(): SharedStore {
-    const leaseMs = options.leaseMs ?? 10_000;
+    // Short, so that a dead replica's runs are free again within seconds; renewed every third of it.
+    const leaseMs = options.leaseMs ?? 6_000;
     const waitMs = options.leaseWaitMs ?? 30_000;
     const leaseKey = (id: string) => ({ run: { S: id }, seq: { N: '0' } });
 

@@ -602,7 +602,8 @@ export class RunEngine {
       }
       const read = await this.store.read(id);
       if (!read || this.runs.has(id) || this.starting.has(id)) continue;
-      await this.applyAll(this.track(read.header), read.records);
+      const found = this.track(read.header);
+      await this.serialised(found, () => this.applyAll(found, read.records));
     }
   }
 
@@ -1227,7 +1228,8 @@ export class RunEngine {
         if (!read || this.runs.has(runId)) return this.runs.get(runId);
         const entry = this.track(read.header);
         if (announce) this.emit({ type: 'run.started', run: entry.state.run });
-        await this.applyAll(entry, read.records, announce);
+        // Under the run's lock: a refresh asked for meanwhile reads past these records, not them again.
+        await this.serialised(entry, () => this.applyAll(entry, read.records, announce));
         return entry;
       })().finally(() => this.loading.delete(runId));
       this.loading.set(runId, loading);
@@ -1336,6 +1338,8 @@ export class RunEngine {
     const lastOfStep = new Map<string, number>();
     for (const r of records) if (r.type === 'execution') lastOfStep.set(r.execution.step, r.seq);
     for (const r of records) {
+      // A record already applied (read twice by overlapping reads) is skipped, never applied again.
+      if (r.seq <= entry.state.seq) continue;
       let first: Record<string, unknown>[] = [];
       if (r.type === 'execution' && lastOfStep.get(r.execution.step) === r.seq && (r.execution.itemCount ?? 0) > 0) {
         first = firstPage(await this.store.readItems(entry.header.id, r.execution.step, r.execution.n, 0, 100));
