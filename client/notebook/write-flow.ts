@@ -1,7 +1,7 @@
 /**
  * The answers a write can get before it runs, handled once for a step's execution and for a
- * revert: a 409 asking for confirmation shows the dialog and, confirmed, sends again; a 409 asking
- * for approval ends the attempt with the approval request the server recorded.
+ * revert: a 409 asking for confirmation asks (the page shows its dialog) and, confirmed, sends
+ * again; a 409 asking for approval ends the attempt with the approval request the server recorded.
  */
 import { ApiError, type ConfirmDetails } from '../api.js';
 import type { Approval } from '../api-types.js';

@@ -6,6 +6,8 @@ import type { ConfirmDetails } from '../api.js';
 import { imagesOf, type Approval } from '../api-types.js';
 import { h, jsonBlock, uniqueId } from '../dom.js';
 import { formatTime } from '../format.js';
+import type { NewRunChoice } from '../notebook/run-actions.js';
+import type { OpenApproval } from '../notebook/run-model.js';
 import { copyText } from './copy.js';
 import { currentItems } from './images.js';
 
@@ -100,12 +102,6 @@ export function confirmWrite(stepTitle: string, details: ConfirmDetails, kind: W
   });
 }
 
-/** An approval that completing the run would cancel, with the title of its step. */
-export interface OpenApproval {
-  title: string;
-  approval: Approval;
-}
-
 /**
  * Asks before completing a run that has approval requests pending or approved but not yet run:
  * completing cancels them. Resolves true only on "Complete and cancel requests".
@@ -158,9 +154,6 @@ export function showItem(label: string, item: Record<string, unknown>, index: nu
   });
   open(dialog, close);
 }
-
-/** What to do with the run in progress when starting a new one. */
-export type NewRunChoice = 'complete' | 'keep' | 'cancel';
 
 /**
  * Asks, before a new run of a runbook is started from a run still in progress, whether to complete

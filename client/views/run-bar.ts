@@ -7,20 +7,12 @@ import { transcriptUrl, type TranscriptFormat } from '../api.js';
 import type { Me, Run } from '../api-types.js';
 import { h, replaceChildren } from '../dom.js';
 import { formatTime, plural } from '../format.js';
+import type { BarView } from '../notebook/run-model.js';
 import { routeHash } from '../router.js';
+import { errorBox } from './error-box.js';
 import { watchOnlyNote } from './watch-only.js';
 
-export interface RunBarState {
-  run?: Run;
-  me: Me;
-  /** no runner role: no run controls, a line saying what the user can do instead */
-  watching: boolean;
-  /** steps may run here: a runner, on a runbook without errors, not on a run another process runs */
-  runnable: boolean;
-  hasReads: boolean;
-  runningAll: boolean;
-  /** what the last action of the bar did */
-  status?: Node | string;
+export interface RunBarControls {
   onRunAll(): void;
   onComplete(): void;
   /** a link to a new run of the runbook was followed: offers to complete this run first */
@@ -40,11 +32,13 @@ const formats: Array<[TranscriptFormat, string]> = [
   ['html', 'HTML'],
 ];
 
-export function renderRunBar(bar: HTMLElement, s: RunBarState): void {
+/** Fills `bar` with the run bar as the model has it (notebook/run-model.ts, `bar()`). */
+export function renderRunBar(bar: HTMLElement, s: BarView, me: Me, c: RunBarControls): void {
   const { run, watching } = s;
   const canRun = s.runnable && (!run || run.status === 'active');
-  const runAll = h('button', { type: 'button', class: 'button', disabled: !canRun || !s.hasReads || s.runningAll, onclick: () => s.onRunAll() }, s.runningAll ? 'Running reads…' : 'Run all reads');
-  const statusLine = h('p', { class: 'run-bar-status', role: 'status' }, s.status ?? '');
+  const runAll = h('button', { type: 'button', class: 'button', disabled: !canRun || !s.hasReads || s.runningAll, onclick: () => c.onRunAll() }, s.runningAll ? 'Running reads…' : 'Run all reads');
+  const status = typeof s.status === 'string' || s.status === undefined ? (s.status ?? '') : errorBox(s.status.error, s.status.title);
+  const statusLine = h('p', { class: 'run-bar-status', role: 'status' }, status);
   if (!run) {
     replaceChildren(
       bar,
@@ -52,7 +46,7 @@ export function renderRunBar(bar: HTMLElement, s: RunBarState): void {
         'div',
         { class: 'run-bar-info' },
         h('strong', {}, 'No run yet. '),
-        watching ? watchOnlyNote(s.me, 'runbook') : s.runnable ? 'Fill in the parameters, then start a run or run any step (Shift+Enter runs the focused step and moves to the next).' : 'Fix the errors above first.',
+        watching ? watchOnlyNote(me, 'runbook') : s.runnable ? 'Fill in the parameters, then start a run or run any step (Shift+Enter runs the focused step and moves to the next).' : 'Fix the errors above first.',
       ),
       watching ? null : h('div', { class: 'run-bar-actions' }, runAll),
       statusLine,
@@ -69,13 +63,13 @@ export function renderRunBar(bar: HTMLElement, s: RunBarState): void {
       h('span', { class: `run-status run-${run.status}` }, runStatusText[run.status]),
       h('span', {}, 'Run ', h('code', {}, run.id)),
       h('span', { class: 'muted' }, `started by ${run.user} at ${formatTime(run.startedAt)}`),
-      watching && run.status === 'active' ? watchOnlyNote(s.me, 'run') : null,
+      watching && run.status === 'active' ? watchOnlyNote(me, 'run') : null,
     ),
     h(
       'div',
       { class: 'run-bar-actions' },
       offersRun ? runAll : null,
-      offersRun ? h('button', { type: 'button', class: 'button danger-outline', onclick: () => s.onComplete() }, 'Complete run') : null,
+      offersRun ? h('button', { type: 'button', class: 'button danger-outline', onclick: () => c.onComplete() }, 'Complete run') : null,
       h(
         'span',
         { class: 'transcripts', role: 'group', 'aria-label': 'Download the transcript' },
@@ -90,7 +84,7 @@ export function renderRunBar(bar: HTMLElement, s: RunBarState): void {
           { class: 'ended-banner warning', role: 'status' },
           h('strong', {}, 'The runbook has changed since this run started. '),
           'This run keeps using the version it started with, shown here.',
-          watching ? null : [' ', h('a', { href: routeHash({ name: 'runbook', id: run.runbook }), onclick: (event: Event) => s.onNewRun(event) }, 'Start a new run with the current version'), '.'],
+          watching ? null : [' ', h('a', { href: routeHash({ name: 'runbook', id: run.runbook }), onclick: (event: Event) => c.onNewRun(event) }, 'Start a new run with the current version'), '.'],
         )
       : null,
     run.elsewhere && run.status === 'active'
