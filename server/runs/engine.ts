@@ -113,7 +113,7 @@ const FOLLOW_LOOKBACK_MS = 3_000;
 const MAX_OUTPUT_LIST = 100;
 // Ended runs whose whole state stays in memory, and how long any ended run stays whole at least.
 const KEPT_ENDED = 100;
-const ENDED_GRACE_MS = 60_000;
+const ENDED_GRACE_MS = 10_000;
 /** The approval of a revert of a step's write is filed under the step's name and this suffix. */
 const REVERT_SUFFIX = '.revert';
 
@@ -139,6 +139,7 @@ export class RunEngine {
   private readonly instance = randomBytes(6).toString('hex');
   private readonly keySchemas = createKeySchemaStore();
   private idleTimer?: NodeJS.Timeout;
+  private lettingGo?: NodeJS.Timeout;
   /** set while several replicas share the store: changes are made under a run's lease */
   private readonly shared?: SharedStore;
   private following?: { timer?: NodeJS.Timeout; stopped: boolean; since: number };
@@ -225,6 +226,9 @@ export class RunEngine {
   }
 
   private startIdleTimer(): void {
+    // Runs that ended a while ago are let go of even when nothing else happens (the last of a busy hour).
+    this.lettingGo = setInterval(() => this.letGoOfEnded(), ENDED_GRACE_MS);
+    this.lettingGo.unref();
     const idle = this.options.idleTimeoutMs ?? 3_600_000;
     if (idle > 0) {
       this.idleTimer = setInterval(() => void this.expireIdle(idle), Math.min(idle / 4, 30_000));
@@ -671,6 +675,7 @@ export class RunEngine {
   /** Ends every active run of this process with reason `shutdown` (revoking its sessions) and closes the logs. */
   async close(): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer);
+    if (this.lettingGo) clearInterval(this.lettingGo);
     if (this.following) {
       this.following.stopped = true;
       clearTimeout(this.following.timer);

@@ -176,7 +176,7 @@ export type RunEvent =
   | { type: 'run.completed'; run: Run };
 
 /** An execution as the run list shows it: its outcome without items, request or policy. */
-export type ExecutionSummary = Omit<StepExecution, 'items' | 'attributes' | 'request' | 'policy'>;
+export type ExecutionSummary = Omit<StepExecution, 'items' | 'attributes' | 'request' | 'policy' | 'images' | 'inputs'>;
 
 /** A run as `GET /api/runs` lists it: light enough to list many; `GET /api/runs/:run` has the rest. */
 export type RunSummary = Omit<Run, 'executions'> & { executions: ExecutionSummary[] };
