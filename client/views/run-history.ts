@@ -1,7 +1,7 @@
 /** Past and active runs, newest first: runbook, status, who started it, when; each opens as its notebook. */
 import { api, transcriptUrl, type TranscriptFormat } from '../api.js';
 import type { RunEvent, RunSummary } from '../api-types.js';
-import { h } from '../dom.js';
+import { h, replaceChildren } from '../dom.js';
 import { formatTime, plural } from '../format.js';
 import { routeHash } from '../router.js';
 import { toShownError } from '../shown-error.js';
@@ -11,6 +11,8 @@ import { errorBox } from './error-box.js';
 export class RunHistoryView implements View {
   readonly element: HTMLElement;
   private readonly body = h('div', { class: 'card table-card' });
+  /** pages of older runs shown so far */
+  private older: RunSummary[] = [];
   private readonly off: () => void;
   private reloadTimer?: number;
 
@@ -36,18 +38,34 @@ export class RunHistoryView implements View {
 
   private async load(): Promise<void> {
     try {
-      this.render(await api.runs());
+      const list = await api.runList();
+      this.older = [];
+      this.render(list.runs, list.older ?? 0);
     } catch (err) {
       this.body.replaceChildren(errorBox(toShownError(err), 'The runs could not be listed'));
     }
   }
 
-  private render(runs: RunSummary[]): void {
+  /** Older runs the server reads from its store, a page at a time, on request. */
+  private async showOlder(runs: RunSummary[], unlisted: number): Promise<void> {
+    const last = [...runs, ...this.older].at(-1);
+    try {
+      const page = await api.olderRuns(last?.startedAt ?? new Date().toISOString());
+      this.older.push(...page);
+      this.render(runs, page.length === 0 ? 0 : unlisted);
+    } catch (err) {
+      this.body.append(errorBox(toShownError(err), 'Older runs could not be listed'));
+    }
+  }
+
+  private render(listed: RunSummary[], unlisted = 0): void {
+    const runs = [...listed, ...this.older];
     if (runs.length === 0) {
       this.body.replaceChildren(h('p', { class: 'empty' }, 'No runs yet. Open a runbook and run a step to start one.'));
       return;
     }
-    this.body.replaceChildren(
+    replaceChildren(
+      this.body,
       activeByUser(runs),
       h(
         'table',
@@ -77,6 +95,14 @@ export class RunHistoryView implements View {
           ),
         ),
       ),
+      unlisted > this.older.length
+        ? h(
+            'p',
+            { class: 'older-runs' },
+            h('button', { type: 'button', class: 'button', onclick: () => void this.showOlder(listed, unlisted) }, 'Show older runs'),
+            h('span', { class: 'muted' }, ` ${plural(unlisted - this.older.length, 'older ended run')} not listed yet, read from the run store a page at a time.`),
+          )
+        : null,
     );
   }
 }

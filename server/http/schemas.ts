@@ -82,6 +82,18 @@ export const itemsQuery = {
   properties: { n: wholeNumber, offset: wholeNumber, limit: wholeNumber },
 } as const;
 
+/** `GET /api/runs?before=<ISO time>&limit=N`: a page of the runs the list in memory leaves out. */
+export const runsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { before: { type: 'string', minLength: 1, maxLength: 40 }, limit: wholeNumber },
+} as const;
+
+export interface RunsQuery {
+  before?: string;
+  limit?: string;
+}
+
 export interface ItemsQuery {
   n?: string;
   offset?: string;

@@ -68,6 +68,8 @@ export interface EngineOptions {
    * with a shared store: another replica's sessions can only be revoked through IAM.
    */
   store?: { kind: 'dynamodb'; prefix?: string; itemRetentionSeconds?: number };
+  /** how many ended runs stay whole in memory, and how many are listed from memory (defaults below; tests make them small) */
+  kept?: { whole?: number; listed?: number };
   /**
    * Attribute names and dotted paths masked in every run's results, besides each runbook's own
    * `redact` (docs/format.md, "Redaction"): `--redact` of `serve` and `run`.
@@ -114,6 +116,9 @@ const MAX_OUTPUT_LIST = 100;
 // Ended runs whose whole state stays in memory, and how long any ended run stays whole at least.
 const KEPT_ENDED = 100;
 const ENDED_GRACE_MS = 10_000;
+// Ended runs whose list form stays in memory (`GET /api/runs`); older ones are read from the store
+// when the list is paged back to them (`olderRuns`).
+const LISTED_ENDED = 500;
 /** The approval of a revert of a step's write is filed under the step's name and this suffix. */
 const REVERT_SUFFIX = '.revert';
 
@@ -147,6 +152,8 @@ export class RunEngine {
   private readonly loading = new Map<string, Promise<Entry | undefined>>();
   /** the list form of ended runs whose whole state this process let go of (see letGoOfEnded) */
   private readonly ended = new Map<string, RunSummary>();
+  /** ended runs beyond LISTED_ENDED: only their ids stay, the rest is in the store */
+  private readonly unlisted = new Set<string>();
   /** runs this process is creating: in the store before they are tracked here */
   private readonly starting = new Set<string>();
   private readonly syncing: { current?: Promise<void>; next?: Promise<void> } = {};
@@ -517,7 +524,7 @@ export class RunEngine {
    * (an unknown run is read whole). Undefined for a run the store does not hold.
    */
   async load(runId: string): Promise<Run | undefined> {
-    if (this.ended.has(runId)) return (await this.loadRun(runId))?.state.run;
+    if (this.ended.has(runId) || this.unlisted.has(runId)) return (await this.loadRun(runId))?.state.run;
     if (!this.shared) {
       await this.sync();
       return this.getRun(runId);
@@ -537,7 +544,7 @@ export class RunEngine {
 
   /** The run's entry: in memory, or read from the store (a run another replica started, or an ended run let go). */
   private async entryOf(runId: string): Promise<Entry | undefined> {
-    return this.runs.get(runId) ?? (this.shared || this.ended.has(runId) ? this.loadRun(runId) : undefined);
+    return this.runs.get(runId) ?? (this.shared || this.ended.has(runId) || this.unlisted.has(runId) ? this.loadRun(runId) : undefined);
   }
 
   /**
@@ -548,10 +555,11 @@ export class RunEngine {
   private letGoOfEnded(): void {
     const cutoff = this.clock().getTime() - ENDED_GRACE_MS;
     const ended = [...this.runs.values()].filter((e) => e.state.run.status !== 'active' && !e.live && e.backlog.length === 0);
-    if (ended.length <= KEPT_ENDED) return;
+    const whole = this.options.kept?.whole ?? KEPT_ENDED;
+    if (ended.length <= whole) return;
     const lastUse = (e: Entry) => Math.max(Date.parse(e.state.run.endedAt ?? '') || 0, e.touchedAt);
     ended.sort((a, b) => lastUse(a) - lastUse(b));
-    for (const entry of ended.slice(0, ended.length - KEPT_ENDED)) {
+    for (const entry of ended.slice(0, ended.length - whole)) {
       // Runs that ended or were read a moment ago are still being looked at (a transcript, a last view).
       if (lastUse(entry) > cutoff) break;
       const id = entry.header.id;
@@ -559,10 +567,37 @@ export class RunEngine {
       this.runs.delete(id);
       this.parsed.delete(id);
     }
+    // The list forms beyond the newest LISTED_ENDED go too (oldest let go of first): their runs are
+    // listed from the store, a page at a time, when someone pages back to them.
+    for (const id of this.ended.keys()) {
+      if (this.ended.size <= (this.options.kept?.listed ?? LISTED_ENDED)) break;
+      this.ended.delete(id);
+      this.unlisted.add(id);
+    }
   }
 
-  /** Runs, newest first. */
-  /** Runs, newest first, in their list form (`GET /api/runs`). */
+  /**
+   * Ended runs older than the list keeps in memory, read from the store: the `limit` newest that
+   * started before `before` (ISO time), newest first. Reads every such run: paging back is rare.
+   */
+  async olderRuns(before: string, limit: number): Promise<RunSummary[]> {
+    const found: RunSummary[] = [];
+    for (const id of this.unlisted) {
+      const read = await this.store.read(id);
+      if (!read || read.header.startedAt >= before) continue;
+      const state = initialState(read.header);
+      for (const r of read.records) applyRecord(state, r, []);
+      found.push(summarizeRun(state.run));
+    }
+    return found.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1)).slice(0, limit);
+  }
+
+  /** How many ended runs the list in memory leaves out (`olderRuns` reads them). */
+  get unlistedRuns(): number {
+    return this.unlisted.size;
+  }
+
+  /** Runs, newest first, in their list form (`GET /api/runs`): those in memory (see `olderRuns`). */
   listRuns(): RunSummary[] {
     const all = [...[...this.runs.values()].map((e) => summarizeRun(e.state.run)), ...this.ended.values()];
     return all.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
@@ -599,7 +634,7 @@ export class RunEngine {
       const entry = this.runs.get(id);
       // Replicas keep the runs they know current by following the change feed; a run this process
       // is starting is in the store a moment before it is tracked here, as its own.
-      if (this.starting.has(id) || this.ended.has(id) || (entry && (entry.live || this.shared || entry.state.run.status !== 'active'))) continue;
+      if (this.starting.has(id) || this.ended.has(id) || this.unlisted.has(id) || (entry && (entry.live || this.shared || entry.state.run.status !== 'active'))) continue;
       if (entry) {
         await this.serialised(entry, () => this.refresh(entry));
         continue;
@@ -1330,6 +1365,7 @@ export class RunEngine {
     // Read just now: an ended run read back from the store stays whole while it is being looked at.
     const entry: Entry = { header, state: initialState(header), backlog: [], lock: Promise.resolve(), touchedAt: this.clock().getTime() };
     this.ended.delete(header.id);
+    this.unlisted.delete(header.id);
     this.runs.set(header.id, entry);
     return entry;
   }

@@ -81,4 +81,41 @@ describe('an engine over many runs', () => {
     // An ended run let go of still refuses to run anything, as an ended run does.
     await expect(engine.complete(first.id, { user: 'alice' })).rejects.toMatchObject({ code: 'RB_ERR_RUN_NOT_ACTIVE' });
   });
+
+  it('lists the newest ended runs from memory and pages back to older ones from the store', async () => {
+    const small = await testEngine({ dataDir: await mkdtemp(join(tmpdir(), 'rb-memory-list-')), clock: () => new Date(now), kept: { whole: 2, listed: 3 } });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        now += 1000;
+        const run = await small.startRun({ runbook: runbook!, source: TEXT, runbookId: 'memory', params: { n: i }, user: 'alice' });
+        await small.complete(run.id, { user: 'alice' });
+        ids.push(run.id);
+      }
+      now += 60_000;
+      const active = await small.startRun({ runbook: runbook!, source: TEXT, runbookId: 'memory', params: { n: 99 }, user: 'bob' });
+      await small.complete((await small.startRun({ runbook: runbook!, source: TEXT, runbookId: 'memory', params: { n: 100 }, user: 'bob' })).id, { user: 'bob' });
+      // Active runs, and the newest ended ones in list form: the rest counted, not held.
+      const listed = small.listRuns();
+      expect(listed[0].id).toBe(active.id);
+      expect(listed.slice(1).map((r) => r.params.n)).toEqual([100, 7, 6, 5, 4].slice(0, listed.length - 1));
+      expect(small.unlistedRuns + listed.length).toBe(10);
+      expect(small.unlistedRuns).toBeGreaterThan(0);
+      // Paging back reads them from the store, newest first, until none is left.
+      const seen: number[] = [];
+      for (let before = listed.at(-1)!.startedAt; ; ) {
+        const page = await small.olderRuns(before, 2);
+        if (page.length === 0) break;
+        expect(page.every((r) => r.status === 'completed')).toBe(true);
+        seen.push(...page.map((r) => r.params.n as number));
+        before = page.at(-1)!.startedAt;
+      }
+      expect([...listed.slice(1).map((r) => r.params.n), ...seen]).toEqual([100, 7, 6, 5, 4, 3, 2, 1, 0]);
+      expect(seen.length).toBe(small.unlistedRuns);
+      // And any of them is still there when asked for by id.
+      expect((await small.current(ids[0]))?.params).toEqual({ n: 0 });
+    } finally {
+      await small.close();
+    }
+  });
 });

@@ -17,10 +17,12 @@ import {
   itemsQuery,
   revertBody,
   runParams,
+  runsQuery,
   startRunBody,
   stepParams,
   type ItemsQuery,
   type RunParams,
+  type RunsQuery,
   type StartRunBody,
   type StepParams,
 } from '../schemas.js';
@@ -48,9 +50,16 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
   });
 
   // Other processes on the data folder (`runbooks run`, another server) start and change runs too.
-  app.get('/api/runs', async () => {
+  // The newest runs come from memory; `before` pages back through older ended runs, read from the store.
+  app.get<{ Querystring: RunsQuery }>('/api/runs', { schema: { querystring: runsQuery } }, async (request) => {
+    const { before, limit } = request.query;
+    if (before !== undefined) {
+      const n = limit === undefined ? 100 : Number(limit);
+      if (n < 1 || n > 1000) throw new RbError('RB_ERR_HTTP_BAD_REQUEST', `limit must be from 1 to 1000, not ${n}.`);
+      return { runs: await engine.olderRuns(before, n) };
+    }
     await engine.sync();
-    return { runs: engine.listRuns() };
+    return { runs: engine.listRuns(), older: engine.unlistedRuns };
   });
 
   app.get<{ Params: RunParams }>('/api/runs/:run', { schema: { params: runParams } }, async (request) => {
