@@ -153,10 +153,10 @@ export async function createStoreTables(options: { client: DynamoDBClient; prefi
               }),
             ),
           );
-          continue;
+          // Built in the background (minutes on a large table): replicas follow the feed once it is active.
+          break;
         }
-        const indexReady = !FEED_TABLES.includes(kind) || index?.IndexStatus === undefined || index.IndexStatus === 'ACTIVE';
-        if (described.Table?.TableStatus === 'ACTIVE' && indexReady) break;
+        if (described.Table?.TableStatus === 'ACTIVE') break;
         if (Date.now() > deadline) throw new RbError('RB_ERR_STORE_WRITE', `Table ${table} is still ${described.Table?.TableStatus ?? 'not active'}: run runbooks store init again in a minute.`);
         await new Promise((resolve) => setTimeout(resolve, 2000));
       }

@@ -69,7 +69,8 @@ describe.runIf(availability.available || availability.required)('an approved wri
     await card.waitFor();
     expect(await card.innerText()).toContain(renderedNow);
     await card.getByRole('button', { name: `Approve step set-pending of run ${runId}` }).click();
-    await bob.getByText(`Approved step set-pending of run ${runId}.`).waitFor();
+    // The page says so where the request was (the same words go to screen readers through the live region).
+    await bob.locator('#main').getByText(`Approved step set-pending of run ${runId}.`).waitFor();
     await expect.poll(() => step.locator('.approval-box').innerText(), { timeout: 10_000 }).toMatch(/Approved by bob/);
 
     // Well past the second in which it was rendered and approved: a re-rendered `now` would differ.
