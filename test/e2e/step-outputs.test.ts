@@ -8,10 +8,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, GetItemCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localDynamo, uniqueTableName } from '../helpers/sandbox.js';
+import { createTestTable, localDynamo, uniqueTableName } from '../helpers/sandbox.js';
 import { browserAvailability, bundleClient, launchBrowser, startHarness, USERS, type Harness } from './harness.js';
 
 const SAMPLE = fileURLToPath(new URL('../../runbooks/customers/hold-order-by-email.md', import.meta.url));
@@ -34,33 +34,8 @@ describe.runIf(availability.available || availability.required)('step outputs in
     [harness, browser] = await Promise.all([startHarness(), launchBrowser()]);
     const local = localDynamo();
     try {
-      await local.send(
-        new CreateTableCommand({
-          TableName: customers,
-          KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
-          AttributeDefinitions: [
-            { AttributeName: 'customerId', AttributeType: 'S' },
-            { AttributeName: 'email', AttributeType: 'S' },
-          ],
-          GlobalSecondaryIndexes: [{ IndexName: 'ByEmail', KeySchema: [{ AttributeName: 'email', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-      await local.send(
-        new CreateTableCommand({
-          TableName: orders,
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-      await waitUntilTableExists({ client: local, maxWaitTime: 30 }, { TableName: orders });
+      await createTestTable(customers, ['customerId'], undefined, { ByEmail: 'email' });
+      await createTestTable(orders, ['pk', 'sk']);
       await local.send(new PutItemCommand({ TableName: customers, Item: { customerId: { S: 'C7001' }, email: { S: 'lin@example.com' }, name: { S: 'Lin Ye' }, tier: { S: 'GOLD' } } }));
       for (const [sk, status] of [
         ['ORDER#2026-11-01#K1', 'SHIPPED'],

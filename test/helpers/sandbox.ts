@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { CreateTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -120,19 +120,25 @@ export function uniqueTableName(prefix = 'test'): string {
 
 /**
  * Creates a PAY_PER_REQUEST table in DynamoDB Local (set-up only) whose key is the given string
- * attributes: the first the partition key, the second, if any, the sort key.
+ * attributes: the first the partition key, the second, if any, the sort key; `indexes` adds global
+ * secondary indexes (all attributes projected) on string attributes, by name.
  */
-export async function createTestTable(name: string, keys: [string] | [string, string] = ['id'], info = sandboxInfo()): Promise<void> {
+export async function createTestTable(name: string, keys: [string] | [string, string] = ['id'], info = sandboxInfo(), indexes: Record<string, string> = {}): Promise<void> {
   const local = localDynamo(info);
   try {
+    const attributes = [...new Set([...keys, ...Object.values(indexes)])];
     await local.send(
       new CreateTableCommand({
         TableName: name,
         KeySchema: keys.map((k, i) => ({ AttributeName: k, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
-        AttributeDefinitions: keys.map((k) => ({ AttributeName: k, AttributeType: 'S' })),
+        AttributeDefinitions: attributes.map((k) => ({ AttributeName: k, AttributeType: 'S' })),
+        ...(Object.keys(indexes).length > 0
+          ? { GlobalSecondaryIndexes: Object.entries(indexes).map(([index, key]) => ({ IndexName: index, KeySchema: [{ AttributeName: key, KeyType: 'HASH' as const }], Projection: { ProjectionType: 'ALL' as const } })) }
+          : {}),
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
+    await waitUntilTableExists({ client: local, maxWaitTime: 30 }, { TableName: name });
   } finally {
     local.destroy();
   }

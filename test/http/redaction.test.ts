@@ -6,7 +6,6 @@
  * data folder's journals and item files, and the server's log; and in `runbooks run`'s stdout,
  * --json and --transcript. The attributes that are not redacted must be there all along.
  */
-import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { FastifyInstance } from 'fastify';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,7 +17,7 @@ import WebSocket from 'ws';
 import { buildApp } from '../../server/http/app.js';
 import type { RunEngine } from '../../server/runs/engine.js';
 import { testEngine } from '../helpers/engine.js';
-import { localDynamo, roleArn } from '../helpers/sandbox.js';
+import { createTestTable, localDynamo, roleArn } from '../helpers/sandbox.js';
 import { requireBuild, runCli, sandboxAwsEnv } from './cli.js';
 import { bearer, OWNER, USERS } from './helpers.js';
 
@@ -85,19 +84,7 @@ let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'rb-redact-'));
   const local = localDynamo();
-  await local.send(
-    new CreateTableCommand({
-      TableName: table,
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [
-        { AttributeName: 'id', AttributeType: 'S' },
-        { AttributeName: 'email', AttributeType: 'S' },
-      ],
-      GlobalSecondaryIndexes: [{ IndexName: 'ByEmail', KeySchema: [{ AttributeName: 'email', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  await waitUntilTableExists({ client: local, maxWaitTime: 30 }, { TableName: table });
+  await createTestTable(table, ['id'], undefined, { ByEmail: 'email' });
   const doc = DynamoDBDocumentClient.from(local);
   await doc.send(
     new PutCommand({

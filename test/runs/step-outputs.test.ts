@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRbError } from '../../server/errors.js';
 import { parseRunbook } from '../../server/runbook/parse.js';
@@ -16,7 +16,7 @@ import { auditLogPath } from '../../server/runs/audit.js';
 import { renderTranscript } from '../../server/runs/transcript.js';
 import type { RunEngine } from '../../server/runs/engine.js';
 import { testEngine } from '../helpers/engine.js';
-import { localDynamo } from '../helpers/sandbox.js';
+import { createTestTable, localDynamo } from '../helpers/sandbox.js';
 import { readFile } from 'node:fs/promises';
 
 const suffix = Date.now().toString(36);
@@ -119,33 +119,8 @@ describe('step outputs in a run', () => {
   beforeAll(async () => {
     const local = localDynamo();
     try {
-      await local.send(
-        new CreateTableCommand({
-          TableName: people,
-          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-          AttributeDefinitions: [
-            { AttributeName: 'id', AttributeType: 'S' },
-            { AttributeName: 'email', AttributeType: 'S' },
-          ],
-          GlobalSecondaryIndexes: [{ IndexName: 'ByEmail', KeySchema: [{ AttributeName: 'email', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-      await local.send(
-        new CreateTableCommand({
-          TableName: orders,
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'orderId', KeyType: 'RANGE' },
-          ],
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'orderId', AttributeType: 'S' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-      await waitUntilTableExists({ client: local, maxWaitTime: 30 }, { TableName: orders });
+      await createTestTable(people, ['id'], undefined, { ByEmail: 'email' });
+      await createTestTable(orders, ['pk', 'orderId']);
       const put = (table: string, item: Record<string, { S: string } | { N: string }>) => local.send(new PutItemCommand({ TableName: table, Item: item }));
       await put(people, { id: { S: 'P1' }, email: { S: 'ada@example.com' } });
       await put(people, { id: { S: HOSTILE }, email: { S: 'mallory@example.com' } });
