@@ -114,11 +114,11 @@ const FOLLOW_LOOKBACK_MS = 3_000;
 /** `{{steps.<step>.all.<attribute>}}` is at most this long: DynamoDB's IN lists and batches are short. */
 const MAX_OUTPUT_LIST = 100;
 // Ended runs whose whole state stays in memory, and how long any ended run stays whole at least.
-const KEPT_ENDED = 100;
+const KEPT_ENDED = 50;
 const ENDED_GRACE_MS = 10_000;
 // Ended runs whose list form stays in memory (`GET /api/runs`); older ones are read from the store
 // when the list is paged back to them (`olderRuns`).
-const LISTED_ENDED = 500;
+const LISTED_ENDED = 200;
 /** The approval of a revert of a step's write is filed under the step's name and this suffix. */
 const REVERT_SUFFIX = '.revert';
 

@@ -1,5 +1,5 @@
 /**
- * What an engine keeps in memory over a long life: ended runs beyond the last hundred are let go of
+ * What an engine keeps in memory over a long life: ended runs beyond the last fifty are let go of
  * (their list form stays; the whole run is read back from the store when asked for), and a sync
  * running while runs start never takes a run this process is starting for another process's.
  */
@@ -55,7 +55,7 @@ describe('an engine over many runs', () => {
     }
   });
 
-  it('keeps the last hundred ended runs whole and the rest in list form, read back when asked for', async () => {
+  it('keeps the last fifty ended runs whole and the rest in list form, read back when asked for', async () => {
     const first = await start(1000);
     await engine.executeStep(first.id, 'describe', { user: 'alice' });
     await engine.complete(first.id, { user: 'alice' });
