@@ -28,7 +28,7 @@ import { deriveSessionPolicy } from '../server/access/derive-policy.js';
 import { executeRequest } from '../server/dynamo/execute.js';
 import { parseRunbook } from '../server/runbook/parse.js';
 import { renderStep } from '../server/runbook/render.js';
-import { createEngine } from '../server/runs/engine.js';
+import { RunEngine } from '../server/runs/engine.js';
 import { startSandbox } from '../server/sandbox/index.js';
 
 const iterations = Number(process.argv[process.argv.indexOf('--iterations') + 1]) || 300;
@@ -138,7 +138,7 @@ try {
     if (out.Count !== expected) throw new Error(`sdk: ${out.Count} items`);
   };
 
-  const engine = await createEngine({
+  const engine = await RunEngine.create({
     dataDir,
     ...target,
     credentials: sandbox.baseCredentials,

@@ -106,10 +106,10 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
     const store = storeOption(opts);
     const redact = redactOption(opts.redact);
 
-    const { createEngine } = await import('../runs/engine.js');
+    const { RunEngine } = await import('../runs/engine.js');
     const onInternalError = (err: unknown) => note(`internal error: ${err instanceof Error ? err.message : String(err)}`);
     if (opts.aws) {
-      resources.engine = await createEngine({
+      resources.engine = await RunEngine.create({
         ...awsEngineOptions(opts.role, opts.iamRevocation),
         dataDir,
         ...(opts.auditKey ? { auditKeyPath: resolve(opts.auditKey) } : {}),
@@ -128,7 +128,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
       const sandbox = await startSandbox({ sandboxFile, ...(store ? { storePrefix: store.prefix } : {}) });
       resources.sandbox = sandbox;
       sandbox.onDynamoLocalEvent((event) => note(describeSupervisionEvent(event)));
-      resources.engine = await createEngine({
+      resources.engine = await RunEngine.create({
         ...sandboxEngineOptions(sandbox, opts.role),
         dataDir,
         ...(opts.auditKey ? { auditKeyPath: resolve(opts.auditKey) } : {}),

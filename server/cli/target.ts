@@ -110,14 +110,14 @@ export interface Target {
 
 /** Opens the engine: against the sandbox by default, against AWS (standard chain) with `--aws`. */
 export async function openTarget(file: string, opts: TargetOptions, progress: (line: string) => void): Promise<Target> {
-  const { createEngine } = await import('../runs/engine.js');
+  const { RunEngine } = await import('../runs/engine.js');
   const dataDir = resolve(opts.data ?? './.runbooks');
   const auditKeyPath = opts.auditKey ? resolve(opts.auditKey) : undefined;
   const store = storeOption(opts);
   const redact = redactOption(opts.redact);
   if (opts.aws) {
     const role = opts.role ?? (await loadRunbookFile(file)).runbook?.access.role;
-    const engine = await createEngine({ ...awsEngineOptions(role, opts.iamRevocation), dataDir, auditKeyPath, idleTimeoutMs: 0, store, redact });
+    const engine = await RunEngine.create({ ...awsEngineOptions(role, opts.iamRevocation), dataDir, auditKeyPath, idleTimeoutMs: 0, store, redact });
     return { engine, close: () => engine.close() };
   }
   const sandboxFile = findSandboxFile(file, opts);
@@ -128,7 +128,7 @@ export async function openTarget(file: string, opts: TargetOptions, progress: (l
   const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({ sandboxFile, ...(store ? { storePrefix: store.prefix } : {}) });
   try {
-    const engine = await createEngine({ ...sandboxEngineOptions(sandbox, opts.role), dataDir, auditKeyPath, idleTimeoutMs: 0, store, redact });
+    const engine = await RunEngine.create({ ...sandboxEngineOptions(sandbox, opts.role), dataDir, auditKeyPath, idleTimeoutMs: 0, store, redact });
     return {
       engine,
       close: async () => {

@@ -3,7 +3,7 @@
  * a misspelt key must not silently change what a runbook may do.
  */
 import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
-import { isHelperName } from './helpers.js';
+import { isHelperName } from './template-helpers.js';
 import { coerceValue } from './params.js';
 import { patternProblem } from './pattern.js';
 import { checkRedactList } from './redact.js';

@@ -9,7 +9,7 @@ import { isOperationName, operationNames, operations, type FieldShape, type Fiel
 import type { LocalProblem } from './positions.js';
 import { didYouMean } from './suggest.js';
 import { checkTemplate, type StepScope } from './templates.js';
-import type { ValueType } from './helpers.js';
+import type { ValueType } from './template-helpers.js';
 import type { ParamDecl } from './types.js';
 import { describeNode, keyOf, parseYaml, start, yamlProblems } from './yaml-nodes.js';
 import type { ValueForm } from './attributes.js';

@@ -1,13 +1,13 @@
 /**
  * Templates: Handlebars expressions inside string values and PartiQL statements. The checker walks
  * Handlebars' own AST, so it sees exactly what the renderer will run: every name must be a declared
- * parameter, one of the helpers in helpers.ts (with arguments of the right type), or an earlier
+ * parameter, one of the helpers in template-helpers.ts (with arguments of the right type), or an earlier
  * step's output (`{{steps.<step>.first.<attribute>}}`, `{{steps.<step>.all.<attribute>}}`: see
  * docs/format.md, "Step outputs"). The renderer is a private Handlebars instance in strict mode,
  * without escaping (values go to DynamoDB, not HTML), with only our helpers known.
  */
 import Handlebars from 'handlebars';
-import { helpers, helperNames, isHelperName, type HelperFact, type ValueType } from './helpers.js';
+import { helpers, helperNames, isHelperName, type HelperFact, type ValueType } from './template-helpers.js';
 import { redactedBy } from './redact.js';
 import type { LocalProblem } from './positions.js';
 import { didYouMean } from './suggest.js';

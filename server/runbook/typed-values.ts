@@ -12,7 +12,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { ValueForm } from './attributes.js';
-import type { ValueType } from './helpers.js';
+import type { ValueType } from './template-helpers.js';
 import { operations, type FieldShape, type FieldTable, type OperationName } from './operations.js';
 import { quote } from './positions.js';
 import type { ValuePath } from './types.js';

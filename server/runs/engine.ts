@@ -341,7 +341,7 @@ export class RunEngine {
    * Fetches the next page(s) of a step's last execution, with a fresh session of the same derived
    * policy: a session can be refused by a revocation cutoff in between (docs/security.md).
    */
-  more(runId: string, stepName: string, input: { user: string }): Promise<StepExecution> {
+  nextPage(runId: string, stepName: string, input: { user: string }): Promise<StepExecution> {
     return this.locked(runId, async (entry, live) => {
       const run = entry.state.run;
       const step = this.stepOf(entry, stepName);
@@ -1463,9 +1463,6 @@ export class RunEngine {
   }
 }
 
-export function createEngine(options: EngineOptions): Promise<RunEngine> {
-  return RunEngine.create(options);
-}
 
 function addSession(live: LiveRun, session: Session): void {
   live.sessions.push(session);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRbError } from '../../server/errors.js';
 import { listRunbooks } from '../../server/runbook/load.js';
-import { createEngine, type RunEngine } from '../../server/runs/engine.js';
+import { RunEngine } from '../../server/runs/engine.js';
 import type { StepExecution } from '../../server/runs/types.js';
 import { loadSandboxFile, startSandbox, type Sandbox } from '../../server/sandbox/index.js';
 import { requireBuild, runCli } from '../http/cli.js';
@@ -56,7 +56,7 @@ describe('runbooks policy on a folder', () => {
       },
     });
     dataDir = await mkdtemp(join(tmpdir(), 'rb-policy-folder-'));
-    engine = await createEngine({
+    engine = await RunEngine.create({
       dataDir,
       region: sandbox.region,
       account: sandbox.account,

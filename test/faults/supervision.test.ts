@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/http/app.js';
-import { createEngine, type RunEngine } from '../../server/runs/engine.js';
+import { RunEngine } from '../../server/runs/engine.js';
 import { describeSupervisionEvent, startSandbox, type Sandbox, type SandboxConfig, type SupervisionEvent } from '../../server/sandbox/index.js';
 import { FIXTURES, OWNER } from '../http/helpers.js';
 
@@ -44,7 +44,7 @@ describe('DynamoDB Local under supervision', () => {
     sandbox = await startSandbox({ config });
     sandbox.onDynamoLocalEvent((event) => events.push(event));
     dataDir = await mkdtemp(join(tmpdir(), 'rb-supervise-'));
-    engine = await createEngine({
+    engine = await RunEngine.create({
       dataDir,
       region: sandbox.region,
       account: sandbox.account,

@@ -3,11 +3,11 @@
  * credentials, the `runbook-tester` role (dynamodb:* on everything, so tests may use tables of
  * their own), no idle timer, and no IAM revocation unless a test is about it (roles are shared).
  */
-import { createEngine, type EngineOptions, type RunEngine } from '../../server/runs/engine.js';
+import { RunEngine, type EngineOptions } from '../../server/runs/engine.js';
 import { roleArn, sandboxInfo, type SandboxInfo } from './sandbox.js';
 
 export function testEngine(options: Pick<EngineOptions, 'dataDir'> & Partial<EngineOptions>, sandbox: SandboxInfo = sandboxInfo()): Promise<RunEngine> {
-  return createEngine({
+  return RunEngine.create({
     region: sandbox.region,
     account: sandbox.account,
     endpoint: sandbox.endpoint,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stepAttributes } from '../../server/runbook/attributes.js';
 import { accessKeys, approvalPolicies, frontMatterKeys, paramKeys, paramTypes } from '../../server/runbook/front-matter.js';
-import { helperNames } from '../../server/runbook/helpers.js';
+import { helperNames } from '../../server/runbook/template-helpers.js';
 import { operationNames, operations } from '../../server/runbook/operations.js';
 import { coerceParams } from '../../server/runbook/params.js';
 import { parseRunbook } from '../../server/runbook/parse.js';

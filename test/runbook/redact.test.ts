@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { isRbError } from '../../server/errors.js';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import { checkRedactList, createRedactor, holdsMask, maskValue, redactedBy, splitRedactFlags } from '../../server/runbook/redact.js';
-import { createEngine } from '../../server/runs/engine.js';
+import { RunEngine } from '../../server/runs/engine.js';
 import { cursorHoldsRedacted, redactImages } from '../../server/runs/redaction.js';
 
 describe('masks', () => {
@@ -129,7 +129,7 @@ describe('redaction lists', () => {
   });
 
   it('refuse a bad server list before an engine opens', async () => {
-    const err = await createEngine({ dataDir: '/nonexistent/never-created', region: 'eu-west-1', defaultRoleArn: 'arn:aws:iam::123456789012:role/r', iamRevocation: false, redact: ['card..number'] }).catch((e: unknown) => e);
+    const err = await RunEngine.create({ dataDir: '/nonexistent/never-created', region: 'eu-west-1', defaultRoleArn: 'arn:aws:iam::123456789012:role/r', iamRevocation: false, redact: ['card..number'] }).catch((e: unknown) => e);
     expect(isRbError(err) && err.code).toBe('RB_ERR_CONFIG_INVALID');
     expect((err as Error).message).toMatch(/--redact: `card\.\.number` has an empty segment/);
   });

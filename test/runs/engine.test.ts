@@ -15,7 +15,7 @@ import { isRbError } from '../../server/errors.js';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import type { Runbook } from '../../server/runbook/types.js';
 import { verifyAuditLog } from '../../server/runs/audit.js';
-import { createEngine, type EngineOptions, type RunEngine } from '../../server/runs/engine.js';
+import { RunEngine, type EngineOptions } from '../../server/runs/engine.js';
 import type { RunEvent } from '../../server/runs/types.js';
 
 const sandbox = inject('sandbox');
@@ -95,7 +95,7 @@ const engines: RunEngine[] = [];
 async function newEngine(extra: Partial<EngineOptions> = {}): Promise<RunEngine> {
   const dataDir = extra.dataDir ?? (await mkdtemp(join(tmpdir(), 'rb-engine-')));
   dirs.push(dataDir);
-  const engine = await createEngine({
+  const engine = await RunEngine.create({
     dataDir,
     region: sandbox.region,
     endpoint: sandbox.endpoint,

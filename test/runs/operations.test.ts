@@ -26,7 +26,7 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import type { RenderedRequest } from '../../server/runbook/types.js';
-import { createEngine, type RunEngine } from '../../server/runs/engine.js';
+import { RunEngine } from '../../server/runs/engine.js';
 
 const sandbox = inject('sandbox');
 const suffix = Date.now().toString(36);
@@ -196,7 +196,7 @@ beforeAll(async () => {
     for (const item of SEED) await direct.send(new PutCommand({ TableName: table, Item: item }));
   }
   dataDir = await mkdtemp(join(tmpdir(), 'rb-ops-'));
-  engine = await createEngine({
+  engine = await RunEngine.create({
     dataDir,
     region: sandbox.region,
     endpoint: sandbox.endpoint,

@@ -133,7 +133,7 @@ describe('revocation of bounded size', { timeout: 600_000 }, () => {
     for (const sample of samples) expect(await tryRead(sample.creds, sample.id), `run ${sample.runId}`).toBe('AccessDeniedException');
 
     // The run active throughout keeps working: its next page and a new step, each with a fresh session.
-    const more = await engine.more(active.id, 'scan', { user: 'alice' });
+    const more = await engine.nextPage(active.id, 'scan', { user: 'alice' });
     expect(more.error).toBeUndefined();
     expect(more.items.length).toBeGreaterThan(firstPage);
     const again = await engine.executeStep(active.id, 'read', { user: 'alice' });

@@ -109,7 +109,7 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
     { schema: { params: stepParams, body: emptyBody }, preHandler: runner },
     async (request) => {
       const { run, step } = request.params;
-      return { execution: await engine.more(run, step, { user: principalOf(request).name }) };
+      return { execution: await engine.nextPage(run, step, { user: principalOf(request).name }) };
     },
   );
 
