@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunbook } from '../server/runbook/parse.js';
 import { auditLogPath } from '../server/runs/audit.js';
-import { createEngine, type RunEngine } from '../server/runs/engine.js';
+import { RunEngine } from '../server/runs/engine.js';
 import type { Recorder } from '../server/runs/recorder.js';
 import type { RunStore } from '../server/runs/store.js';
 import { startSandbox } from '../server/sandbox/index.js';
@@ -83,7 +83,7 @@ let engine: RunEngine | undefined;
 try {
   const { runbook, problems } = parseRunbook(RUNBOOK, 'bench.md');
   if (!runbook || problems.length) throw new Error(`bench runbook invalid: ${JSON.stringify(problems)}`);
-  engine = await createEngine({
+  engine = await RunEngine.create({
     dataDir,
     region: sandbox.region,
     endpoint: sandbox.endpoint,
