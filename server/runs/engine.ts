@@ -1266,10 +1266,14 @@ export class RunEngine {
           throw err;
         });
         if (!read || this.runs.has(runId)) return this.runs.get(runId);
+        // On a shared store an active run new to this replica is announced to its viewers, whoever
+        // asked for it first (a request can reach a run before the change feed does); a run read
+        // back from history is not.
+        const tell = announce || (this.shared !== undefined && !read.records.some((r) => r.type === 'run.ended'));
         const entry = this.track(read.header);
-        if (announce) this.emit({ type: 'run.started', run: entry.state.run });
+        if (tell) this.emit({ type: 'run.started', run: entry.state.run });
         // Under the run's lock: a refresh asked for meanwhile reads past these records, not them again.
-        await this.serialised(entry, () => this.applyAll(entry, read.records, announce));
+        await this.serialised(entry, () => this.applyAll(entry, read.records, tell));
         return entry;
       })().finally(() => this.loading.delete(runId));
       this.loading.set(runId, loading);
