@@ -44,14 +44,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent, Server as HttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { WebSocket } from 'ws';
 import { decodeValue } from '../server/runs/dynamo-values.js';
 import { startSandbox, type Sandbox } from '../server/sandbox/index.js';
+import { checkBuilt, cpuOf, median, memoryOf, quantile, TICK_MS } from './common.js';
 
 // The SDK clients of the gateway and the bench run on Node 20 as the server does: no notice each time.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -108,13 +109,6 @@ const START_BODY = { runbook: 'bench', params: { customerId: 'C1001' } };
 
 // -- measuring ------------------------------------------------------------------------------------
 
-const TICK_MS = 1000 / 100; // USER_HZ: /proc reports CPU time in clock ticks of 10 ms
-
-function cpuOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
 
 /** The machine's busy and total CPU time so far, ms over all cores (from /proc/stat). */
 function machineCpu(): { busy: number; total: number } {
@@ -130,37 +124,11 @@ const ownCpu = () => {
   return (u.user + u.system) / 1000;
 };
 
-function memoryOf(pid: number): { rssMb: number; peakMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
-}
 
-function quantile(samples: number[], p: number): number {
-  const s = [...samples].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(p * s.length))];
-}
-const median = (xs: number[]) => quantile(xs, 0.5);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const ms = (x: number, d = 1) => (Number.isFinite(x) ? `${x.toFixed(d)} ms` : '–');
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
-/** The built server must be current: the bench runs dist/, not the sources. */
-function checkBuilt(): void {
-  const stale: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts')) {
-        const built = join('dist', relative('.', path)).replace(/\.ts$/, '.js');
-        if (!existsSync(built) || statSync(built).mtimeMs < statSync(path).mtimeMs) stale.push(path);
-      }
-    }
-  };
-  walk('server');
-  if (stale.length > 0) throw new Error(`dist/ is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}: run \`npm run build\` first`);
-}
 
 // -- what the gateway (in this process) answered ------------------------------------------------
 

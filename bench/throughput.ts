@@ -25,12 +25,11 @@
  * the bench, connections to the gateway).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -40,6 +39,7 @@ import { deriveSessionPolicy } from '../server/access/derive-policy.js';
 import { parseRunbook } from '../server/runbook/parse.js';
 import { renderStep } from '../server/runbook/render.js';
 import { startSandbox } from '../server/sandbox/index.js';
+import { checkBuilt, cpuOf, cpuPartsOf, freePort, median, memoryOf, quantile } from './common.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -75,25 +75,6 @@ ${NAMES.map(step).join('\n')}`;
 
 // -- measuring ------------------------------------------------------------------------------------
 
-const TICK_MS = 1000 / 100; // USER_HZ: /proc reports CPU time in clock ticks of 10 ms
-
-/** user + system CPU of a process, ms (from /proc/<pid>/stat: fields 14 and 15). */
-function cpuOf(pid: number): number {
-  const { user, system } = cpuPartsOf(pid);
-  return user + system;
-}
-
-function cpuPartsOf(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]) * TICK_MS, system: Number(fields[12]) * TICK_MS };
-}
-
-function memoryOf(pid: number): { rssMb: number; peakMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
-}
 
 /** The process's open sockets, by what they connect: from its fds and /proc/net/tcp{,6}. */
 function socketsOf(pid: number, ports: { server: number; gateway: number }): Record<string, number> {
@@ -125,36 +106,8 @@ function socketsOf(pid: number, ports: { server: number; gateway: number }): Rec
   return out;
 }
 
-function quantile(samples: number[], p: number): number {
-  const s = [...samples].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(p * s.length))];
-}
-const median = (xs: number[]) => quantile(xs, 0.5);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
-/** The built server must be current: the bench runs dist/, not the sources. */
-function checkBuilt(): void {
-  const stale: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts')) {
-        const built = join('dist', relative('.', path)).replace(/\.ts$/, '.js');
-        if (!existsSync(built) || statSync(built).mtimeMs < statSync(path).mtimeMs) stale.push(path);
-      }
-    }
-  };
-  walk('server');
-  if (stale.length > 0) throw new Error(`dist/ is older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}: run \`npm run build\` first`);
-}
 
 // -- the server, over HTTP ------------------------------------------------------------------------
 
