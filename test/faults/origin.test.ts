@@ -4,27 +4,7 @@
  * so it needs none.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { bearer, startTestServer, USERS, type TestServer } from '../http/helpers.js';
-
-function cookieOf(setCookie: string | string[] | undefined): string {
-  const header = Array.isArray(setCookie) ? setCookie[0] : setCookie;
-  expect(header).toBeDefined();
-  return header!.split(';')[0];
-}
-
-async function wsOpen(url: string, headers: Record<string, string>): Promise<{ opened: boolean; status?: number; socket?: WebSocket }> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(url, { headers });
-    socket.on('open', () => resolve({ opened: true, socket }));
-    socket.on('unexpected-response', (_req, res) => {
-      resolve({ opened: false, status: res.statusCode });
-      res.resume();
-      socket.terminate();
-    });
-    socket.on('error', () => resolve({ opened: false }));
-  });
-}
+import { bearer, cookieOf, startTestServer, USERS, wsOpen, type TestServer } from '../http/helpers.js';
 
 describe('a request from another origin', () => {
   let server: TestServer;

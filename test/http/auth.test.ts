@@ -3,11 +3,10 @@
 // test/faults/).
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { CONTENT_SECURITY_POLICY } from '../../server/http/security-headers.js';
 import { fileURLToPath } from 'node:url';
 import { credentialsOf, isHeld } from '../../server/access/credentials.js';
-import { bearer, credentialLeaks, OWNER, startTestServer, USERS, type TestServer } from './helpers.js';
+import { bearer, cookieOf, credentialLeaks, OWNER, startTestServer, USERS, wsOpen, type TestServer } from './helpers.js';
 
 const CLIENT_DIR = fileURLToPath(new URL('../../client', import.meta.url));
 
@@ -37,24 +36,7 @@ const API_ROUTES: Array<[string, string]> = [
   ['HEAD', '/api/runs'],
 ];
 
-function cookieOf(setCookie: string | string[] | undefined): string {
-  const header = Array.isArray(setCookie) ? setCookie[0] : setCookie;
-  expect(header).toBeDefined();
-  return header!.split(';')[0];
-}
 
-async function wsOpen(url: string, headers: Record<string, string>): Promise<{ opened: boolean; status?: number; socket?: WebSocket }> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(url, { headers });
-    socket.on('open', () => resolve({ opened: true, socket }));
-    socket.on('unexpected-response', (_req, res) => {
-      resolve({ opened: false, status: res.statusCode });
-      res.resume();
-      socket.terminate();
-    });
-    socket.on('error', () => resolve({ opened: false }));
-  });
-}
 
 describe('authentication', () => {
   let server: TestServer;

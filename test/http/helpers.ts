@@ -3,6 +3,7 @@
 import { CreateTableCommand, ResourceInUseException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { FastifyInstance } from 'fastify';
+import { WebSocket } from 'ws';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,4 +114,25 @@ export function credentialLeaks(text: string): string[] {
     if (text.includes(word)) found.push(word);
   }
   return found;
+}
+
+/** The `name=value` of the first Set-Cookie header. */
+export function cookieOf(setCookie: string | string[] | undefined): string {
+  const header = Array.isArray(setCookie) ? setCookie[0] : setCookie;
+  if (header === undefined) throw new Error('the answer set no cookie');
+  return header.split(';')[0];
+}
+
+/** A WebSocket upgrade: opened (with its socket), or refused with the HTTP status it got. */
+export function wsOpen(url: string | URL, headers: Record<string, string>): Promise<{ opened: boolean; status?: number; socket?: WebSocket }> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, { headers });
+    socket.on('open', () => resolve({ opened: true, socket }));
+    socket.on('unexpected-response', (_req, res) => {
+      resolve({ opened: false, status: res.statusCode });
+      res.resume();
+      socket.terminate();
+    });
+    socket.on('error', () => resolve({ opened: false }));
+  });
 }

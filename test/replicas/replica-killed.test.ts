@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { cleanEnv, requireBuild, runCli, startServe, type ServeProcess } from '../http/cli.js';
+import { wsOpen } from '../http/helpers.js';
 import { auditTypes, putParts, replicaWorld, type ReplicaWorld } from './replicas.js';
 
 const TOKEN = 'replica-test-token-0123456789abcdef01234';
@@ -15,19 +15,10 @@ const TOKEN = 'replica-test-token-0123456789abcdef01234';
 const PUBLIC = 'https://runbooks.example.com';
 
 /** The status a WebSocket upgrade with this Origin gets (101 when accepted). */
-function upgradeStatus(url: URL, origin: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(new URL('/api/events', url.href.replace('http', 'ws')), { headers: { authorization: `Bearer ${TOKEN}`, origin } });
-    socket.once('open', () => {
-      socket.close();
-      resolve(101);
-    });
-    socket.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      socket.terminate();
-    });
-    socket.once('error', reject);
-  });
+async function upgradeStatus(url: URL, origin: string): Promise<number | undefined> {
+  const { opened, status, socket } = await wsOpen(new URL('/api/events', url.href.replace('http', 'ws')), { authorization: `Bearer ${TOKEN}`, origin });
+  socket?.close();
+  return opened ? 101 : status;
 }
 
 describe('a replica killed mid-run', () => {
