@@ -776,12 +776,12 @@ export class RunEngine {
   /** Records an approval's next state, then announces it. `past` moves the step's current one to the past ones. */
   private async transition(entry: Entry, t: approvals.Transition, user: string, past = false): Promise<Approval> {
     const run = entry.state.run;
-    await this.recorder.commit(entry.state, entry.backlog, {
+    const record = await this.recorder.commit(entry.state, entry.backlog, {
       entry: { type: 'approval', approval: t.approval, ...(past ? { past: true } : {}) },
       audit: [{ type: t.record.type, runId: run.id, user, data: t.record.data }],
     });
-    const type = t.record.type === 'approval.requested' ? 'approval.requested' : t.record.type === 'approval.decided' ? 'approval.decided' : 'approval.updated';
-    this.emit({ type, runId: run.id, step: t.approval.step, approval: t.approval });
+    // Announced as every replica announces a recorded approval (./record-events.ts): one mapping of state to event.
+    if (record) for (const event of eventsOf(run, record)) this.emit(event);
     return t.approval;
   }
 
@@ -1152,7 +1152,7 @@ export class RunEngine {
     const revocation = await this.revoke(entry, sessions);
     const status = reason === 'idle' ? 'expired' : reason === 'interrupted' ? 'interrupted' : 'completed';
     const sessionIds = infos.map((s) => s.assumedRoleId);
-    await this.recorder.commit(entry.state, entry.backlog, {
+    const record = await this.recorder.commit(entry.state, entry.backlog, {
       entry: { type: 'run.ended', status, reason, endedAt: revocation.at, revocation, revokedSessions: sessionIds },
       audit: [
         { type: 'session.revoked', runId: run.id, user, data: { ...revocation, sessionIds } },
@@ -1160,8 +1160,8 @@ export class RunEngine {
       ],
     });
     entry.live = undefined;
-    this.emit({ type: 'session.revoked', runId: run.id, sessions: run.executions.flatMap((e) => (e.session ? [e.session] : [])), revocation });
-    this.emit({ type: 'run.completed', run });
+    // session.revoked, then run.completed: as the other replicas announce the same record.
+    if (record) for (const event of eventsOf(run, record)) this.emit(event);
     this.letGoOfEnded();
   }
 
