@@ -1,4 +1,5 @@
 /** Runs, records and outcomes for the run store tests. */
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { isRbError } from '../../server/errors.js';
 import type { JournalRecord, RunHeader } from '../../server/runs/store.js';
 
@@ -25,4 +26,30 @@ export async function code(p: Promise<unknown>): Promise<string> {
     if (isRbError(err)) return err.code;
     throw err;
   }
+}
+
+/**
+ * An HTTP handler for the SDK that lets the first `lost` PutItem calls reach DynamoDB and then loses
+ * their answers (a timeout), so that the SDK retries a put that was in fact written; `stillToLose`
+ * says how many answers it has yet to lose.
+ */
+export function losingPutAnswers(lost: number): { handler: NodeHttpHandler; stillToLose(): number } {
+  const inner = new NodeHttpHandler();
+  let lose = lost;
+  const handler = {
+    metadata: { handlerProtocol: 'http/1.1' },
+    async handle(...[request, options]: Parameters<NodeHttpHandler['handle']>): ReturnType<NodeHttpHandler['handle']> {
+      const out = await inner.handle(request, options);
+      if (lose > 0 && String(request.headers['x-amz-target']).endsWith('.PutItem')) {
+        lose -= 1;
+        (out.response.body as NodeJS.ReadableStream).resume();
+        throw Object.assign(new Error('the answer was lost'), { name: 'TimeoutError' });
+      }
+      return out;
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+    destroy: () => inner.destroy(),
+  } as Partial<NodeHttpHandler> as NodeHttpHandler;
+  return { handler, stillToLose: () => lose };
 }

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { isRbError, type RbError } from '../../server/errors.js';
 import { hashRecord, verifyDynamoAudit, type AuditRecord } from '../../server/runs/audit.js';
 import { signDigest, type DigestData } from '../../server/runs/audit-digest.js';
@@ -20,6 +19,7 @@ import { DynamoAuditLog } from '../../server/runs/dynamo-audit.js';
 import { createStoreTables, storeTables } from '../../server/runs/dynamo-tables.js';
 import type { Item } from '../../server/runs/dynamo-values.js';
 import { dynamoClient, localDynamo, sandboxInfo } from '../helpers/sandbox.js';
+import { losingPutAnswers } from '../helpers/store.js';
 
 const info = sandboxInfo();
 const base = { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey };
@@ -194,26 +194,10 @@ describe('replicas appending to one chain', () => {
 
   it('counts a put whose answer was lost, retried by the SDK, as written once', async () => {
     const prefix = await storeWithTables();
-    const inner = new NodeHttpHandler();
-    let lose = 1;
-    const lossy = {
-      metadata: { handlerProtocol: 'http/1.1' },
-      async handle(...[request, options]: Parameters<NodeHttpHandler['handle']>): ReturnType<NodeHttpHandler['handle']> {
-        const out = await inner.handle(request, options);
-        if (lose > 0 && String(request.headers['x-amz-target']).endsWith('.PutItem')) {
-          lose -= 1;
-          (out.response.body as NodeJS.ReadableStream).resume();
-          throw Object.assign(new Error('the answer was lost'), { name: 'TimeoutError' });
-        }
-        return out;
-      },
-      updateHttpClientConfig: () => undefined,
-      httpHandlerConfigs: () => ({}),
-      destroy: () => inner.destroy(),
-    };
-    const log = await DynamoAuditLog.open({ client: client({ maxAttempts: 3, requestHandler: lossy as never }), prefix, keyPath, digestIntervalMs: 0 });
+    const lossy = losingPutAnswers(1);
+    const log = await DynamoAuditLog.open({ client: client({ maxAttempts: 3, requestHandler: lossy.handler as never }), prefix, keyPath, digestIntervalMs: 0 });
     const record = await log.append({ type: 'test.append', data: { once: true } });
-    expect(lose).toBe(0);
+    expect(lossy.stillToLose()).toBe(0);
     expect(record.seq).toBe(1);
     await log.close();
     expect((await recordsOf(prefix)).map((r) => r.type)).toEqual(['test.append', 'audit.digest']);

@@ -8,13 +8,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, QueryCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { isRbError, type RbError } from '../../server/errors.js';
 import { openDynamoStore } from '../../server/runs/dynamo-store.js';
 import { createStoreTables, STORE_ACTIONS, STORE_INIT_ACTIONS, storeTables } from '../../server/runs/dynamo-tables.js';
 import type { RunStore } from '../../server/runs/store.js';
 import { dynamoClient, localDynamo, sandboxInfo } from '../helpers/sandbox.js';
-import { code, header, noted } from '../helpers/store.js';
+import { code, header, losingPutAnswers, noted } from '../helpers/store.js';
 
 const info = sandboxInfo();
 const base = { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey };
@@ -156,27 +155,11 @@ describe('the DynamoDB run store', () => {
 
   it('counts a put whose answer was lost, retried by the SDK, as written once', async () => {
     // The first PutItem reaches DynamoDB, then its answer is lost: the SDK retries it.
-    const inner = new NodeHttpHandler();
-    let lose = 2;
-    const lossy = {
-      metadata: { handlerProtocol: 'http/1.1' },
-      async handle(...[request, options]: Parameters<NodeHttpHandler['handle']>): ReturnType<NodeHttpHandler['handle']> {
-        const out = await inner.handle(request, options);
-        if (lose > 0 && String(request.headers['x-amz-target']).endsWith('.PutItem')) {
-          lose -= 1;
-          (out.response.body as NodeJS.ReadableStream).resume();
-          throw Object.assign(new Error('the answer was lost'), { name: 'TimeoutError' });
-        }
-        return out;
-      },
-      updateHttpClientConfig: () => undefined,
-      httpHandlerConfigs: () => ({}),
-      destroy: () => inner.destroy(),
-    };
-    const flaky = await openDynamoStore({ client: client({ maxAttempts: 3, requestHandler: lossy as never }), prefix });
+    const lossy = losingPutAnswers(2);
+    const flaky = await openDynamoStore({ client: client({ maxAttempts: 3, requestHandler: lossy.handler as never }), prefix });
     await flaky.create(header('lost'));
     await flaky.append('lost', noted(1));
-    expect(lose).toBe(0);
+    expect(lossy.stillToLose()).toBe(0);
     expect(await store.read('lost')).toEqual({ header: header('lost'), records: [noted(1)] });
     // Another writer's put at a taken number is still refused.
     expect(await code(store.append('lost', noted(1)))).toBe('RB_ERR_STORE_CONFLICT');
