@@ -13,21 +13,8 @@ import type { Run, StepExecution } from '../../server/runs/types.js';
 
 const HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">';
 
-const RUNBOOK_TEXT = `---
-title: Customer check
-params:
-  customerId:
-    type: string
-    pattern: "^C[0-9]{4}$"
----
-
-# Customer check
-
-Look the customer up, then list their orders.
-
-## Read the customer
-
-\`\`\`dynamodb {"name":"read-customer"}
+/** The two steps both runbooks below run: read a customer, list their orders. */
+const STEPS = `\`\`\`dynamodb {"name":"read-customer"}
 operation: GetItem
 TableName: Customers
 Key:
@@ -46,7 +33,23 @@ ExpressionAttributeValues:
   ":pk": "CUSTOMER#{{customerId}}"
   ":o": "ORDER#"
 \`\`\`
+`;
 
+const RUNBOOK_TEXT = `---
+title: Customer check
+params:
+  customerId:
+    type: string
+    pattern: "^C[0-9]{4}$"
+---
+
+# Customer check
+
+Look the customer up, then list their orders.
+
+## Read the customer
+
+${STEPS}
 Done.
 `;
 
@@ -80,26 +83,7 @@ Inline <b onmouseover=alert(1)>bold</b> and \\<i>escaped</i>.
 
 Look them up by id.
 
-\`\`\`dynamodb {"name":"read-customer"}
-operation: GetItem
-TableName: Customers
-Key:
-  customerId: "{{customerId}}"
-\`\`\`
-
-## List orders
-
-\`\`\`dynamodb {"name":"orders"}
-operation: Query
-TableName: Orders
-KeyConditionExpression: "#pk = :pk AND begins_with(sk, :o)"
-ExpressionAttributeNames:
-  "#pk": pk
-ExpressionAttributeValues:
-  ":pk": "CUSTOMER#{{customerId}}"
-  ":o": "ORDER#"
-\`\`\`
-
+${STEPS}
 ### Notes
 
 \`\`\`html
