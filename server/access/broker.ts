@@ -1,15 +1,15 @@
 /**
  * The STS broker: one AssumeRole per step execution, with the step's session policy, a session name
  * `rb-<run>-<step>`, the user as SourceIdentity and session tags naming runbook, run, step and user.
- * It returns a Session that is plain data; the credentials stay in ./credentials.ts.
+ * It returns a Session that is plain data; the credentials stay in ../aws/credentials.ts.
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { RbError } from '../errors.js';
-import { forget, holdCredentials, type AwsCredentialIdentity, type AwsCredentialIdentityProvider, type Session } from './credentials.js';
+import { forget, holdCredentials, type AwsCredentialIdentity, type AwsCredentialIdentityProvider, type Session } from '../aws/credentials.js';
 import type { PolicyDocument } from './derive-policy.js';
-import { clientOptions, scrub, type AwsTarget } from './sdk.js';
+import { clientOptions, scrub, type AwsTarget } from '../aws/sdk.js';
 
-export { credentialsOf, forget, isHeld, type Session } from './credentials.js';
+export { credentialsOf, forget, isHeld, type Session } from '../aws/credentials.js';
 
 export interface BrokerOptions extends AwsTarget {
   /** the server's own principal; absent means the SDK's default chain (real AWS) */

@@ -15,9 +15,9 @@
 import { describeKeySchema, type KeySchema } from '../dynamo/describe.js';
 import { tableArn, type ArnScope } from '../aws/arn.js';
 import type { Broker } from './broker.js';
-import { forget, type Session } from './credentials.js';
+import { forget, type Session } from '../aws/credentials.js';
 import { describeTablePolicy } from './derive-policy.js';
-import type { AwsTarget } from './sdk.js';
+import type { AwsTarget } from '../aws/sdk.js';
 import { sessionName } from './session-name.js';
 
 export interface KeySchemaStoreOptions {

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { RbError } from '../errors.js';
 import { parseRoleArn } from '../aws/arn.js';
-import { forget, type AwsCredentialIdentity, type AwsCredentialIdentityProvider, type Session } from './credentials.js';
+import { forget, type AwsCredentialIdentity, type AwsCredentialIdentityProvider, type Session } from '../aws/credentials.js';
 import type { PolicyDocument } from './derive-policy.js';
 import {
   INLINE_POLICY_MAX_CHARS,
@@ -27,7 +27,7 @@ import {
   type RevocationEntry,
   type RevocationState,
 } from './revocation-policy.js';
-import { clientOptions, scrub, type AwsTarget } from './sdk.js';
+import { clientOptions, scrub, type AwsTarget } from '../aws/sdk.js';
 import { runUserIdPattern } from './session-name.js';
 
 export interface RevokerOptions extends AwsTarget {

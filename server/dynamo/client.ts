@@ -18,8 +18,8 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { credentialsOf, isHeld, onForget, type Session } from '../access/credentials.js';
-import { clientOptions, type AwsTarget } from '../access/sdk.js';
+import { credentialsOf, isHeld, onForget, type Session } from '../aws/credentials.js';
+import { clientOptions, type AwsTarget } from '../aws/sdk.js';
 import { RbError } from '../errors.js';
 
 export interface SessionClients {

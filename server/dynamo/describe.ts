@@ -1,8 +1,8 @@
 /** Key schemas from DescribeTable, for pinning `dynamodb:LeadingKeys` in session policies. */
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import type { Session } from '../access/credentials.js';
-import { secretsOf } from '../access/credentials.js';
-import type { AwsTarget } from '../access/sdk.js';
+import type { Session } from '../aws/credentials.js';
+import { secretsOf } from '../aws/credentials.js';
+import type { AwsTarget } from '../aws/sdk.js';
 import { clientsFor } from './client.js';
 import { dynamoError } from './errors.js';
 

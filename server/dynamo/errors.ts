@@ -4,7 +4,7 @@
  * no credential of the session can be echoed.
  */
 import { RbError, type ErrorCode } from '../errors.js';
-import { scrub } from '../access/sdk.js';
+import { scrub } from '../aws/sdk.js';
 import { plainFromAttributes } from './values.js';
 
 interface AwsError {

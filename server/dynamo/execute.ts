@@ -30,8 +30,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { performance } from 'node:perf_hooks';
-import { credentialsOf, secretsOf, type Session } from '../access/credentials.js';
-import type { AwsTarget } from '../access/sdk.js';
+import { credentialsOf, secretsOf, type Session } from '../aws/credentials.js';
+import type { AwsTarget } from '../aws/sdk.js';
 import { RbError } from '../errors.js';
 import type { RenderedRequest } from '../runbook/types.js';
 import { batchGet, batchWrite } from './batch.js';

@@ -209,7 +209,7 @@ export class RunEngine {
    */
   private static async createShared(options: EngineOptions): Promise<RunEngine> {
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-    const { clientOptions } = await import('../access/sdk.js');
+    const { clientOptions } = await import('../aws/sdk.js');
     const { openDynamoStore } = await import('./dynamo-store.js');
     const { DynamoAuditLog } = await import('./dynamo-audit.js');
     const client = new DynamoDBClient({

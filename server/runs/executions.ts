@@ -3,7 +3,7 @@
  * when nothing could run, the error shape every failure is reported in, and the session info a
  * record may hold (never a credential).
  */
-import type { Session } from '../access/credentials.js';
+import type { Session } from '../aws/credentials.js';
 import { isRbError } from '../errors.js';
 import type { RenderedRequest } from '../runbook/types.js';
 import type { ExecutionError, SessionInfo, StepExecution } from './types.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { createBroker, credentialsOf, isHeld, type Broker, type Session } from '../../server/access/broker.js';
-import type { AwsCredentialIdentity } from '../../server/access/credentials.js';
+import type { AwsCredentialIdentity } from '../../server/aws/credentials.js';
 import { deriveSessionPolicy } from '../../server/access/derive-policy.js';
 import { createKeySchemaCache } from '../../server/access/key-schemas.js';
 import { createIamRevoker, revokeRunSessions, type IamRevoker } from '../../server/access/revocation.js';

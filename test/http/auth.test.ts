@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../server/http/security-headers.js';
 import { fileURLToPath } from 'node:url';
-import { credentialsOf, isHeld } from '../../server/access/credentials.js';
+import { credentialsOf, isHeld } from '../../server/aws/credentials.js';
 import { bearer, cookieOf, credentialLeaks, OWNER, startTestServer, USERS, wsOpen, type TestServer } from './helpers.js';
 
 const CLIENT_DIR = fileURLToPath(new URL('../../client', import.meta.url));

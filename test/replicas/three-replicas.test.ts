@@ -3,7 +3,7 @@
 // revoking the sessions another one was issued (refused by the gateway, not just forgotten).
 import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentialsOf } from '../../server/access/credentials.js';
+import { credentialsOf } from '../../server/aws/credentials.js';
 import type { RunEvent } from '../../server/runs/types.js';
 import { dynamoClient, localDynamo } from '../helpers/sandbox.js';
 import { call, eventually, putParts, replicaWorld, viewer, type Replica, type ReplicaWorld } from './replicas.js';

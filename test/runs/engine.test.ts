@@ -10,7 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTestTable } from '../helpers/sandbox.js';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { credentialsOf, isHeld } from '../../server/access/credentials.js';
+import { credentialsOf, isHeld } from '../../server/aws/credentials.js';
 import { isRbError } from '../../server/errors.js';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import type { Runbook } from '../../server/runbook/types.js';

@@ -13,7 +13,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentialsOf, isHeld } from '../../server/access/credentials.js';
+import { credentialsOf, isHeld } from '../../server/aws/credentials.js';
 import { INLINE_POLICY_MAX_CHARS, REVOCATION_POLICY_NAME } from '../../server/access/revocation-policy.js';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import type { Runbook } from '../../server/runbook/types.js';
