@@ -4,7 +4,7 @@
  * transaction with its own item-level action, PartiQL by statement kind), with the partition key
  * values each touches for dynamodb:LeadingKeys.
  */
-import { partiqlActions, transactPartActions } from '../../runbook/operations.js';
+import { operationAction, STATEMENT_ACTIONS, TRANSACT_PART_ACTIONS } from './actions.js';
 import type { KeySchema } from './key-schemas.js';
 import { partitionKeyValues, readStatement } from './partiql.js';
 import { isRecord } from '../../is-record.js';
@@ -52,17 +52,17 @@ export async function deriveAuthorizations(operation: string, body: Body, env: D
     case 'GetItem':
     case 'UpdateItem':
     case 'DeleteItem':
-      return [{ action: `dynamodb:${operation}`, resource: table(body.TableName), leadingKeys: await keysOf(body.TableName, [body.Key]) }];
+      return [{ action: operationAction(operation), resource: table(body.TableName), leadingKeys: await keysOf(body.TableName, [body.Key]) }];
     case 'PutItem':
-      return [{ action: 'dynamodb:PutItem', resource: table(body.TableName), leadingKeys: await keysOf(body.TableName, [body.Item]) }];
+      return [{ action: operationAction(operation), resource: table(body.TableName), leadingKeys: await keysOf(body.TableName, [body.Item]) }];
     case 'Query':
-      return [{ action: 'dynamodb:Query', resource: resourceOf(body, env), leadingKeys: await queryKeys(body, env) }];
+      return [{ action: operationAction(operation), resource: resourceOf(body, env), leadingKeys: await queryKeys(body, env) }];
     case 'Scan':
-      return [{ action: 'dynamodb:Scan', resource: resourceOf(body, env) }];
+      return [{ action: operationAction(operation), resource: resourceOf(body, env) }];
     case 'BatchGetItem':
       return Promise.all(
         entries(body.RequestItems).map(async ([name, request]) => ({
-          action: 'dynamodb:BatchGetItem',
+          action: operationAction(operation),
           resource: table(name),
           leadingKeys: await keysOf(name, isRecord(request) && Array.isArray(request.Keys) ? request.Keys : []),
         })),
@@ -70,7 +70,7 @@ export async function deriveAuthorizations(operation: string, body: Body, env: D
     case 'BatchWriteItem':
       return Promise.all(
         entries(body.RequestItems).map(async ([name, writes]) => ({
-          action: 'dynamodb:BatchWriteItem',
+          action: operationAction(operation),
           resource: table(name),
           leadingKeys: await keysOf(
             name,
@@ -83,7 +83,7 @@ export async function deriveAuthorizations(operation: string, body: Body, env: D
       return Promise.all(
         (Array.isArray(body.TransactItems) ? body.TransactItems : []).map(async (part: unknown) => {
           const [kind, detail] = isRecord(part) ? (Object.entries(part)[0] ?? []) : [];
-          const action = typeof kind === 'string' ? transactPartActions[kind] : undefined;
+          const action = typeof kind === 'string' ? TRANSACT_PART_ACTIONS[kind] : undefined;
           const d = isRecord(detail) ? detail : {};
           return {
             action: action ?? `dynamodb:${operation}`,
@@ -101,7 +101,7 @@ export async function deriveAuthorizations(operation: string, body: Body, env: D
       return parts.length ? Promise.all(parts) : [{ action: `dynamodb:${operation}`, resource: '*' }];
     }
     default:
-      return [{ action: `dynamodb:${operation}`, resource: otherResource(body, env) }];
+      return [{ action: operationAction(operation), resource: otherResource(body, env) }];
   }
 }
 
@@ -141,9 +141,9 @@ function keyConditionValue(body: Body, hash: string): string | undefined {
 async function partiql(statement: unknown, parameters: unknown, env: DeriveEnv): Promise<DynamoAuthorization> {
   const stmt = typeof statement === 'string' ? readStatement(statement) : undefined;
   // A statement the sandbox cannot read is authorised against `*`: only a grant on every resource allows it.
-  if (!stmt) return { action: partiqlActions.select, resource: '*' };
+  if (!stmt) return { action: STATEMENT_ACTIONS.select, resource: '*' };
   const resource = stmt.index === undefined ? tableArn(stmt.table, env) : `${tableArn(stmt.table, env)}/index/${stmt.index}`;
-  const auth: DynamoAuthorization = { action: partiqlActions[stmt.kind], resource };
+  const auth: DynamoAuthorization = { action: STATEMENT_ACTIONS[stmt.kind], resource };
   if (!env.keySchema) return auth;
   const schema = await env.keySchema(stmt.table);
   if (!schema) return auth;

@@ -3,7 +3,7 @@
  * is dynamodb:PartiQLSelect|Insert|Update|Delete), its target table or `"Table"."Index"`, and the
  * partition key values it names, for dynamodb:LeadingKeys.
  */
-import type { PartiqlKind } from '../../runbook/operations.js';
+import type { StatementKind } from './actions.js';
 
 type Token =
   | { t: 'id'; v: string }
@@ -14,7 +14,7 @@ type Token =
   | { t: 'op'; v: string };
 
 export interface PartiqlStatement {
-  kind: PartiqlKind;
+  kind: StatementKind;
   table: string;
   index?: string;
   tokens: Token[];
@@ -23,7 +23,7 @@ export interface PartiqlStatement {
 /** A value in a statement: a literal, or the index of a `?` bound from Parameters. */
 type ValueRef = { literal: string } | { param: number };
 
-const KINDS: Record<string, PartiqlKind> = { select: 'select', insert: 'insert', update: 'update', delete: 'delete' };
+const KINDS: Record<string, StatementKind> = { select: 'select', insert: 'insert', update: 'update', delete: 'delete' };
 
 /** Kind and target of a statement; undefined when the sandbox cannot tell (it then authorises against `*`). */
 export function readStatement(statement: string): PartiqlStatement | undefined {
