@@ -38,7 +38,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { startSandbox } from '../server/sandbox/index.js';
+import { startSandbox } from '../server/cli/local-sandbox.js';
 import { checkBuilt, freePort } from './common.js';
 
 // As in bin/runbooks.js: the SDK's notice about its future Node support is noise here.

@@ -23,7 +23,7 @@ import { auditLogPath } from '../server/runs/audit.js';
 import { RunEngine } from '../server/runs/engine.js';
 import type { Recorder } from '../server/runs/recorder.js';
 import type { RunStore } from '../server/runs/store.js';
-import { startSandbox } from '../server/sandbox/index.js';
+import { startSandbox } from '../server/cli/local-sandbox.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, dflt: number): number => {

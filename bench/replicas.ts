@@ -51,7 +51,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { WebSocket } from 'ws';
 import { decodeValue } from '../server/runs/dynamo-values.js';
-import { startSandbox, type Sandbox } from '../server/sandbox/index.js';
+import { startSandbox, type Sandbox } from '../server/cli/local-sandbox.js';
 import { checkBuilt, cpuOf, median, memoryOf, quantile, TICK_MS } from './common.js';
 
 // The SDK clients of the gateway and the bench run on Node 20 as the server does: no notice each time.

@@ -8,7 +8,7 @@
  */
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { LOCAL_CREDENTIALS, startSandbox, type Sandbox } from '../server/sandbox/index.js';
+import { LOCAL_CREDENTIALS, startSandbox, type Sandbox } from '../server/cli/local-sandbox.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, dflt: number): number => {

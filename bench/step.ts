@@ -29,7 +29,7 @@ import { executeRequest } from '../server/dynamo/execute.js';
 import { parseRunbook } from '../server/runbook/parse.js';
 import { renderStep } from '../server/runbook/render.js';
 import { RunEngine } from '../server/runs/engine.js';
-import { startSandbox } from '../server/sandbox/index.js';
+import { startSandbox } from '../server/cli/local-sandbox.js';
 
 const iterations = Number(process.argv[process.argv.indexOf('--iterations') + 1]) || 300;
 

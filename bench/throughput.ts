@@ -38,7 +38,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { deriveSessionPolicy } from '../server/access/derive-policy.js';
 import { parseRunbook } from '../server/runbook/parse.js';
 import { renderStep } from '../server/runbook/render.js';
-import { startSandbox } from '../server/sandbox/index.js';
+import { startSandbox } from '../server/cli/local-sandbox.js';
 import { checkBuilt, cpuOf, cpuPartsOf, freePort, median, memoryOf, quantile } from './common.js';
 
 const args = process.argv.slice(2);

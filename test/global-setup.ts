@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { loadSandboxFile, startSandbox, type Sandbox } from '../server/sandbox/index.js';
+import { loadSandboxFile, startSandbox, type Sandbox } from '../server/cli/local-sandbox.js';
 import type { SandboxInfo } from './helpers/sandbox.js';
 
 let sandbox: Sandbox | undefined;

@@ -16,7 +16,7 @@ export interface SandboxCommandOptions {
 
 /** Runs the sandbox until a signal; resolves to the exit code. */
 export async function sandboxCommand(dir: string, opts: SandboxCommandOptions): Promise<number> {
-  const { startSandbox, describeSupervisionEvent } = await import('../sandbox/index.js');
+  const { startSandbox, describeSupervisionEvent } = await import('./local-sandbox.js');
   const file = opts.sandboxFile ?? join(dir, 'sandbox.yaml');
   let sandbox;
   try {

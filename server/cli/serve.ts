@@ -124,7 +124,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
         throw new RbError('RB_ERR_CLI_USAGE', `No sandbox file ${sandboxFile}: add sandbox.yaml to the runbooks folder, pass --sandbox-file PATH, or use --aws.`);
       }
       note('starting the local sandbox (DynamoDB Local and the STS/IAM/DynamoDB gateway)…');
-      const { startSandbox, describeSupervisionEvent } = await import('../sandbox/index.js');
+      const { startSandbox, describeSupervisionEvent } = await import('./local-sandbox.js');
       const sandbox = await startSandbox({ sandboxFile, ...(store ? { storePrefix: store.prefix } : {}) });
       resources.sandbox = sandbox;
       sandbox.onDynamoLocalEvent((event) => note(describeSupervisionEvent(event)));

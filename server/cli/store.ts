@@ -51,7 +51,7 @@ export async function storeInitCommand(opts: StoreInitOptions): Promise<number> 
       }
     } else {
       const sandboxFile = opts.sandboxFile ?? 'runbooks/sandbox.yaml';
-      const { startSandbox } = await import('../sandbox/index.js');
+      const { startSandbox } = await import('./local-sandbox.js');
       const { openDynamoStore } = await import('../runs/dynamo-store.js');
       const sandbox = await startSandbox({ sandboxFile, storePrefix: prefix });
       region = sandbox.region;

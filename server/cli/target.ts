@@ -125,7 +125,7 @@ export async function openTarget(file: string, opts: TargetOptions, progress: (l
     throw new RbError('RB_ERR_CONFIG_INVALID', `No sandbox.yaml in ${dirname(file)} or above it: pass --sandbox-file PATH, or --aws to use AWS.`);
   }
   progress(`starting the local sandbox (${relative(process.cwd(), sandboxFile) || sandboxFile})…`);
-  const { startSandbox } = await import('../sandbox/index.js');
+  const { startSandbox } = await import('./local-sandbox.js');
   const sandbox = await startSandbox({ sandboxFile, ...(store ? { storePrefix: store.prefix } : {}) });
   try {
     const engine = await RunEngine.create({ ...sandboxEngineOptions(sandbox, opts.role), dataDir, auditKeyPath, idleTimeoutMs: 0, store, redact });

@@ -1,13 +1,14 @@
 /**
  * The local sandbox: DynamoDB Local behind a gateway that enforces STS sessions and IAM policies,
- * with the roles and seed tables of a sandbox file, and the run store's tables. `npm start`, the
- * tests and `runbooks sandbox` run on it.
+ * with the roles and seed tables of a sandbox file. It stands in for AWS and knows nothing of the
+ * tool: the run store's tables, which `npm start`, the tests and `runbooks sandbox` need in it, are
+ * created by the caller's `createTables` (server/cli/local-sandbox.ts).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RbError } from '../errors.js';
-import { createStoreTables, DEFAULT_STORE_PREFIX, storeTables, type StoreTables } from '../runs/dynamo-tables.js';
 import { checkSandboxConfig } from './config.js';
 import { startDynamoLocal, type DynamoLocal } from './dynamo-local.js';
+import { STORE_POLICY_PREFIX, storeTablesArn } from './gateway/identities.js';
 import { startGateway } from './gateway/server.js';
 import { loadSandboxFile } from './load-file.js';
 import { LOCAL_CREDENTIALS } from './local-auth.js';
@@ -33,8 +34,13 @@ export interface SandboxOptions {
   dataDir?: string;
   /** epoch milliseconds, for the gateway (session expiry, signature times) */
   clock?: () => number;
-  /** the run store's table prefix (its tables are created at start); default runbooks- */
+  /** the run store's table prefix: the base principal may use `table/<prefix>*`; default runbooks- */
   storePrefix?: string;
+  /**
+   * creates the tables the sandbox file does not list (the run store's), at start and again after
+   * DynamoDB Local restarts; the client talks to DynamoDB Local directly
+   */
+  createTables?: (client: DynamoDBClient) => Promise<unknown>;
   /** DynamoDB Local restarts allowed in `restartWindowMs` before it stays down (default 5 in 10 minutes) */
   maxRestarts?: number;
   restartWindowMs?: number;
@@ -48,8 +54,8 @@ export interface Sandbox {
   /** the base principal: it can only assume the roles, edit their inline policies and use the store's tables */
   baseCredentials: BaseCredentials;
   roles: SandboxRole[];
-  /** the run store's tables in DynamoDB Local, which the base principal may use (and no other) */
-  store: { prefix: string; tables: StoreTables };
+  /** the prefix of the run store's tables, `table/<prefix>*`, which the base principal may use (and no other table) */
+  store: { prefix: string };
   /** raw DynamoDB Local, without any access control: for test set-up only */
   dynamoLocalEndpoint: string;
   /** milliseconds spent starting: DynamoDB Local to ready, seeding, in total */
@@ -64,12 +70,12 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
-/** Starts DynamoDB Local, seeds it and starts the gateway in front of it. */
-export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+/** Starts DynamoDB Local, seeds it (and has `createTables` make the rest) and starts the gateway in front of it. */
+export async function startBareSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const started = performance.now();
   const config = options.config ? checkSandboxConfig(options.config) : loadSandboxFile(options.sandboxFile ?? 'runbooks/sandbox.yaml');
-  const storePrefix = options.storePrefix ?? DEFAULT_STORE_PREFIX;
-  const tables = storeTables(storePrefix);
+  const storePrefix = options.storePrefix ?? STORE_POLICY_PREFIX;
+  storeTablesArn(config.region, config.account, storePrefix);
   // The base principal may use every table under the store's prefix: a runbook table there would
   // be open to the server's own identity, outside any step's session.
   const clash = config.tables.find((t) => t.input.TableName.startsWith(storePrefix));
@@ -83,7 +89,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const prepare = async (target: DynamoLocal): Promise<void> => {
       const client = new DynamoDBClient({ endpoint: target.endpoint, region: config.region, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
       try {
-        await Promise.all([seedTables(target.endpoint, config.tables, config.region), createStoreTables({ client, prefix: storePrefix })]);
+        await Promise.all([seedTables(target.endpoint, config.tables, config.region), options.createTables?.(client)]);
       } finally {
         client.destroy();
       }
@@ -99,7 +105,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       account: gateway.account,
       baseCredentials: gateway.baseCredentials,
       roles: gateway.roles,
-      store: { prefix: storePrefix, tables },
+      store: { prefix: storePrefix },
       dynamoLocalEndpoint: local.endpoint,
       timings: { dynamoLocalMs: local.startupMs, seedMs, totalMs: performance.now() - started },
       health: () => supervisor.health(),

@@ -13,7 +13,7 @@ import { isRbError } from '../../server/errors.js';
 import { listRunbooks } from '../../server/runbook/load.js';
 import { RunEngine } from '../../server/runs/engine.js';
 import type { StepExecution } from '../../server/runs/types.js';
-import { loadSandboxFile, startSandbox, type Sandbox } from '../../server/sandbox/index.js';
+import { loadSandboxFile, startSandbox, type Sandbox } from '../../server/cli/local-sandbox.js';
 import { requireBuild, runCli } from '../http/cli.js';
 
 const SAMPLES = fileURLToPath(new URL('../../runbooks', import.meta.url));

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/http/app.js';
 import { RunEngine } from '../../server/runs/engine.js';
-import { describeSupervisionEvent, startSandbox, type Sandbox, type SandboxConfig, type SupervisionEvent } from '../../server/sandbox/index.js';
+import { describeSupervisionEvent, startSandbox, type Sandbox, type SandboxConfig, type SupervisionEvent } from '../../server/cli/local-sandbox.js';
 import { FIXTURES, OWNER } from '../http/helpers.js';
 
 const config: SandboxConfig = {

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { RbError } from '../../server/errors.js';
 import { probe } from '../../server/sandbox/java.js';
-import { startDynamoLocal, startSandbox, type SandboxConfig } from '../../server/sandbox/index.js';
+import { startDynamoLocal, startSandbox, type SandboxConfig } from '../../server/cli/local-sandbox.js';
 import { localDynamo } from '../helpers/sandbox.js';
 import { eventually, liveInGroup, liveJvms } from './processes.js';
 

@@ -20,7 +20,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { STORE_ACTIONS } from '../../server/runs/dynamo-tables.js';
-import { startSandbox } from '../../server/sandbox/index.js';
+import { startSandbox } from '../../server/cli/local-sandbox.js';
 import { dynamoClient, localDynamo, sandboxInfo } from '../helpers/sandbox.js';
 
 const info = sandboxInfo();

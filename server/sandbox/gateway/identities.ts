@@ -6,8 +6,29 @@
  * session tokens. Everything is in memory; nothing here is ever logged.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { STORE_ACTIONS } from '../../runs/dynamo-tables.js';
+import { RbError } from '../../errors.js';
 import type { PolicyDocument, RoleConfig } from '../types.js';
+
+/**
+ * The run store policy of docs/deploy.md ("the server's identity needs exactly these calls on the
+ * store's tables"), which the base principal holds on `table/<prefix>*`. The sandbox keeps its own
+ * copy of the documented policy rather than the store's list of its calls: a call the store makes
+ * beyond what the documentation grants is then refused here, as it would be on AWS.
+ */
+export const STORE_POLICY_ACTIONS = ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:Scan'] as const;
+/** The store prefix the documented policy is written for (`table/runbooks-*`). */
+export const STORE_POLICY_PREFIX = 'runbooks-';
+
+/**
+ * `arn:aws:dynamodb:<region>:<account>:table/<prefix>*`, the resource of the store policy. A prefix
+ * no table name can start with is RB_ERR_CONFIG_INVALID: a `*` or `?` in it would widen the grant.
+ */
+export function storeTablesArn(region: string, account: string, prefix: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,248}$/.test(prefix)) {
+    throw new RbError('RB_ERR_CONFIG_INVALID', `The store prefix ${JSON.stringify(prefix)} cannot start a DynamoDB table name: use 1-248 characters of A-Z a-z 0-9 _ . - (default ${STORE_POLICY_PREFIX}).`);
+  }
+  return `arn:aws:dynamodb:${region}:${account}:table/${prefix}*`;
+}
 
 export interface RoleState {
   name: string;
@@ -99,8 +120,8 @@ export class Identities {
 
   /**
    * The identity policy of the base principal: assume the sandbox roles and edit their inline
-   * policies, and use the run store's tables with exactly the calls the store makes. Runbook tables
-   * stay reachable only through the sessions of steps.
+   * policies, and use the run store's tables with the calls of the documented store policy. Runbook
+   * tables stay reachable only through the sessions of steps.
    */
   basePolicy(): PolicyDocument {
     const roles = `arn:aws:iam::${this.account}:role/*`;
@@ -109,7 +130,7 @@ export class Identities {
       Statement: [
         { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'], Resource: roles },
         { Effect: 'Allow', Action: ['iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy', 'iam:ListRolePolicies', 'iam:GetRole'], Resource: roles },
-        ...(this.storeTables ? [{ Effect: 'Allow' as const, Action: [...STORE_ACTIONS], Resource: this.storeTables }] : []),
+        ...(this.storeTables ? [{ Effect: 'Allow' as const, Action: [...STORE_POLICY_ACTIONS], Resource: this.storeTables }] : []),
       ],
     };
   }
