@@ -4,9 +4,14 @@
  * pid, host and a nonce. Waiters retry with a short, growing, jittered backoff. A lock whose owner is
  * dead (same host, `kill(pid, 0)` → ESRCH) or that is older than `staleMs` is broken: renamed aside
  * first, which only one waiter can do, then removed.
+ *
+ * Taking and dropping the lock are synchronous calls: on a local file system each completes in a few
+ * microseconds, less than the hand-off to the thread pool and back that an asynchronous call costs
+ * the event loop (two locks a step: docs/performance.md, "Throughput").
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, stat, unlink, link } from 'node:fs/promises';
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { readFile, rename, stat, unlink, link } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { RbError } from '../errors.js';
 import { isAlive } from './owner.js';
@@ -52,7 +57,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
     // A live owner's lock is broken only once it is stale: held for a small part of that, it is still
     // ours and is removed without reading it back (the usual case: an append holds it for
     // milliseconds, and each step takes two such locks). Held longer, it is checked first.
-    if (performance.now() - held < Math.min(1_000, (options.staleMs ?? 30_000) / 10)) await unlink(path).catch(() => undefined);
+    if (performance.now() - held < Math.min(1_000, (options.staleMs ?? 30_000) / 10)) unlinkQuietly(path);
     else await release(path, nonce);
   }
 }
@@ -64,7 +69,7 @@ async function acquire(path: string, options: LockOptions): Promise<string> {
   const content = JSON.stringify({ pid: process.pid, host: HOST, at: new Date().toISOString(), nonce });
   let delay = 1;
   for (;;) {
-    if (await tryCreate(path, content, options)) return nonce;
+    if (tryCreate(path, content, options)) return nonce;
     if (await breakIfStale(path, staleMs)) continue;
     if (Date.now() > deadline) {
       const holder = parseHolder(await readFile(path, 'utf8').catch(() => ''));
@@ -80,26 +85,42 @@ function capital(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-async function tryCreate(path: string, content: string, options: LockOptions): Promise<boolean> {
+function tryCreate(path: string, content: string, options: LockOptions): boolean {
   const code = options.code ?? 'RB_ERR_AUDIT_WRITE';
   const what = capital(options.what ?? 'the audit log');
-  let fh;
+  let fd: number;
   try {
-    fh = await open(path, 'wx', 0o644);
+    fd = openSync(path, 'wx', 0o644);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw new RbError(code, `${what} is not writable: its lock ${path} cannot be created (${(err as NodeJS.ErrnoException).code ?? String(err)}). Check the data folder's permissions and free space.`);
   }
   try {
-    await fh.writeFile(content);
+    writeSync(fd, content);
   } catch (err) {
     // An empty lock would hold others off until it is stale.
-    await fh.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
+    closeQuietly(fd);
+    unlinkQuietly(path);
     throw new RbError(code, `${what} is not writable: its lock ${path} cannot be written (${(err as NodeJS.ErrnoException).code ?? String(err)}). Free disk space on the data folder's file system.`);
   }
-  await fh.close();
+  closeSync(fd);
   return true;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Closed or never usable: nothing to give back.
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Gone already.
+  }
 }
 
 /** True when the lock is gone or was broken (retry at once); false while it is held. */

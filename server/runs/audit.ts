@@ -16,7 +16,8 @@
  * them when each record took its own turn.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { statSync, type Stats } from 'node:fs';
+import { mkdir, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RbError } from '../errors.js';
@@ -274,18 +275,22 @@ export class AuditLog implements AuditSink {
    * looked (nothing at all when the size is what it left), and repairs a torn end.
    */
   private async refresh(): Promise<void> {
-    const onDisk = await stat(this.path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw notWritable(this.path, err);
-    });
+    // Synchronous: a stat takes microseconds, less than a hand-off to the thread pool (audit-lock.ts).
+    let onDisk: Stats | undefined;
+    try {
+      onDisk = statSync(this.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw notWritable(this.path, err);
+    }
+    let size = onDisk?.size ?? 0;
     if (!onDisk || onDisk.ino !== this.ino || onDisk.dev !== this.dev) {
       // The file was replaced or removed under us: continue in the file that is there now.
       await this.file.close().catch(() => undefined);
       this.file = await (this.options.openFile ?? openForAppend)(this.path);
       await this.identify();
       this.known = -1;
+      size = (await this.file.stat()).size;
     }
-    const size = (await this.file.stat()).size;
     if (size === this.known) return;
     const from = this.known >= 0 && size > this.known ? this.known : 0;
     const tail = await scanTail(this.file, size, from);

@@ -10,11 +10,17 @@
  *
  * A record is on disk (fsync) before `append` resolves. A torn last line (crash, full disk) is moved
  * aside to `journal.torn-<time>` before the next append; a failed append is cut back off.
+ *
+ * Appends and item writes make their small calls (open, stat, write, close) synchronously and only
+ * the flush to disk in the thread pool: each of those calls takes microseconds, less than the
+ * hand-off to the pool and back that an asynchronous one costs the event loop, and a step makes
+ * about a dozen of them (docs/performance.md, "Throughput").
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { RbError, isRbError } from '../errors.js';
 import { withFileLock } from './audit-lock.js';
 import type { JournalRecord, RunHeader, RunStore } from './store.js';
@@ -22,6 +28,20 @@ import { checkExecution, checkRunId, RUN_ID } from './store-ids.js';
 
 export const ITEMS_PER_CHUNK = 500;
 const TAIL_BYTES = 64 * 1024;
+const flush = promisify(fdatasync);
+
+/** Writes all of `bytes` at `position`. */
+function writeFully(fd: number, bytes: Buffer, position: number): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Nothing more to give back.
+  }
+}
 
 export interface FileStoreOptions {
   /** told when a torn journal tail was moved aside (the engine records it in the audit log) */
@@ -52,12 +72,12 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
   };
 
   /** The last complete, well-formed record's seq and where it ends (anything after is torn). */
-  async function readTail(fh: FileHandle, size: number): Promise<{ seq: number; end: number }> {
+  function readTail(fd: number, size: number): { seq: number; end: number } {
     let window = Math.min(size, TAIL_BYTES);
     for (;;) {
       const start = size - window;
       const buf = Buffer.alloc(window);
-      await fh.read(buf, 0, window, start);
+      readSync(fd, buf, 0, window, start);
       let lineEnd = buf.lastIndexOf(0x0a);
       while (lineEnd >= 0) {
         const prev = lineEnd === 0 ? -1 : buf.lastIndexOf(0x0a, lineEnd - 1);
@@ -74,14 +94,27 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
     }
   }
 
-  async function moveAside(id: string, fh: FileHandle, from: number, to: number): Promise<void> {
+  /** Moves bytes [from, to) of a journal aside and cuts them off (rare: after a crash or a full disk). */
+  function moveAside(id: string, fd: number, from: number, to: number): void {
     const bytes = Buffer.alloc(to - from);
-    await fh.read(bytes, 0, bytes.length, from);
+    readSync(fd, bytes, 0, bytes.length, from);
     const movedTo = join(runDir(id), `journal.torn-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`);
-    await writeFile(movedTo, bytes);
-    await fh.truncate(from);
-    await fh.sync();
+    writeFileSync(movedTo, bytes);
+    ftruncateSync(fd, from);
+    fsyncSync(fd);
     options.onRepaired?.(id, { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), movedTo });
+  }
+
+  /** An empty folder at `dir`: made, or emptied where an earlier attempt left one (rare). */
+  async function freshFolder(dir: string): Promise<void> {
+    try {
+      mkdirSync(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
   }
 
   const store: RunStore = {
@@ -111,19 +144,19 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
       await withFileLock(
         join(dir, 'journal.lock'),
         async () => {
-          let fh: FileHandle;
+          let fd: number;
           try {
-            fh = await open(join(dir, 'journal.jsonl'), 'a+');
+            fd = openSync(join(dir, 'journal.jsonl'), 'a+');
           } catch (err) {
             throw writeError(`opening run ${id}'s journal`, err);
           }
           try {
-            const { size } = await fh.stat();
+            const { size } = fstatSync(fd);
             const known = tails.get(id);
             let last = known && known.size === size ? known : undefined;
             if (!last) {
-              const tail = size > 0 ? await readTail(fh, size) : { seq: 0, end: 0 };
-              if (tail.end < size) await moveAside(id, fh, tail.end, size);
+              const tail = size > 0 ? readTail(fd, size) : { seq: 0, end: 0 };
+              if (tail.end < size) moveAside(id, fd, tail.end, size);
               last = { size: tail.end, seq: tail.seq };
             }
             if (record.seq !== last.seq + 1) {
@@ -131,17 +164,23 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
               throw new RbError('RB_ERR_STORE_CONFLICT', `Run ${id} changed in another process (its journal is at record ${last.seq}, not ${record.seq - 1}); reload it and try again.`);
             }
             try {
-              await fh.write(line, 0, line.length, last.size);
-              await fh.datasync();
+              writeFully(fd, line, last.size);
+              await flush(fd);
             } catch (err) {
               // Never leave half a record for the next append to follow.
-              await fh.truncate(last.size).catch(() => undefined);
+              try {
+                ftruncateSync(fd, last.size);
+              } catch {
+                // The next append finds the torn line and moves it aside.
+              }
               tails.delete(id);
               throw writeError(`appending to run ${id}'s journal`, err);
             }
             tails.set(id, { size: last.size + line.length, seq: record.seq });
+          } catch (err) {
+            throw isRbError(err) ? err : writeError(`appending to run ${id}'s journal`, err);
           } finally {
-            await fh.close().catch(() => undefined);
+            closeQuietly(fd);
           }
         },
         { what: `run ${id}'s journal`, code: 'RB_ERR_STORE_WRITE' },
@@ -189,8 +228,8 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
       const dir = chunkDir(id, step, n);
       try {
         // A first page starts afresh: items of an execution whose record never made it are gone.
-        if (offset === 0) await rm(dir, { recursive: true, force: true });
-        await mkdir(dir, { recursive: true });
+        if (offset === 0) await freshFolder(dir);
+        else mkdirSync(dir, { recursive: true });
         let i = 0;
         while (i < items.length) {
           const at = offset + i;
@@ -202,11 +241,12 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
           const within = at % ITEMS_PER_CHUNK;
           // After exactly the items before `at`: a page written again (a retry) replaces, never duplicates,
           // and the items before it are never rewritten.
-          const fh = await open(file, within === 0 ? 'w' : 'r+');
+          const fd = openSync(file, within === 0 ? 'w' : 'r+');
           try {
             let position = 0;
             if (within > 0) {
-              const existing = await fh.readFile();
+              const existing = Buffer.alloc(fstatSync(fd).size);
+              readSync(fd, existing, 0, existing.length, 0);
               let seen = 0;
               while (seen < within) {
                 const nl = existing.indexOf(0x0a, position);
@@ -214,12 +254,12 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
                 position = nl + 1;
                 seen += 1;
               }
-              await fh.truncate(position);
+              ftruncateSync(fd, position);
             }
-            await fh.write(text, 0, text.length, position);
-            await fh.datasync();
+            writeFully(fd, text, position);
+            await flush(fd);
           } finally {
-            await fh.close();
+            closeQuietly(fd);
           }
           i += part.length;
         }
