@@ -1,10 +1,12 @@
 /**
- * The one table of per-operation facts, each read where it is used: the parser validates request
- * fields against `fields`; the policy derivation (server/access/grants.ts) reads `actions`, `write`
- * and `pinsLeadingKey`; the engine reads `fields` to ask for consumed capacity. Field names are
- * exactly those of the DynamoDB API reference, so that AWS examples paste into a runbook unchanged.
- * The executor's choice of SDK command is a switch over the operation (server/dynamo/execute.ts),
- * where the command's input and output types are checked.
+ * The tool's one table of per-operation facts, each read where it is used: the parser validates
+ * request fields against `fields` and copies `write` onto each step; the renderer reads `fields` to
+ * put values in plain form (./typed-values.ts); the policy derivation (server/access/grants.ts)
+ * reads `actions` and `pinsLeadingKey`; the engine reads `fields` to ask for consumed capacity.
+ * Field names are exactly those of the DynamoDB API reference, so that AWS examples paste into a
+ * runbook unchanged. The executor's choice of SDK command is a switch over the operation
+ * (server/dynamo/execute.ts), where the SDK types each command's output. The sandbox gateway does
+ * not read this table: it keeps its own (server/sandbox/gateway/actions.ts).
  */
 
 /** The shape of a request field, as the parser checks it. */
@@ -55,8 +57,8 @@ export interface OperationFact {
   /** true when the operation changes data: it needs confirmation and, under `approval: writes`, approval */
   write: boolean;
   /**
-   * IAM actions. For batches and transactions the actions depend on the parts: see
-   * `transactPartActions` and the derivation in server/access/.
+   * IAM actions (the policy derivation reads the first). A transaction's depend on its parts: its
+   * list is empty, and each part's action is in `transactPartActions`.
    */
   actions: readonly string[];
   /**
