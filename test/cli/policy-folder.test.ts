@@ -14,7 +14,7 @@ import { listRunbooks } from '../../server/runbook/load.js';
 import { RunEngine } from '../../server/runs/engine.js';
 import type { StepExecution } from '../../server/runs/types.js';
 import { loadSandboxFile, startSandbox, type Sandbox } from '../../server/cli/local-sandbox.js';
-import { requireBuild, runCli } from '../http/cli.js';
+import { requireBuild, runCli } from '../helpers/cli.js';
 
 const SAMPLES = fileURLToPath(new URL('../../runbooks', import.meta.url));
 const PARAMS: Record<string, Record<string, string>> = {

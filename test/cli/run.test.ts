@@ -3,53 +3,29 @@
  * Most cases use `--aws` with the standard AWS environment pointed at the shared sandbox — the very
  * path a real account takes — and one runs against a sandbox the command starts itself.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { awsVars, requireBuild, runCli } from '../helpers/cli.js';
 import { createTestTable } from '../helpers/sandbox.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const sandbox = inject('sandbox');
-const bin = resolve('bin/runbooks.js');
 const samples = resolve('runbooks');
 const tester = sandbox.roles.find((r) => r.name === 'runbook-tester')!.arn;
 const table = `CliRun${Date.now().toString(36)}`;
 let work: string;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runbooks(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: work,
-      env: { PATH: process.env.PATH ?? '', HOME: work, USER: 'carol', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+/** The command in a bare environment (a PATH, a home of its own, user carol), run from `work`. */
+const runbooks = (args: string[], env: Record<string, string> = {}) => runCli(args, { PATH: process.env.PATH ?? '', HOME: work, USER: 'carol', ...env }, { cwd: work });
 
 /** The standard AWS environment, pointed at the shared sandbox, as for a real account. */
-const awsEnv = () => ({
-  AWS_ENDPOINT_URL: sandbox.endpoint,
-  AWS_REGION: sandbox.region,
-  AWS_ACCESS_KEY_ID: sandbox.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: sandbox.secretAccessKey,
-});
+const awsEnv = () => awsVars(sandbox);
 
 const ACCESS_KEY = /\b(?:ASIA|AKIA)[A-Z0-9]{16}\b/;
 
 beforeAll(async () => {
+  requireBuild();
   work = await mkdtemp(join(tmpdir(), 'rb-cli-run-'));
   await createTestTable(table);
   await writeFile(

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { cleanEnv, requireBuild, runCli, sandboxAwsEnv } from '../http/cli.js';
+import { cleanEnv, requireBuild, runCli, sandboxAwsEnv } from '../helpers/cli.js';
 import { localDynamo, sandboxInfo } from '../helpers/sandbox.js';
 
 const info = sandboxInfo();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireBuild, runCli, sandboxAwsEnv } from '../http/cli.js';
+import { requireBuild, runCli, sandboxAwsEnv } from '../helpers/cli.js';
 import { bearer, startTestServer, testerRoleArn, type TestServer } from '../http/helpers.js';
 import { createTestTable, localDynamo, uniqueTableName } from '../helpers/sandbox.js';
 

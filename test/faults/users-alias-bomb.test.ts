@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, requireBuild, runCli } from '../http/cli.js';
+import { cleanEnv, requireBuild, runCli } from '../helpers/cli.js';
 import { FIXTURES } from '../http/helpers.js';
 
 const BOMB = [

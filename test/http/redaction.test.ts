@@ -18,7 +18,7 @@ import { buildApp } from '../../server/http/app.js';
 import type { RunEngine } from '../../server/runs/engine.js';
 import { testEngine } from '../helpers/engine.js';
 import { createTestTable, localDynamo, roleArn } from '../helpers/sandbox.js';
-import { requireBuild, runCli, sandboxAwsEnv } from './cli.js';
+import { requireBuild, runCli, sandboxAwsEnv } from '../helpers/cli.js';
 import { bearer, OWNER, USERS } from './helpers.js';
 
 const u = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;

@@ -13,8 +13,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assumeRole, dynamoClient, iamClient, sandboxInfo } from '../helpers/sandbox.js';
-import { cleanEnv, requireBuild, runCli, startServe, type ServeProcess } from './cli.js';
+import { assumeRole, dynamoClient, iamClient } from '../helpers/sandbox.js';
+import { requireBuild, runCli, sandboxAwsEnv, startServe, type ServeProcess } from '../helpers/cli.js';
 import { bearer, FIXTURES, startTestServer, testerRoleArn } from './helpers.js';
 
 describe('runs after a restart', () => {
@@ -70,15 +70,6 @@ describe('SIGKILL in the middle of a run', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  function env(): NodeJS.ProcessEnv {
-    const info = sandboxInfo();
-    return cleanEnv({
-      AWS_ENDPOINT_URL: info.endpoint,
-      AWS_ACCESS_KEY_ID: info.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: info.secretAccessKey,
-      AWS_REGION: info.region,
-    });
-  }
   const args = () => [FIXTURES, '--aws', '--iam-revocation', '--role', testerRoleArn(), '--port', '0', '--data', dataDir, '--token', token];
 
   async function api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: any }> {
@@ -91,7 +82,7 @@ describe('SIGKILL in the middle of a run', () => {
   }
 
   it('restarts with the audit chain intact, the run interrupted and its sessions refused by the gateway', async () => {
-    serve = await startServe(args(), env());
+    serve = await startServe(args(), sandboxAwsEnv());
     const started = await api('POST', '/api/runs', { runbook: 'shop/customer', params: { customerId: 'C1001' } });
     expect(started.status).toBe(201);
     const runId: string = started.json.run.id;
@@ -113,7 +104,7 @@ describe('SIGKILL in the middle of a run', () => {
     expect(verifyAfterKill.code, verifyAfterKill.stdout + verifyAfterKill.stderr).toBe(1);
     expect(JSON.parse(verifyAfterKill.stdout).firstBad).toMatchObject({ record: 1, kind: 'unsigned' });
 
-    serve = await startServe(args(), env());
+    serve = await startServe(args(), sandboxAwsEnv());
     const run = (await api('GET', `/api/runs/${runId}`)).json.run;
     expect(run.status).toBe('interrupted');
     expect(run.endReason).toBe('interrupted');

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, requireBuild, runCli, startServe, type ServeProcess } from '../http/cli.js';
+import { requireBuild, runCli, sandboxAwsEnv, startServe, type ServeProcess } from '../helpers/cli.js';
 import { wsOpen } from '../http/helpers.js';
 import { auditTypes, putParts, replicaWorld, type ReplicaWorld } from './replicas.js';
 
@@ -37,14 +37,8 @@ describe('a replica killed mid-run', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const env = () =>
-    cleanEnv({
-      AWS_ENDPOINT_URL: world.info.endpoint,
-      AWS_REGION: world.info.region,
-      AWS_ACCESS_KEY_ID: world.info.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: world.info.secretAccessKey,
-      ...(process.env.XDG_CONFIG_HOME ? { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME } : {}),
-    });
+  // The standard AWS environment pointed at the world's private gateway.
+  const env = () => sandboxAwsEnv(world.info);
   const serve = async () => {
     const s = await startServe([world.runbooksDir, '--aws', '--store', 'dynamodb', '--store-prefix', world.prefix, '--role', world.roleArn, '--port', '0', '--token', TOKEN, '--data', dataDir, '--public-url', PUBLIC], env());
     serves.push(s);

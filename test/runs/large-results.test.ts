@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTable, localDynamo, sandboxInfo, uniqueTableName } from '../helpers/sandbox.js';
-import { cleanEnv, requireBuild, startServe, type ServeProcess } from '../http/cli.js';
+import { createTestTable, localDynamo, uniqueTableName } from '../helpers/sandbox.js';
+import { requireBuild, sandboxAwsEnv, startServe, type ServeProcess } from '../helpers/cli.js';
 import { testerRoleArn } from '../http/helpers.js';
 
 const ITEMS = 1000;
@@ -43,9 +43,7 @@ describe('results of any size', { timeout: 180_000 }, () => {
       join(work, 'runbooks', 'scan-all.md'),
       `---\ntitle: Every item\n---\n# All of them\n\`\`\`dynamodb {"name":"all", "maxItems": ${ITEMS}}\noperation: Scan\nTableName: ${table}\n\`\`\`\n`,
     );
-    const info = sandboxInfo();
-    const env = cleanEnv({ AWS_ENDPOINT_URL: info.endpoint, AWS_REGION: info.region, AWS_ACCESS_KEY_ID: info.accessKeyId, AWS_SECRET_ACCESS_KEY: info.secretAccessKey });
-    serve = await startServe([join(work, 'runbooks'), '--aws', '--role', testerRoleArn(), '--port', '0', '--data', join(work, 'data'), '--token', token], env);
+    serve = await startServe([join(work, 'runbooks'), '--aws', '--role', testerRoleArn(), '--port', '0', '--data', join(work, 'data'), '--token', token], sandboxAwsEnv());
   }, 120_000);
 
   afterAll(async () => {

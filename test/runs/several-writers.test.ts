@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLogPath, verifyAuditLog, type AuditRecord } from '../../server/runs/audit.js';
-import { requireBuild, runCli, sandboxAwsEnv } from '../http/cli.js';
+import { requireBuild, runCli, sandboxAwsEnv } from '../helpers/cli.js';
 import { bearer, ensureItemsTable, putItem, startTestServer, testerRoleArn, unique, type TestServer } from '../http/helpers.js';
 
 const CLI_RUNS = 20;

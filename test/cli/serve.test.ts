@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandboxInfo } from '../helpers/sandbox.js';
-import { cleanEnv, requireBuild, runCli, startServe } from './cli.js';
-import { FIXTURES, testerRoleArn } from './helpers.js';
+import { cleanEnv, requireBuild, runCli, sandboxAwsEnv, startServe } from '../helpers/cli.js';
+import { FIXTURES, testerRoleArn } from '../http/helpers.js';
 import { eventually } from '../helpers/eventually.js';
 
 const RUNBOOKS = fileURLToPath(new URL('../../runbooks', import.meta.url));
@@ -101,11 +100,7 @@ describe('runbooks serve', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const info = sandboxInfo();
-      const res = await runCli(
-        ['serve', FIXTURES, '--aws', '--role', testerRoleArn(), '--port', String(port), '--data', dataDir],
-        cleanEnv({ AWS_REGION: info.region, AWS_ENDPOINT_URL: info.endpoint, AWS_ACCESS_KEY_ID: info.accessKeyId, AWS_SECRET_ACCESS_KEY: info.secretAccessKey }),
-      );
+      const res = await runCli(['serve', FIXTURES, '--aws', '--role', testerRoleArn(), '--port', String(port), '--data', dataDir], sandboxAwsEnv());
       expect(res.code).toBe(2);
       expect(res.stderr).toContain(`runbooks: 127.0.0.1:${port} is already in use`);
       expect(res.stderr).toContain('--port');

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashRecord, type AuditRecord } from '../../server/runs/audit.js';
-import { cleanEnv, requireBuild, runCli } from './cli.js';
-import { bearer, startTestServer } from './helpers.js';
+import { cleanEnv, requireBuild, runCli } from '../helpers/cli.js';
+import { bearer, startTestServer } from '../http/helpers.js';
 
 describe('runbooks audit verify', () => {
   let dataDir: string;

@@ -9,7 +9,7 @@ import { defaultAuditKeyPath, loadOrCreateAuditKey } from '../../server/runs/aud
 import { DynamoAuditLog } from '../../server/runs/dynamo-audit.js';
 import { createStoreTables } from '../../server/runs/dynamo-tables.js';
 import { dynamoClient, localDynamo, sandboxInfo } from '../helpers/sandbox.js';
-import { cleanEnv, requireBuild, runCli, sandboxAwsEnv } from './cli.js';
+import { cleanEnv, requireBuild, runCli, sandboxAwsEnv } from '../helpers/cli.js';
 
 const info = sandboxInfo();
 const newPrefix = () => `runbooks-t${randomUUID().slice(0, 8)}-`;

@@ -2,28 +2,20 @@
  * `runbooks sandbox`, run as a user runs it (the compiled command: `npm test` builds it first):
  * prints the endpoint and base credentials, serves until a signal, then leaves nothing running.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { childrenOf, eventually, liveInGroup } from './processes.js';
+import { requireBuild, spawnCli, type CliProcess } from '../helpers/cli.js';
+import { childrenOf, eventually, liveInGroup } from '../sandbox/processes.js';
 
-const root = new URL('../../', import.meta.url).pathname;
-const bin = join(root, 'bin/runbooks.js');
-
-function runbooks(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
-  if (!existsSync(join(root, 'dist/server/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
+/** `runbooks …` started from the project's folder. */
+function runbooks(args: string[]): CliProcess {
+  requireBuild();
+  return spawnCli(args, { cwd: new URL('../../', import.meta.url).pathname });
 }
 
 async function waitFor(check: () => boolean, what: string, ms = 60_000): Promise<void> {
@@ -59,7 +51,7 @@ describe('runbooks sandbox', () => {
 
       const group = jvmGroup(run.child.pid!);
       run.child.kill('SIGTERM');
-      expect(await run.exit).toBe(0);
+      expect(await run.exited).toBe(0);
       expect(await eventually(() => liveInGroup(group).length === 0, 10_000)).toBe(true);
       expect(run.stderr()).not.toContain(printed.secretAccessKey);
     } finally {
@@ -84,7 +76,7 @@ describe('runbooks sandbox', () => {
       expect(out).toContain('arn:aws:iam::000000000000:role/runbook-readonly');
       const group = jvmGroup(run.child.pid!);
       run.child.kill('SIGINT');
-      expect(await run.exit).toBe(0);
+      expect(await run.exited).toBe(0);
       expect(run.stdout()).toContain('Sandbox stopped.');
       expect(liveInGroup(group)).toEqual([]);
     } finally {
@@ -96,7 +88,7 @@ describe('runbooks sandbox', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'rb-cli-')), 'sandbox.yaml');
     writeFileSync(file, 'roles:\n  runner:\n    maxSessionDuration: 60\n');
     const run = runbooks(['sandbox', '--sandbox-file', file]);
-    expect(await run.exit).toBe(2);
+    expect(await run.closed).toBe(2);
     expect(run.stderr()).toContain(`${file}:3:25: error: maxSessionDuration must be a whole number of seconds from 3600 to 43200`);
     expect(run.stdout()).toBe('');
   });
