@@ -8,6 +8,17 @@ import { join } from 'node:path';
 const AREAS = ['customers', 'orders', 'payments', 'refunds', 'shipping'];
 const STATUSES = ['PENDING', 'PAYMENT_FAILED', 'SHIPPED', 'DELIVERED', 'CANCELLED'];
 
+/**
+ * The request lines of a step that queries a customer's orders of the last `days` days (parameters
+ * customerId and days), without its options; the tests of the parser and renderer use it too.
+ */
+export const RECENT_ORDERS = `operation: Query
+TableName: Orders
+KeyConditionExpression: "pk = :pk AND sk >= :since"
+ExpressionAttributeValues:
+  ":pk": "CUSTOMER#{{customerId}}"
+  ":since": "ORDER#{{daysAgo days}}"`;
+
 /** The text of runbook number `i`; every one is valid. */
 export function runbookText(i: number): string {
   const status = STATUSES[i % STATUSES.length];
@@ -47,12 +58,7 @@ more than a day, and to **Payments** when a card was charged twice.
 ## Recent orders of the customer
 
 \`\`\`dynamodb {"name": "recent-orders", "maxItems": 100}
-operation: Query
-TableName: Orders
-KeyConditionExpression: "pk = :pk AND sk >= :since"
-ExpressionAttributeValues:
-  ":pk": "CUSTOMER#{{customerId}}"
-  ":since": "ORDER#{{daysAgo days}}"
+${RECENT_ORDERS}
 ProjectionExpression: "orderId, sk, #status, #total"
 ExpressionAttributeNames:
   "#status": status

@@ -1,5 +1,6 @@
 /** Large and hostile Markdown neither hangs nor crashes the parser. */
 import { describe, expect, it } from 'vitest';
+import { RECENT_ORDERS } from '../../bench/generate-runbooks.js';
 import { MAX_RUNBOOK_CHARS, parseRunbook } from '../../server/runbook/parse.js';
 
 function timed<T>(fn: () => T): { result: T; ms: number } {
@@ -14,12 +15,7 @@ Check the orders of customer C${1000 + i}: the newest come first. Escalate to **
 order is pending for more than a day, and to **Payments** when a payment failed twice.
 
 \`\`\`dynamodb {"name": "orders-${i}"}
-operation: Query
-TableName: Orders
-KeyConditionExpression: "pk = :pk AND sk >= :since"
-ExpressionAttributeValues:
-  ":pk": "CUSTOMER#{{customerId}}"
-  ":since": "ORDER#{{daysAgo days}}"
+${RECENT_ORDERS}
 Limit: 25
 \`\`\`
 `;

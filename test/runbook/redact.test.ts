@@ -9,6 +9,7 @@ import { parseRunbook } from '../../server/runbook/parse.js';
 import { checkRedactList, createRedactor, holdsMask, maskValue, redactedBy, splitRedactFlags } from '../../server/runbook/redact.js';
 import { RunEngine } from '../../server/runs/engine.js';
 import { cursorHoldsRedacted, redactImages } from '../../server/runs/redaction.js';
+import { lookupSteps } from '../helpers/runbooks.js';
 
 describe('masks', () => {
   it('keep the type and length class of a value, never its content', () => {
@@ -136,23 +137,8 @@ describe('redaction lists', () => {
 });
 
 describe('redact in check', () => {
-  const runbook = (redact: string, ref = 'id') => `---
-title: T
-redact: ${redact}
----
-# One
-\`\`\`dynamodb {"name":"one"}
-operation: GetItem
-TableName: T
-Key: { id: "x" }
-\`\`\`
-# Two
-\`\`\`dynamodb {"name":"two"}
-operation: GetItem
-TableName: T
-Key: { id: "{{steps.one.first.${ref}}}" }
-\`\`\`
-`;
+  // The redact line is line 3; the second step's key, line 15.
+  const runbook = (redact: string, ref = 'id') => lookupSteps(`{{steps.one.first.${ref}}}`, { front: [`redact: ${redact}`] });
   const problems = (text: string) => parseRunbook(text, 'r.md').problems.map((p) => `${p.line}:${p.column} ${p.message}`);
 
   it('keeps a good list on the runbook', () => {

@@ -3,6 +3,7 @@
  * `?` parameters, and no parameter value, however hostile, changes a request's structure.
  */
 import { describe, expect, it } from 'vitest';
+import { RECENT_ORDERS } from '../../bench/generate-runbooks.js';
 import { RbError } from '../../server/errors.js';
 import { coerceParams, MAX_VALUE_LENGTH } from '../../server/runbook/params.js';
 import { parseRunbook } from '../../server/runbook/parse.js';
@@ -36,12 +37,7 @@ params:
 # Orders
 
 \`\`\`dynamodb {"name": "query"}
-operation: Query
-TableName: Orders
-KeyConditionExpression: "pk = :pk AND sk >= :since"
-ExpressionAttributeValues:
-  ":pk": "CUSTOMER#{{customerId}}"
-  ":since": "ORDER#{{daysAgo days}}"
+${RECENT_ORDERS}
 Limit: "{{limit}}"
 ConsistentRead: "{{gift}}"
 \`\`\`

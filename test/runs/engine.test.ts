@@ -7,6 +7,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CUSTOMER_READS } from '../helpers/runbooks.js';
 import { createTestTable } from '../helpers/sandbox.js';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -21,26 +22,6 @@ import type { RunEvent } from '../../server/runs/types.js';
 const sandbox = inject('sandbox');
 const roleArn = (name: string) => sandbox.roles.find((r) => r.name === name)!.arn;
 const table = `EngineTest${Date.now().toString(36)}`;
-
-const READS = `---
-title: Engine reads
-params:
-  customerId: { type: string, pattern: "^C[0-9]{4,}$" }
----
-# Customer
-\`\`\`dynamodb {"name":"customer"}
-operation: GetItem
-TableName: Customers
-Key: { customerId: "{{customerId}}" }
-\`\`\`
-# Orders
-\`\`\`dynamodb {"name":"orders"}
-operation: Query
-TableName: Orders
-KeyConditionExpression: "pk = :pk"
-ExpressionAttributeValues: { ":pk": "CUSTOMER#{{customerId}}" }
-\`\`\`
-`;
 
 const WRITES = `---
 title: Engine writes
@@ -121,7 +102,7 @@ afterAll(async () => {
 describe('run engine', () => {
   it('runs each step with a session that can do exactly that step', async () => {
     const engine = await newEngine();
-    const run = await engine.startRun({ runbook: parse(READS), source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const run = await engine.startRun({ runbook: parse(CUSTOMER_READS), source: CUSTOMER_READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
     const ex = await engine.executeStep(run.id, 'customer', { user: 'alice' });
     expect(ex.status).toBe('succeeded');
     expect(ex.items).toEqual([expect.objectContaining({ customerId: 'C1001', name: 'Ada Lovelace' })]);
@@ -146,9 +127,9 @@ describe('run engine', () => {
     const engine = await newEngine();
     const events: RunEvent[] = [];
     engine.events.on('event', (e: RunEvent) => events.push(e));
-    const runbook = parse(READS);
-    const a = await engine.startRun({ runbook, source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
-    const b = await engine.startRun({ runbook, source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'bob' });
+    const runbook = parse(CUSTOMER_READS);
+    const a = await engine.startRun({ runbook, source: CUSTOMER_READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const b = await engine.startRun({ runbook, source: CUSTOMER_READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'bob' });
     await engine.executeStep(a.id, 'customer', { user: 'alice' });
     await engine.executeStep(a.id, 'orders', { user: 'alice' });
     await engine.executeStep(b.id, 'customer', { user: 'bob' });
@@ -180,7 +161,7 @@ describe('run engine', () => {
 
   it('refuses bad parameters by name before anything runs', async () => {
     const engine = await newEngine();
-    const err = await engine.startRun({ runbook: parse(READS), source: READS, runbookId: 'reads', params: { customerId: "C1' OR 1=1" }, user: 'alice' }).catch((e) => e);
+    const err = await engine.startRun({ runbook: parse(CUSTOMER_READS), source: CUSTOMER_READS, runbookId: 'reads', params: { customerId: "C1' OR 1=1" }, user: 'alice' }).catch((e) => e);
     expect(isRbError(err)).toBe(true);
     expect(err.code).toBe('RB_ERR_PARAM_INVALID');
     expect(err.details.params[0].param).toBe('customerId');
@@ -218,7 +199,7 @@ describe('run engine', () => {
   it('expires idle runs and revokes their sessions', async () => {
     let now = Date.now();
     const engine = await newEngine({ idleTimeoutMs: 400, clock: () => new Date(now) });
-    const run = await engine.startRun({ runbook: parse(READS), source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const run = await engine.startRun({ runbook: parse(CUSTOMER_READS), source: CUSTOMER_READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
     await engine.executeStep(run.id, 'customer', { user: 'alice' });
     const creds = heldCredentials(engine, run.id);
     now += 60_000;
@@ -236,7 +217,7 @@ describe('run engine', () => {
 
     // Shutdown.
     const closing = await newEngine({ dataDir });
-    const r1 = await closing.startRun({ runbook: parse(READS), source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const r1 = await closing.startRun({ runbook: parse(CUSTOMER_READS), source: CUSTOMER_READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
     await closing.executeStep(r1.id, 'customer', { user: 'alice' });
     const [c1] = heldCredentials(closing, r1.id);
     await closing.close();
@@ -246,7 +227,7 @@ describe('run engine', () => {
     // Another engine on the same folder while this one is alive: its run is not taken for a crash's
     // (a crash, with the run then interrupted and revoked, is test/http/restart.test.ts's SIGKILL).
     const running = await newEngine({ dataDir });
-    const r2 = await running.startRun({ runbook: parse(READS), source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const r2 = await running.startRun({ runbook: parse(CUSTOMER_READS), source: CUSTOMER_READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
     await running.executeStep(r2.id, 'customer', { user: 'alice' });
     const [c2] = heldCredentials(running, r2.id);
     const other = await newEngine({ dataDir });
@@ -270,7 +251,7 @@ describe('run engine', () => {
     const engine = await newEngine();
     const seen: string[] = [];
     engine.events.on('event', (e: RunEvent) => seen.push(JSON.stringify(e)));
-    const run = await engine.startRun({ runbook: parse(READS), source: READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const run = await engine.startRun({ runbook: parse(CUSTOMER_READS), source: CUSTOMER_READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
     const results = [await engine.executeStep(run.id, 'customer', { user: 'alice' }), await engine.executeStep(run.id, 'orders', { user: 'alice' })];
     const secrets = heldCredentials(engine, run.id).flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken!]);
     expect(secrets.length).toBeGreaterThanOrEqual(6);

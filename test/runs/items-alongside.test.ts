@@ -13,26 +13,7 @@ import { auditLogPath, type AuditRecord } from '../../server/runs/audit.js';
 import type { RunEngine } from '../../server/runs/engine.js';
 import type { RunStore } from '../../server/runs/store.js';
 import { testEngine } from '../helpers/engine.js';
-
-const RUNBOOK = `---
-title: Reads
-params:
-  customerId: { type: string }
----
-# Customer
-\`\`\`dynamodb {"name":"customer"}
-operation: GetItem
-TableName: Customers
-Key: { customerId: "{{customerId}}" }
-\`\`\`
-# Orders
-\`\`\`dynamodb {"name":"orders"}
-operation: Query
-TableName: Orders
-KeyConditionExpression: "pk = :pk"
-ExpressionAttributeValues: { ":pk": "CUSTOMER#{{customerId}}" }
-\`\`\`
-`;
+import { CUSTOMER_READS } from '../helpers/runbooks.js';
 
 describe('items written alongside the audit record', () => {
   let dataDir: string;
@@ -47,8 +28,8 @@ describe('items written alongside the audit record', () => {
   });
 
   it('keeps the items of a read, and records one whose items could not be written without them', async () => {
-    const { runbook } = parseRunbook(RUNBOOK, 'reads.md');
-    const run = await engine.startRun({ runbook: runbook!, source: RUNBOOK, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
+    const { runbook } = parseRunbook(CUSTOMER_READS, 'reads.md');
+    const run = await engine.startRun({ runbook: runbook!, source: CUSTOMER_READS, runbookId: 'reads', params: { customerId: 'C1001' }, user: 'alice' });
     for (const step of ['customer', 'orders']) {
       const ok = await engine.executeStep(run.id, step, { user: 'alice' });
       expect(ok.itemCount).toBeGreaterThan(0);

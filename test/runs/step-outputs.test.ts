@@ -17,6 +17,7 @@ import { renderTranscript } from '../../server/runs/transcript.js';
 import type { RunEngine } from '../../server/runs/engine.js';
 import { testEngine } from '../helpers/engine.js';
 import { createTestTable, localDynamo } from '../helpers/sandbox.js';
+import { lookupSteps } from '../helpers/runbooks.js';
 import { readFile } from 'node:fs/promises';
 
 const suffix = Date.now().toString(36);
@@ -66,28 +67,8 @@ function problemsOf(text: string): string[] {
 }
 
 describe('step outputs in check', () => {
-  const base = (ref: string) => `---
-title: T
----
-# One
-\`\`\`dynamodb {"name":"one"}
-operation: GetItem
-TableName: T
-Key: { id: "x" }
-\`\`\`
-# Two
-\`\`\`dynamodb {"name":"two"}
-operation: GetItem
-TableName: T
-Key: { id: "${ref}" }
-\`\`\`
-# Three
-\`\`\`dynamodb {"name":"three"}
-operation: GetItem
-TableName: T
-Key: { id: "x" }
-\`\`\`
-`;
+  // Steps one, two (keyed by `ref`, on line 14 from column 15) and three.
+  const base = (ref: string) => lookupSteps(ref, { steps: 3 });
 
   it('accepts a reference to an earlier step and records what the step uses', () => {
     const { runbook, problems } = parseRunbook(base('{{steps.one.first.id}}'), 'r.md');
