@@ -18,22 +18,9 @@ import { sessionName } from '../../server/access/session-name.js';
 import { RbError } from '../../server/errors.js';
 import type { RenderedRequest } from '../../server/runbook/types.js';
 import { CreateTableCommand, DeleteTableCommand, ProvisionedThroughputExceededException, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  ExecuteStatementCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  TransactGetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startGateway } from '../../server/sandbox/index.js';
+import { sendDirect } from '../helpers/direct.js';
 import { assumeRole, documentClient, localDynamo, roleArn, sandboxInfo, uniqueTableName } from '../helpers/sandbox.js';
 
 const info = sandboxInfo();
@@ -177,7 +164,7 @@ describe('reads equal the Document Client\'s answer', () => {
   it('GetItem: the item, or none', async () => {
     const input = { TableName: A.orders, Key: { pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-01#A7' } };
     const got = await run({ operation: 'GetItem', input });
-    const expected = await direct.send(new GetCommand(input));
+    const expected = await sendDirect(direct, { operation: 'GetItem', input });
     expect(got.items).toEqual([expected.Item]);
     expect(got).toMatchObject({ count: 1, hasMore: false });
     const none = await run({ operation: 'GetItem', input: { ...input, Key: { ...input.Key, sk: 'ORDER#NONE' } } });
@@ -187,21 +174,21 @@ describe('reads equal the Document Client\'s answer', () => {
   it('Query of the table and of an index', async () => {
     const table = { TableName: A.orders, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :o)', ExpressionAttributeValues: { ':pk': 'CUSTOMER#C1001', ':o': 'ORDER#' }, ScanIndexForward: false };
     const got = await run({ operation: 'Query', input: table });
-    const expected = await direct.send(new QueryCommand(table));
+    const expected = await sendDirect(direct, { operation: 'Query', input: table });
     expect(got.items).toEqual(expected.Items);
     expect(got.items.map((i) => i.orderId)).toEqual(['C9', 'B2', 'A7']);
     expect(got).toMatchObject({ count: 3, scannedCount: 3, hasMore: false });
 
     const index = { TableName: A.orders, IndexName: 'ByStatus', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'PENDING' } };
     const byIndex = await run({ operation: 'Query', input: index });
-    expect(byIndex.items).toEqual((await direct.send(new QueryCommand(index))).Items);
+    expect(byIndex.items).toEqual((await sendDirect(direct, { operation: 'Query', input: index })).Items);
     expect(byIndex.count).toBe(11);
   });
 
   it('Scan with a filter, and a COUNT over every page', async () => {
     const input = { TableName: A.payments, FilterExpression: '#s = :c', ExpressionAttributeNames: { '#s': 'state' }, ExpressionAttributeValues: { ':c': 'CAPTURED' } };
     const got = await run({ operation: 'Scan', input });
-    const expected = await direct.send(new ScanCommand(input));
+    const expected = await sendDirect(direct, { operation: 'Scan', input });
     expect(got.items).toEqual(expected.Items);
     expect(got).toMatchObject({ count: 2, scannedCount: 4 });
 
@@ -215,7 +202,7 @@ describe('reads equal the Document Client\'s answer', () => {
       [A.orders]: { Keys: [{ pk: 'CUSTOMER#C1002', sk: 'ORDER#2026-10-03#D4' }], ProjectionExpression: 'orderId, #t', ExpressionAttributeNames: { '#t': 'total' } },
     };
     const got = await run({ operation: 'BatchGetItem', input: { RequestItems } });
-    const expected = await direct.send(new BatchGetCommand({ RequestItems }));
+    const expected = await sendDirect(direct, { operation: 'BatchGetItem', input: { RequestItems } });
     expect(got.items).toEqual([payments[3], payments[0], { orderId: 'D4', total: 250 }]);
     expect(got.itemTables).toEqual([A.payments, A.payments, A.orders]);
     const byTable = (t: string) => got.items.filter((_, i) => got.itemTables![i] === t);
@@ -231,14 +218,14 @@ describe('reads equal the Document Client\'s answer', () => {
       { Get: { TableName: A.payments, Key: { orderId: 'C9', paymentId: 'P-1003' } } },
     ];
     const got = await run({ operation: 'TransactGetItems', input: { TransactItems } });
-    const expected = await direct.send(new TransactGetCommand({ TransactItems }));
-    expect(got.items).toEqual(expected.Responses!.map((r) => r.Item));
+    const expected = await sendDirect(direct, { operation: 'TransactGetItems', input: { TransactItems } });
+    expect(got.items).toEqual(expected.Responses.map((r: { Item?: unknown }) => r.Item));
     expect(got.itemTables).toEqual([A.orders, A.payments]);
   });
 
   it('DescribeTable: the table description as one item', async () => {
     const got = await run({ operation: 'DescribeTable', input: { TableName: A.orders } });
-    const expected = await direct.send(new DescribeTableCommand({ TableName: A.orders }));
+    const expected = await sendDirect(direct, { operation: 'DescribeTable', input: { TableName: A.orders } });
     expect(got.items).toEqual([JSON.parse(JSON.stringify(expected.Table))]);
     expect(got.items[0]).toMatchObject({ TableName: A.orders, CreationDateTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
   });
@@ -246,13 +233,13 @@ describe('reads equal the Document Client\'s answer', () => {
   it('PartiQL SELECT, on the table and on an index', async () => {
     const Statement = `SELECT orderId, total FROM "${A.orders}" WHERE pk = ? AND begins_with(sk, ?)`;
     const got = await run({ operation: 'ExecuteStatement', statementKind: 'select', input: { Statement, Parameters: ['CUSTOMER#C1001', 'ORDER#'] } });
-    const expected = await direct.send(new ExecuteStatementCommand({ Statement, Parameters: ['CUSTOMER#C1001', 'ORDER#'] }));
+    const expected = await sendDirect(direct, { operation: 'ExecuteStatement', input: { Statement, Parameters: ['CUSTOMER#C1001', 'ORDER#'] } });
     expect(got.items).toEqual(expected.Items);
     expect(got.items).toEqual([{ orderId: 'A7', total: 42.5 }, { orderId: 'B2', total: 18 }, { orderId: 'C9', total: 99.9 }]);
 
     const onIndex = `SELECT orderId FROM "${A.orders}"."ByStatus" WHERE status = ?`;
     const viaIndex = await run({ operation: 'ExecuteStatement', statementKind: 'select', input: { Statement: onIndex, Parameters: ['PENDING'] } });
-    expect(viaIndex.items).toEqual((await direct.send(new ExecuteStatementCommand({ Statement: onIndex, Parameters: ['PENDING'] }))).Items);
+    expect(viaIndex.items).toEqual((await sendDirect(direct, { operation: 'ExecuteStatement', input: { Statement: onIndex, Parameters: ['PENDING'] } })).Items);
   });
 });
 
@@ -261,7 +248,7 @@ describe('paging: up to maxItems, then a cursor kept by the server', () => {
 
   it('Query: pages of maxItems, continued with a stored cursor, add up to the whole result', async () => {
     const input = { ...pager, TableName: A.orders };
-    const all = (await direct.send(new QueryCommand(input))).Items!;
+    const all = (await sendDirect(direct, { operation: 'Query', input })).Items!;
     expect(all).toHaveLength(25);
     const first = await run({ operation: 'Query', input }, { maxItems: 10 });
     expect(first).toMatchObject({ count: 10, hasMore: true, cursor: { delivered: 10 } });
@@ -277,8 +264,8 @@ describe('paging: up to maxItems, then a cursor kept by the server', () => {
 
   it('a request\'s own Limit is the size of each execution, as in the API', async () => {
     const input = { ...pager, TableName: A.orders, Limit: 4 };
-    const direct1 = await direct.send(new QueryCommand(input));
-    const direct2 = await direct.send(new QueryCommand({ ...input, ExclusiveStartKey: direct1.LastEvaluatedKey }));
+    const direct1 = await sendDirect(direct, { operation: 'Query', input });
+    const direct2 = await sendDirect(direct, { operation: 'Query', input: { ...input, ExclusiveStartKey: direct1.LastEvaluatedKey } });
     const first = await run({ operation: 'Query', input }, { maxItems: 100 });
     expect(first.items).toEqual(direct1.Items);
     expect(first).toMatchObject({ count: 4, hasMore: true });
@@ -288,7 +275,7 @@ describe('paging: up to maxItems, then a cursor kept by the server', () => {
 
   it('a FilterExpression pages on until maxItems items pass it', async () => {
     const input = { ...pager, TableName: A.orders, FilterExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ...pager.ExpressionAttributeValues, ':s': 'PENDING' } };
-    const expected = (await direct.send(new QueryCommand(input))).Items!;
+    const expected = (await sendDirect(direct, { operation: 'Query', input })).Items!;
     expect(expected).toHaveLength(9);
     const first = await run({ operation: 'Query', input }, { maxItems: 5 });
     expect(first.items).toEqual(expected.slice(0, 5));
@@ -298,7 +285,7 @@ describe('paging: up to maxItems, then a cursor kept by the server', () => {
   });
 
   it('Scan and PartiQL SELECT page the same way', async () => {
-    const all = (await direct.send(new ScanCommand({ TableName: A.orders }))).Items!;
+    const all = (await sendDirect(direct, { operation: 'Scan', input: { TableName: A.orders } })).Items!;
     let cursor: Cursor | undefined;
     const scanned: Record<string, unknown>[] = [];
     let session: Session | undefined;
@@ -312,7 +299,7 @@ describe('paging: up to maxItems, then a cursor kept by the server', () => {
     expect(scanned).toEqual(all);
 
     const Statement = `SELECT * FROM "${A.orders}" WHERE pk = ?`;
-    const everything = (await direct.send(new ExecuteStatementCommand({ Statement, Parameters: ['CUSTOMER#PAGER'] }))).Items!;
+    const everything = (await sendDirect(direct, { operation: 'ExecuteStatement', input: { Statement, Parameters: ['CUSTOMER#PAGER'] } })).Items!;
     const request: RenderedRequest = { operation: 'ExecuteStatement', statementKind: 'select', input: { Statement, Parameters: ['CUSTOMER#PAGER'] } };
     const p1 = await run(request, { maxItems: 20 });
     expect(p1).toMatchObject({ count: 20, hasMore: true, cursor: { nextToken: expect.any(String), delivered: 20 } });
@@ -322,11 +309,12 @@ describe('paging: up to maxItems, then a cursor kept by the server', () => {
 });
 
 describe('writes have the same outcome as the Document Client\'s', () => {
-  async function twin(request: RenderedRequest, send: (r: RenderedRequest) => Promise<unknown>) {
+  /** The request through the executor on set A, and sent directly on its twin B: both outcomes, the tables checked equal. */
+  async function twin(request: RenderedRequest) {
     const got = await run(request);
-    const expected = await send(onTwin(request));
+    const expected = await sendDirect(direct, onTwin(request));
     await expectTwinsEqual();
-    return { got, expected: expected as Record<string, unknown> };
+    return { got, expected };
   }
 
   it('PutItem, with the old item returned', async () => {
@@ -334,7 +322,7 @@ describe('writes have the same outcome as the Document Client\'s', () => {
       operation: 'PutItem',
       input: { TableName: A.payments, Item: { orderId: 'B2', paymentId: 'P-1002', state: 'CAPTURED', amount: 18, note: "O'Brien & <Co>" }, ReturnValues: 'ALL_OLD' },
     };
-    const { got, expected } = await twin(request, (r) => direct.send(new PutCommand(r.input as never)));
+    const { got, expected } = await twin(request);
     expect(got).toMatchObject({ items: [], count: 1, hasMore: false, attributes: expected.Attributes });
     expect(got.attributes).toEqual(payments[1]);
   });
@@ -353,7 +341,7 @@ describe('writes have the same outcome as the Document Client\'s', () => {
         ReturnConsumedCapacity: 'TOTAL',
       },
     };
-    const { got, expected } = await twin(request, (r) => direct.send(new UpdateCommand(r.input as never)));
+    const { got, expected } = await twin(request);
     expect(got.attributes).toEqual(expected.Attributes);
     expect(got.attributes).toMatchObject({ status: 'PENDING', total: 100 });
     expect(got.consumedCapacity).toEqual([{ TableName: A.orders, CapacityUnits: expect.any(Number) }]);
@@ -361,7 +349,7 @@ describe('writes have the same outcome as the Document Client\'s', () => {
 
   it('DeleteItem, returning the deleted item', async () => {
     const request: RenderedRequest = { operation: 'DeleteItem', input: { TableName: A.payments, Key: { orderId: 'C9', paymentId: 'P-1003' }, ReturnValues: 'ALL_OLD' } };
-    const { got, expected } = await twin(request, (r) => direct.send(new DeleteCommand(r.input as never)));
+    const { got, expected } = await twin(request);
     expect(got.attributes).toEqual(expected.Attributes);
     expect(got.count).toBe(1);
   });
@@ -379,7 +367,7 @@ describe('writes have the same outcome as the Document Client\'s', () => {
         },
       },
     };
-    const { got } = await twin(request, (r) => direct.send(new BatchWriteCommand(r.input as never)));
+    const { got } = await twin(request);
     expect(got).toMatchObject({ items: [], count: 3, hasMore: false });
     expect(got.unprocessed).toBeUndefined();
   });
@@ -395,27 +383,17 @@ describe('writes have the same outcome as the Document Client\'s', () => {
         ],
       },
     };
-    const { got } = await twin(request, (r) => direct.send(new TransactWriteCommand(r.input as never)));
+    const { got } = await twin(request);
     expect(got).toMatchObject({ items: [], count: 2 });
   });
 
   it('PartiQL INSERT, UPDATE (with RETURNING) and DELETE', async () => {
-    const send = (r: RenderedRequest) => direct.send(new ExecuteStatementCommand(r.input as never));
-    const insert = await twin(
-      { operation: 'ExecuteStatement', statementKind: 'insert', input: { Statement: `INSERT INTO "${A.payments}" VALUE {'orderId': ?, 'paymentId': ?, 'state': ?, 'amount': ?}`, Parameters: ['D4', 'P-3001', 'CAPTURED', 1.5] } },
-      send,
-    );
+    const insert = await twin({ operation: 'ExecuteStatement', statementKind: 'insert', input: { Statement: `INSERT INTO "${A.payments}" VALUE {'orderId': ?, 'paymentId': ?, 'state': ?, 'amount': ?}`, Parameters: ['D4', 'P-3001', 'CAPTURED', 1.5] } });
     expect(insert.got).toMatchObject({ items: [], count: 1 });
-    const update = await twin(
-      { operation: 'ExecuteStatement', statementKind: 'update', input: { Statement: `UPDATE "${A.payments}" SET amount = ? WHERE orderId = ? AND paymentId = ? RETURNING ALL NEW *`, Parameters: [2.5, 'D4', 'P-3001'] } },
-      send,
-    );
+    const update = await twin({ operation: 'ExecuteStatement', statementKind: 'update', input: { Statement: `UPDATE "${A.payments}" SET amount = ? WHERE orderId = ? AND paymentId = ? RETURNING ALL NEW *`, Parameters: [2.5, 'D4', 'P-3001'] } });
     expect(update.got.items).toEqual(update.expected.Items);
     expect(update.got.items).toEqual([{ orderId: 'D4', paymentId: 'P-3001', state: 'CAPTURED', amount: 2.5 }]);
-    await twin(
-      { operation: 'ExecuteStatement', statementKind: 'delete', input: { Statement: `DELETE FROM "${A.payments}" WHERE orderId = ? AND paymentId = ?`, Parameters: ['D4', 'P-3001'] } },
-      send,
-    );
+    await twin({ operation: 'ExecuteStatement', statementKind: 'delete', input: { Statement: `DELETE FROM "${A.payments}" WHERE orderId = ? AND paymentId = ?`, Parameters: ['D4', 'P-3001'] } });
     expect((await contents(A.payments)).some((p) => p.paymentId === 'P-3001')).toBe(false);
   });
 });

@@ -3,16 +3,8 @@
  * do what its prose says against the seed data of runbooks/sandbox.yaml, through the sandbox
  * gateway with a session of the sample role and the real SDK.
  */
-import { DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  ExecuteStatementCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRunbooks } from '../../server/runbook/load.js';
@@ -20,6 +12,7 @@ import { coerceParams } from '../../server/runbook/params.js';
 import { renderStep } from '../../server/runbook/render.js';
 import type { StepOutputs } from '../../server/runbook/templates.js';
 import type { RenderedRequest, Runbook } from '../../server/runbook/types.js';
+import { sendDirect } from '../helpers/direct.js';
 import { assumeRole, createTestTable, dynamoClient, localDynamo, uniqueTableName, type SessionCredentials } from '../helpers/sandbox.js';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
@@ -44,28 +37,11 @@ function render(id: string, step: string, raw: Record<string, string>, outputs?:
   return renderStep(runbook.steps.find((s) => s.name === step)!, values, NOW, outputs);
 }
 
-/** Runs a rendered request with the SDK command for its operation. */
+/** Runs a rendered request with the SDK command for its operation, signed with `credentials`. */
 async function execute(request: RenderedRequest, credentials = runner): Promise<Record<string, any>> {
   const client = dynamoClient(credentials);
-  const doc = DynamoDBDocumentClient.from(client);
   try {
-    const input = request.input as any;
-    switch (request.operation) {
-      case 'GetItem':
-        return await doc.send(new GetCommand(input));
-      case 'Query':
-        return await doc.send(new QueryCommand(input));
-      case 'Scan':
-        return await doc.send(new ScanCommand(input));
-      case 'UpdateItem':
-        return await doc.send(new UpdateCommand(input));
-      case 'DescribeTable':
-        return await client.send(new DescribeTableCommand(input));
-      case 'ExecuteStatement':
-        return await doc.send(new ExecuteStatementCommand(input));
-      default:
-        throw new Error(`no sample uses ${request.operation}`);
-    }
+    return await sendDirect(DynamoDBDocumentClient.from(client), request);
   } finally {
     client.destroy();
   }

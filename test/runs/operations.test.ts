@@ -8,25 +8,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  ExecuteStatementCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  TransactGetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import type { RenderedRequest } from '../../server/runbook/types.js';
 import { RunEngine } from '../../server/runs/engine.js';
+import { sendDirect } from '../helpers/direct.js';
 
 const sandbox = inject('sandbox');
 const suffix = Date.now().toString(36);
@@ -148,24 +136,9 @@ let engine: RunEngine;
 let runId: string;
 let dataDir: string;
 
-/** The request as the engine rendered it, sent directly with the SDK (to table B for writes). */
-async function sendDirect(request: RenderedRequest, table = A): Promise<Record<string, unknown>> {
-  const input = JSON.parse(JSON.stringify(request.input).split(A).join(table));
-  const command = {
-    GetItem: GetCommand,
-    Query: QueryCommand,
-    Scan: ScanCommand,
-    PutItem: PutCommand,
-    UpdateItem: UpdateCommand,
-    DeleteItem: DeleteCommand,
-    BatchGetItem: BatchGetCommand,
-    BatchWriteItem: BatchWriteCommand,
-    TransactGetItems: TransactGetCommand,
-    TransactWriteItems: TransactWriteCommand,
-    ExecuteStatement: ExecuteStatementCommand,
-  }[request.operation as string];
-  if (request.operation === 'DescribeTable') return (await local.send(new DescribeTableCommand(input))) as never;
-  return (await direct.send(new (command as never as new (i: unknown) => never)(input))) as Record<string, unknown>;
+/** The same request on the twin table B. */
+function onTwin(request: RenderedRequest): RenderedRequest {
+  return JSON.parse(JSON.stringify(request).split(A).join(B)) as RenderedRequest;
 }
 
 async function execute(step: string) {
@@ -218,7 +191,7 @@ afterAll(async () => {
 describe('every operation from a runbook equals the SDK sent directly', () => {
   it('GetItem', async () => {
     const ex = await execute('get');
-    const out = await sendDirect(ex.request);
+    const out = await sendDirect(direct, ex.request);
     expect(ex.items).toEqual([out.Item]);
     expect(ex.items[0]).toEqual(SEED[0]);
   });
@@ -226,7 +199,7 @@ describe('every operation from a runbook equals the SDK sent directly', () => {
   it('Query on the table and on an index', async () => {
     for (const step of ['query', 'query-index']) {
       const ex = await execute(step);
-      const out = await sendDirect(ex.request);
+      const out = await sendDirect(direct, ex.request);
       expect(ex.items).toEqual(out.Items);
       expect(ex.count).toBe(out.Count);
       expect(ex.items.length).toBeGreaterThan(0);
@@ -237,23 +210,23 @@ describe('every operation from a runbook equals the SDK sent directly', () => {
   it('Scan with a typed parameter in a filter', async () => {
     const ex = await execute('scan');
     expect(ex.request.input).toMatchObject({ ExpressionAttributeValues: { ':n': 2 } });
-    const out = await sendDirect(ex.request);
+    const out = await sendDirect(direct, ex.request);
     expect([...ex.items].sort(byKey)).toEqual([...(out.Items as never[])].sort(byKey));
     expect(ex.scannedCount).toBe(out.ScannedCount);
   });
 
   it('BatchGetItem and TransactGetItems', async () => {
     const batch = await execute('batch-get');
-    const batchOut = await sendDirect(batch.request);
+    const batchOut = await sendDirect(direct, batch.request);
     expect([...batch.items].sort(byKey)).toEqual([...((batchOut.Responses as Record<string, never[]>)[A])].sort(byKey));
     const tx = await execute('transact-get');
-    const txOut = await sendDirect(tx.request);
+    const txOut = await sendDirect(direct, tx.request);
     expect(tx.items).toEqual((txOut.Responses as Array<{ Item: unknown }>).map((r) => r.Item));
   });
 
   it('DescribeTable', async () => {
     const ex = await execute('describe');
-    const out = (await sendDirect(ex.request)) as { Table: Record<string, unknown> };
+    const out = (await sendDirect(direct, ex.request)) as { Table: Record<string, unknown> };
     expect(ex.items).toHaveLength(1);
     for (const field of ['TableName', 'KeySchema', 'AttributeDefinitions', 'TableStatus']) expect(ex.items[0][field]).toEqual(out.Table[field]);
   });
@@ -261,7 +234,7 @@ describe('every operation from a runbook equals the SDK sent directly', () => {
   it('PartiQL SELECT, with the parameter bound', async () => {
     const ex = await execute('partiql-select');
     expect(ex.request.input).toEqual({ Statement: `SELECT pk, sk, n FROM "${A}" WHERE pk = ?`, Parameters: ['P1'], ReturnConsumedCapacity: 'TOTAL' });
-    const out = await sendDirect(ex.request);
+    const out = await sendDirect(direct, ex.request);
     expect([...ex.items].sort(byKey)).toEqual([...(out.Items as never[])].sort(byKey));
   });
 
@@ -269,7 +242,7 @@ describe('every operation from a runbook equals the SDK sent directly', () => {
     expect(await scanAll(A)).toEqual((await scanAll(B)).map((i) => i));
     for (const step of ['put', 'update', 'delete', 'batch-write', 'transact-write', 'partiql-insert', 'partiql-update', 'partiql-delete']) {
       const ex = await execute(step);
-      const out = await sendDirect(ex.request, B);
+      const out = await sendDirect(direct, onTwin(ex.request));
       if (out.Attributes !== undefined) expect(ex.attributes, step).toEqual(out.Attributes);
       expect(await scanAll(A), step).toEqual(await scanAll(B));
     }
