@@ -2,7 +2,6 @@
 // reached through the standard AWS chain pointed at the suite's sandbox, checked with the same
 // output and exit codes as a file: OK (0), the first bad record with the item's seq (1), nothing to
 // check (2). Signed with the suite's key, under the temporary XDG_CONFIG_HOME of test/global-setup.ts.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { defaultAuditKeyPath, loadOrCreateAuditKey } from '../../server/runs/audit-key.js';
@@ -10,9 +9,9 @@ import { DynamoAuditLog } from '../../server/runs/dynamo-audit.js';
 import { createStoreTables } from '../../server/runs/dynamo-tables.js';
 import { dynamoClient, localDynamo, sandboxInfo } from '../helpers/sandbox.js';
 import { cleanEnv, requireBuild, runCli, sandboxAwsEnv } from '../helpers/cli.js';
+import { newPrefix } from '../helpers/store.js';
 
 const info = sandboxInfo();
-const newPrefix = () => `runbooks-t${randomUUID().slice(0, 8)}-`;
 
 describe('runbooks audit verify --store dynamodb', () => {
   const prefix = newPrefix();

@@ -11,10 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRbError } from '../../server/errors.js';
 import { listRunbooks } from '../../server/runbook/load.js';
-import { RunEngine } from '../../server/runs/engine.js';
+import type { RunEngine } from '../../server/runs/engine.js';
 import type { StepExecution } from '../../server/runs/types.js';
 import { loadSandboxFile, startSandbox, type Sandbox } from '../../server/cli/local-sandbox.js';
 import { requireBuild, runCli } from '../helpers/cli.js';
+import { sandboxEngine } from '../helpers/engine.js';
 
 const SAMPLES = fileURLToPath(new URL('../../runbooks', import.meta.url));
 const PARAMS: Record<string, Record<string, string>> = {
@@ -56,16 +57,7 @@ describe('runbooks policy on a folder', () => {
       },
     });
     dataDir = await mkdtemp(join(tmpdir(), 'rb-policy-folder-'));
-    engine = await RunEngine.create({
-      dataDir,
-      region: sandbox.region,
-      account: sandbox.account,
-      endpoint: sandbox.endpoint,
-      credentials: sandbox.baseCredentials,
-      defaultRoleArn: sandbox.roles[0].arn,
-      iamRevocation: false,
-      idleTimeoutMs: 0,
-    });
+    engine = await sandboxEngine(sandbox, { dataDir });
   }, 120_000);
   afterAll(async () => {
     await engine?.close();

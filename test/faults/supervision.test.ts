@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/http/app.js';
-import { RunEngine } from '../../server/runs/engine.js';
+import type { RunEngine } from '../../server/runs/engine.js';
 import { describeSupervisionEvent, startSandbox, type Sandbox, type SandboxConfig, type SupervisionEvent } from '../../server/cli/local-sandbox.js';
+import { sandboxEngine } from '../helpers/engine.js';
 import { FIXTURES, OWNER } from '../http/helpers.js';
 
 const config: SandboxConfig = {
@@ -44,16 +45,7 @@ describe('DynamoDB Local under supervision', () => {
     sandbox = await startSandbox({ config });
     sandbox.onDynamoLocalEvent((event) => events.push(event));
     dataDir = await mkdtemp(join(tmpdir(), 'rb-supervise-'));
-    engine = await RunEngine.create({
-      dataDir,
-      region: sandbox.region,
-      account: sandbox.account,
-      endpoint: sandbox.endpoint,
-      credentials: sandbox.baseCredentials,
-      defaultRoleArn: sandbox.roles[0].arn,
-      iamRevocation: false,
-      idleTimeoutMs: 0,
-    });
+    engine = await sandboxEngine(sandbox, { dataDir });
     app = await buildApp({ engine, runbooksDir: FIXTURES, auth: { token: OWNER.token, tokenUser: OWNER.name, users: [] }, sandboxHealth: () => sandbox.health() });
   }, 120_000);
 

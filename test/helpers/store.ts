@@ -1,6 +1,7 @@
 /** Runs, records and outcomes for the run store tests. */
+import { randomUUID } from 'node:crypto';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { isRbError } from '../../server/errors.js';
+import { isRbError, type RbError } from '../../server/errors.js';
 import type { JournalRecord, RunHeader } from '../../server/runs/store.js';
 
 export const header = (id: string, extra: Partial<RunHeader> = {}): RunHeader => ({
@@ -27,6 +28,20 @@ export async function code(p: Promise<unknown>): Promise<string> {
     throw err;
   }
 }
+
+/** The RbError the promise rejects with; any other outcome is an error. */
+export async function failure(p: Promise<unknown>): Promise<RbError> {
+  try {
+    await p;
+  } catch (err) {
+    if (isRbError(err)) return err;
+    throw err;
+  }
+  throw new Error('it did not fail');
+}
+
+/** A DynamoDB store prefix of its own (still under runbooks-, the tables the base principal may use). */
+export const newPrefix = (): string => `runbooks-t${randomUUID().slice(0, 8)}-`;
 
 /**
  * An HTTP handler for the SDK that lets the first `lost` PutItem calls reach DynamoDB and then loses

@@ -31,6 +31,16 @@ export function bearer(who: Who): { authorization: string } {
   return { authorization: `Bearer ${who === 'owner' ? OWNER.token : USERS[who].token}` };
 }
 
+/** A JSON request to a listening server, with `headers` (its Authorization, usually): the status and the parsed answer. */
+export async function callJson(base: string | URL, headers: Record<string, string>, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(new URL(path, base), {
+    method,
+    headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+    ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
 /** The role every test run assumes: allowed dynamodb:* on *, so tests may use tables of their own. */
 export function testerRoleArn(): string {
   return roleArn('runbook-tester');

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assumeRole, dynamoClient, iamClient } from '../helpers/sandbox.js';
 import { requireBuild, runCli, sandboxAwsEnv, startServe, type ServeProcess } from '../helpers/cli.js';
-import { bearer, FIXTURES, startTestServer, testerRoleArn } from './helpers.js';
+import { bearer, callJson, FIXTURES, startTestServer, testerRoleArn } from './helpers.js';
 
 describe('runs after a restart', () => {
   it('keeps ended runs and their transcripts; a run another live server runs on the folder stays its own', async () => {
@@ -72,14 +72,7 @@ describe('SIGKILL in the middle of a run', () => {
 
   const args = () => [FIXTURES, '--aws', '--iam-revocation', '--role', testerRoleArn(), '--port', '0', '--data', dataDir, '--token', token];
 
-  async function api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: any }> {
-    const res = await fetch(new URL(path, serve!.url), {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, json: await res.json() };
-  }
+  const api = (method: 'GET' | 'POST', path: string, body?: unknown) => callJson(serve!.url, { authorization: `Bearer ${token}` }, method, path, body);
 
   it('restarts with the audit chain intact, the run interrupted and its sessions refused by the gateway', async () => {
     serve = await startServe(args(), sandboxAwsEnv());

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBuild, runCli, sandboxAwsEnv, startServe, type ServeProcess } from '../helpers/cli.js';
-import { wsOpen } from '../http/helpers.js';
+import { callJson, wsOpen } from '../http/helpers.js';
 import { auditTypes, putParts, replicaWorld, type ReplicaWorld } from './replicas.js';
 
 const TOKEN = 'replica-test-token-0123456789abcdef01234';
@@ -44,14 +44,7 @@ describe('a replica killed mid-run', () => {
     serves.push(s);
     return s;
   };
-  const api = async (s: ServeProcess, method: 'GET' | 'POST', path: string, body?: unknown) => {
-    const res = await fetch(new URL(path, s.url), {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
-      ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
-    });
-    return { status: res.status, json: (await res.json()) as any };
-  };
+  const api = (s: ServeProcess, method: 'GET' | 'POST', path: string, body?: unknown) => callJson(s.url, { authorization: `Bearer ${TOKEN}` }, method, path, body);
 
   it('continues on another replica, and `audit verify --store dynamodb` passes with every record once', async () => {
     await putParts(world, 'item-k', 5);

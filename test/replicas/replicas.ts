@@ -17,7 +17,7 @@ import { testEngine } from '../helpers/engine.js';
 import { createStoreTables } from '../../server/runs/dynamo-tables.js';
 import type { RunEvent } from '../../server/runs/types.js';
 import { createTestTable, localDynamo, privateGateway, type SandboxInfo } from '../helpers/sandbox.js';
-import { OWNER, USERS, type Who, bearer } from '../http/helpers.js';
+import { OWNER, USERS, type Who, bearer, callJson } from '../http/helpers.js';
 import type { Gateway } from '../../server/sandbox/index.js';
 
 export const RUNBOOK = (table: string) => `---
@@ -143,13 +143,8 @@ export async function putParts(world: ReplicaWorld, id: string, count: number): 
 }
 
 /** A JSON request to a replica as a user. */
-export async function call(replica: Replica, who: Who, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${replica.url}${path}`, {
-    method,
-    headers: { ...bearer(who), ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
-    ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
-  });
-  return { status: res.status, json: await res.json() };
+export function call(replica: Replica, who: Who, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  return callJson(replica.url, bearer(who), method, path, body);
 }
 
 /** A WebSocket viewer of a replica's events. */

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { isRbError, type RbError } from '../../server/errors.js';
 import { hashRecord, verifyDynamoAudit, type AuditRecord } from '../../server/runs/audit.js';
 import { signDigest, type DigestData } from '../../server/runs/audit-digest.js';
 import { loadOrCreateAuditKey } from '../../server/runs/audit-key.js';
@@ -19,11 +18,10 @@ import { DynamoAuditLog } from '../../server/runs/dynamo-audit.js';
 import { createStoreTables, storeTables } from '../../server/runs/dynamo-tables.js';
 import type { Item } from '../../server/runs/dynamo-values.js';
 import { dynamoClient, localDynamo, sandboxInfo } from '../helpers/sandbox.js';
-import { losingPutAnswers } from '../helpers/store.js';
+import { failure, losingPutAnswers, newPrefix } from '../helpers/store.js';
 
 const info = sandboxInfo();
 const base = { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey };
-const newPrefix = () => `runbooks-t${randomUUID().slice(0, 8)}-`;
 
 let work: string;
 let keyPath: string;
@@ -73,16 +71,6 @@ async function chainItems(prefix: string): Promise<Item[]> {
 }
 
 const recordsOf = async (prefix: string) => (await chainItems(prefix)).map((item) => JSON.parse(item.json.S!) as AuditRecord);
-
-async function failure(p: Promise<unknown>): Promise<RbError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isRbError(err)) return err;
-    throw err;
-  }
-  throw new Error('it did not fail');
-}
 
 describe('replicas appending to one chain', () => {
   it('three logs appending at once make one chain: contiguous, each record once, signed', async () => {

@@ -8,26 +8,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, QueryCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { isRbError, type RbError } from '../../server/errors.js';
 import { openDynamoStore } from '../../server/runs/dynamo-store.js';
 import { createStoreTables, STORE_ACTIONS, STORE_INIT_ACTIONS, storeTables } from '../../server/runs/dynamo-tables.js';
 import type { RunStore } from '../../server/runs/store.js';
 import { dynamoClient, localDynamo, sandboxInfo } from '../helpers/sandbox.js';
-import { code, header, losingPutAnswers, noted } from '../helpers/store.js';
+import { code, failure, header, losingPutAnswers, newPrefix, noted } from '../helpers/store.js';
 
 const info = sandboxInfo();
 const base = { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey };
-const newPrefix = () => `runbooks-t${randomUUID().slice(0, 8)}-`;
-
-async function failure(p: Promise<unknown>): Promise<RbError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isRbError(err)) return err;
-    throw err;
-  }
-  throw new Error('it did not fail');
-}
 
 describe('the DynamoDB run store', () => {
   const prefix = newPrefix();

@@ -6,7 +6,7 @@
  * back exactly as written, however large; items come back in order across chunks, a page written
  * again replacing rather than duplicating.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { createStoreTables } from '../../server/runs/dynamo-tables.js';
 import { openFileStore } from '../../server/runs/file-store.js';
 import type { JournalRecord, RunStore } from '../../server/runs/store.js';
 import { dynamoClient, localDynamo, sandboxInfo } from '../helpers/sandbox.js';
-import { code, header, noted } from '../helpers/store.js';
+import { code, header, newPrefix, noted } from '../helpers/store.js';
 
 interface Backend {
   /** two stores on the same data, as two processes or replicas */
@@ -35,8 +35,7 @@ const file: Backend = {
 
 const dynamodb: Backend = {
   async open() {
-    // A prefix of this run alone (still under runbooks-, the tables the base principal may use).
-    const prefix = `runbooks-t${randomUUID().slice(0, 8)}-`;
+    const prefix = newPrefix();
     const local = localDynamo();
     await createStoreTables({ client: local, prefix });
     local.destroy();
