@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import MarkdownIt from 'markdown-it';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import { renderProse } from '../../server/runbook/prose.js';
 import type { Runbook } from '../../server/runbook/types.js';
@@ -287,17 +287,21 @@ describe('renderTranscript: Markdown', () => {
 
   it('carries who, when, the parameters, each request, policy, session id and result', () => {
     expect(text).toMatch(/^# Customer check\n/);
-    expect(text).toContain('| User | alice |');
-    expect(text).toContain('| Started | 2026-11-27T10:00:00.000Z |');
-    expect(text).toContain('| customerId | C1001 |');
-    expect(text).toContain('"KeyConditionExpression": "#pk = :pk AND begins_with(sk, :o)"');
-    expect(text).toContain('"dynamodb:Query"');
-    expect(text).toContain('AROAEXAMPLE123:rb-abc123-orders-2');
-    expect(text).toContain('AROAEXAMPLE123:rb-abc123-read-customer-1');
-    expect(text).toContain('| pk | sk | formula | lines | note | status | total |');
-    expect(text).toContain('ORDER#2026-11-20#B2');
-    expect(text).toContain(`\`${'f'.repeat(64)}\``);
-    expect(text).toContain('- error `RB_ERR_DYNAMO_ACCESS_DENIED` (AccessDeniedException): denied &lt;script&gt;');
+    for (const expected of [
+      '| User | alice |',
+      '| Started | 2026-11-27T10:00:00.000Z |',
+      '| customerId | C1001 |',
+      '"KeyConditionExpression": "#pk = :pk AND begins_with(sk, :o)"',
+      '"dynamodb:Query"',
+      'AROAEXAMPLE123:rb-abc123-orders-2',
+      'AROAEXAMPLE123:rb-abc123-read-customer-1',
+      '| pk | sk | formula | lines | note | status | total |',
+      'ORDER#2026-11-20#B2',
+      `\`${'f'.repeat(64)}\``,
+      '- error `RB_ERR_DYNAMO_ACCESS_DENIED` (AccessDeniedException): denied &lt;script&gt;',
+    ]) {
+      expect(text).toContain(expected);
+    }
   });
 
   it('keeps the runbook: prose, then each step block with its outcome under it', () => {
@@ -329,18 +333,20 @@ describe('renderTranscript: Markdown prose and times', () => {
   const text = renderTranscript(sampleRun(), runbook(PROSE_RUNBOOK), 'md');
 
   it('neutralises raw HTML from the prose, and keeps code, links and Markdown as written', () => {
-    expect(text).not.toContain('<script>');
-    expect(text).not.toContain('<img');
-    expect(text).not.toContain('<b ');
-    expect(text).toContain('&lt;script>alert(1)&lt;/script>');
-    expect(text).toContain('&lt;img src=x onerror=alert(1)>');
-    expect(text).toContain('\\<i>escaped&lt;/i>');
-    // Code shows its text as it is; autolinks, links and emphasis stay Markdown.
-    expect(text).toContain('`code <kbd>`');
-    expect(text).toContain('```html\n<div>example markup</div>\n```');
-    expect(text).toContain('<https://example.com/auto>');
-    expect(text).toContain('**bold**');
-    expect(text).toContain('[link 0](https://example.com/doc)');
+    for (const raw of ['<script>', '<img', '<b ']) expect(text).not.toContain(raw);
+    for (const expected of [
+      '&lt;script>alert(1)&lt;/script>',
+      '&lt;img src=x onerror=alert(1)>',
+      '\\<i>escaped&lt;/i>',
+      // Code shows its text as it is; autolinks, links and emphasis stay Markdown.
+      '`code <kbd>`',
+      '```html\n<div>example markup</div>\n```',
+      '<https://example.com/auto>',
+      '**bold**',
+      '[link 0](https://example.com/doc)',
+    ]) {
+      expect(text).toContain(expected);
+    }
     // Rendered as GitHub would, with raw HTML allowed: no element, no handler from the prose.
     const html = new MarkdownIt({ html: true }).render(text);
     expect(html).not.toMatch(/<(script|img|b|i)[\s>]/i);
@@ -375,16 +381,29 @@ describe('renderTranscript: HTML', () => {
     await browser?.close();
   });
 
-  it('is self-contained, escapes every value and carries what the run did (parsed by Chromium)', async () => {
-    const html = renderTranscript(sampleRun(), runbook(), 'html');
+  /** The transcript loaded in a page; the URLs the page asked for. */
+  async function openPage(html: string): Promise<{ page: Page; requests: string[] }> {
     const page = await browser.newPage();
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     await page.setContent(html, { waitUntil: 'load' });
-    const seen = await page.evaluate(() => ({
+    return { page, requests };
+  }
+
+  /** No script, image or event handler in the page, and nothing it loaded from anywhere. */
+  async function expectInert(page: Page, requests: string[]): Promise<void> {
+    const found = await page.evaluate(() => ({
       scripts: document.querySelectorAll('script').length,
       imgs: document.querySelectorAll('img').length,
       handlers: [...document.querySelectorAll('*')].flatMap((el) => [...el.attributes].map((a) => a.name)).filter((n) => n.startsWith('on')),
+    }));
+    expect(found).toEqual({ scripts: 0, imgs: 0, handlers: [] });
+    expect(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:'))).toEqual([]);
+  }
+
+  it('is self-contained, escapes every value and carries what the run did (parsed by Chromium)', async () => {
+    const { page, requests } = await openPage(renderTranscript(sampleRun(), runbook(), 'html'));
+    const seen = await page.evaluate(() => ({
       pwned: (window as unknown as { pwned?: number }).pwned ?? null,
       text: document.body.textContent ?? '',
       csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
@@ -392,13 +411,10 @@ describe('renderTranscript: HTML', () => {
       links: document.querySelectorAll('link, [src], [href]').length,
       cells: [...document.querySelectorAll('table.results td')].map((td) => td.textContent),
     }));
+    await expectInert(page, requests);
     await page.close();
-    expect(seen.scripts).toBe(0);
-    expect(seen.imgs).toBe(0);
-    expect(seen.handlers).toEqual([]);
     expect(seen.pwned).toBeNull();
     expect(seen.links).toBe(0);
-    expect(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:'))).toEqual([]);
     // The hostile value is shown as text, exactly.
     expect(seen.cells).toContain(HOSTILE);
     expect(seen.text).toContain(`ok ${HOSTILE}`);
@@ -412,10 +428,7 @@ describe('renderTranscript: HTML', () => {
   });
 
   it('renders the prose as the notebook does: headings as headings, the title once, raw HTML as text, links as allowed (parsed by Chromium)', async () => {
-    const page = await browser.newPage();
-    const requests: string[] = [];
-    page.on('request', (r) => requests.push(r.url()));
-    await page.setContent(renderTranscript(sampleRun(), runbook(PROSE_RUNBOOK), 'html'), { waitUntil: 'load' });
+    const { page, requests } = await openPage(renderTranscript(sampleRun(), runbook(PROSE_RUNBOOK), 'html'));
     const seen = await page.evaluate(() => {
       const texts: string[] = [];
       const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -423,9 +436,6 @@ describe('renderTranscript: HTML', () => {
       return {
         headings: [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map((el) => `${el.tagName.toLowerCase()} ${el.textContent?.trim()}`),
         hashTexts: texts.filter((t) => /^\s*#/.test(t)),
-        scripts: document.querySelectorAll('script').length,
-        imgs: document.querySelectorAll('img').length,
-        handlers: [...document.querySelectorAll('*')].flatMap((el) => [...el.attributes].map((a) => a.name)).filter((n) => n.startsWith('on')),
         prose: [...document.querySelectorAll('.prose')].map((el) => el.textContent ?? '').join('\n'),
         strong: [...document.querySelectorAll('.prose strong')].map((el) => el.textContent),
         code: [...document.querySelectorAll('.prose code')].map((el) => el.textContent),
@@ -433,16 +443,13 @@ describe('renderTranscript: HTML', () => {
         intro: document.querySelector('section.step .prose')?.textContent?.trim(),
       };
     });
+    // Raw HTML is text: no element, no handler, nothing run or loaded.
+    await expectInert(page, requests);
     await page.close();
     // The run's title once, as the page's heading; the step's heading once, as its section's; the rest one level down.
     expect(seen.headings).toEqual(['h1 Customer check', 'h2 Parameters', 'h2 Runbook', 'h3 Read the customer read-customer', 'h3 List orders orders', 'h4 Notes', 'h2 Approvals']);
     expect(seen.hashTexts).toEqual([]);
     expect(seen.intro).toBe('Look them up by id.');
-    // Raw HTML is text: no element, no handler, nothing run or loaded.
-    expect(seen.scripts).toBe(0);
-    expect(seen.imgs).toBe(0);
-    expect(seen.handlers).toEqual([]);
-    expect(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:'))).toEqual([]);
     for (const raw of ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '<b onmouseover=alert(1)>bold</b>', '<div>example markup</div>']) expect(seen.prose).toContain(raw);
     expect(seen.strong).toEqual(['bold']);
     expect(seen.code).toContain('code <kbd>');
