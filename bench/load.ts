@@ -29,17 +29,16 @@
  * at end, after the collections, for finding what a growth is made of). The whole bench, sandbox
  * start included, stops within 10 minutes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { startSandbox } from '../server/cli/local-sandbox.js';
-import { checkBuilt, freePort } from './common.js';
+import { startSandbox, type Sandbox } from '../server/cli/local-sandbox.js';
+import { checkBuilt, customerStep, freePort, liveServers, ordersStep, sandboxEnv, serverRequest, spawnServer, wsOpen, type ServerProcess } from './common.js';
 
 // As in bin/runbooks.js: the SDK's notice about its future Node support is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -81,21 +80,8 @@ params:
 
 Two orders a page, so that a customer with three needs "more".
 
-\`\`\`dynamodb {"name":"orders", "maxItems": 2}
-operation: Query
-TableName: Orders
-KeyConditionExpression: "pk = :pk"
-ExpressionAttributeValues:
-  ":pk": "CUSTOMER#{{customerId}}"
-\`\`\`
-
-\`\`\`dynamodb {"name":"customer"}
-operation: GetItem
-TableName: Customers
-Key:
-  customerId: "{{customerId}}"
-\`\`\`
-
+${ordersStep('orders', { maxItems: 2 })}
+${customerStep('customer')}
 \`\`\`dynamodb {"name":"note"}
 operation: UpdateItem
 TableName: Customers
@@ -154,15 +140,11 @@ function procStats(pid: number): ProcStats {
 
 
 
-interface Server {
-  child: ChildProcess;
-  pid: number;
-  port: number;
+interface Server extends ServerProcess {
   token: string;
   logLines: () => number;
   /** the server's last lines on stderr */
   lastLogged: () => string[];
-  stop(): Promise<number | null>;
   /** full garbage collections in the server, then its memory figures (bench/load-probe.mjs) */
   probe(): Promise<Probe>;
 }
@@ -175,35 +157,15 @@ interface Probe {
   snapshot?: string;
 }
 
-async function spawnServer(opts: { root: string; data: string; sandbox: Awaited<ReturnType<typeof startSandbox>>; roleArn: string }): Promise<Server> {
+async function startServer(opts: { root: string; data: string; sandbox: Sandbox; roleArn: string }): Promise<Server> {
   const token = randomBytes(24).toString('hex');
   const port = await freePort();
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('AWS_') || k.startsWith('RUNBOOKS_')) delete env[k];
-  Object.assign(env, {
-    AWS_REGION: opts.sandbox.region,
-    AWS_ACCESS_KEY_ID: opts.sandbox.baseCredentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: opts.sandbox.baseCredentials.secretAccessKey,
-    AWS_ENDPOINT_URL: opts.sandbox.endpoint,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  });
-  const nodeFlags = ['--expose-gc', `--import=${pathToFileURL(resolve('bench/load-probe.mjs')).href}`];
-  const child = spawn(
-    process.execPath,
-    [...nodeFlags, 'bin/runbooks.js', 'serve', opts.root, '--aws', '--role', opts.roleArn, '--iam-revocation', '--data', opts.data,
-      '--audit-key', join(opts.data, 'bench-audit-key.pem'), '--port', String(port), '--token', token, '--idle-timeout', '0'],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
   let lines = 0;
-  let errors = '';
   let partial = '';
   const logged: string[] = [];
   const probes: Array<(p: Probe) => void> = [];
-  // Both pipes are drained for the whole run: a full pipe would block the server.
-  child.stderr!.on('data', (d: Buffer) => {
-    errors = (errors + d.toString()).slice(-4000);
-    const text = partial + d.toString();
-    const all = text.split('\n');
+  const onStderr = (text: string) => {
+    const all = (partial + text).split('\n');
     partial = all.pop()!;
     for (const line of all) {
       if (line.startsWith('bench-load-probe ')) probes.shift()?.(JSON.parse(line.slice('bench-load-probe '.length)) as Probe);
@@ -214,34 +176,20 @@ async function spawnServer(opts: { root: string; data: string; sandbox: Awaited<
         if (logged.length > 20) logged.shift();
       }
     }
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      if (out.length < 10_000) {
-        out += d.toString();
-        if (out.includes(`:${port}/`)) resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`the server exited (${code}): ${errors}`)));
-  });
+  };
+  const server = await spawnServer(
+    [opts.root, '--aws', '--role', opts.roleArn, '--iam-revocation', '--data', opts.data, '--audit-key', join(opts.data, 'bench-audit-key.pem'), '--port', String(port), '--token', token, '--idle-timeout', '0'],
+    { env: sandboxEnv(opts.sandbox), nodeFlags: ['--expose-gc', `--import=${pathToFileURL(resolve('bench/load-probe.mjs')).href}`], onStderr },
+  );
   return {
-    child,
-    pid: child.pid!,
-    port,
+    ...server,
     token,
     logLines: () => lines,
     lastLogged: () => [...logged],
     probe() {
       const answered = new Promise<Probe>((r) => probes.push(r));
-      child.kill('SIGUSR2');
+      server.child.kill('SIGUSR2');
       return answered;
-    },
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      child.kill('SIGTERM');
-      return exited;
     },
   };
 }
@@ -286,48 +234,28 @@ function classify(label: string, answer: Answer | { network: string }, allowed: 
   return answer;
 }
 
-function call(
+async function call(
   port: number,
   agent: Agent,
   method: string,
   path: string,
   opts: { token?: string; body?: unknown; raw?: string | Buffer; contentType?: string } = {},
 ): Promise<Answer | { network: string }> {
-  return new Promise((resolve) => {
-    const payload = opts.raw !== undefined ? Buffer.from(opts.raw) : opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        agent,
-        headers: {
-          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-          ...(payload ? { 'content-type': opts.contentType ?? 'application/json', 'content-length': payload.length } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let body: unknown = text;
-          if (String(res.headers['content-type'] ?? '').includes('json')) {
-            try {
-              body = JSON.parse(text || 'null');
-            } catch {
-              body = { unparsable: text.slice(0, 200) };
-            }
-          }
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-        res.on('error', (err: NodeJS.ErrnoException) => resolve({ network: err.code ?? err.message }));
-      },
-    );
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ network: err.code ?? err.message }));
-    req.end(payload);
-  });
+  let res: { status: number; contentType: string; text: string };
+  try {
+    res = await serverRequest({ port, agent, method, path, ...opts });
+  } catch (err) {
+    return { network: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
+  }
+  let body: unknown = res.text;
+  if (res.contentType.includes('json')) {
+    try {
+      body = JSON.parse(res.text || 'null');
+    } catch {
+      body = { unparsable: res.text.slice(0, 200) };
+    }
+  }
+  return { status: res.status, body };
 }
 
 // -- the three kinds of client --------------------------------------------------------------------
@@ -409,16 +337,7 @@ async function viewer(server: Server, until: () => boolean, sockets: Set<WebSock
   while (!until()) {
     const foreign = Math.random() < 0.1;
     const headers: Record<string, string> = { authorization: `Bearer ${server.token}`, ...(foreign ? { origin: 'http://evil.example' } : {}) };
-    const outcome = await new Promise<{ opened: boolean; status?: number; error?: string; socket?: WebSocket }>((resolve) => {
-      const socket = new WebSocket(url, { headers });
-      socket.on('open', () => resolve({ opened: true, socket }));
-      socket.on('unexpected-response', (_req, res) => {
-        resolve({ opened: false, status: res.statusCode });
-        res.resume();
-        socket.terminate();
-      });
-      socket.on('error', (err: NodeJS.ErrnoException) => resolve({ opened: false, error: err.code ?? err.message }));
-    });
+    const outcome = await wsOpen(url, headers);
     tally.requests++;
     if (foreign) {
       if (outcome.status === 403) bump(tally.expected, '403 RB_ERR_AUTH_ORIGIN (viewer from another origin)');
@@ -468,7 +387,7 @@ const sandbox = await startSandbox({ sandboxFile: 'runbooks/sandbox.yaml' });
 const dir = await mkdtemp(join(tmpdir(), 'rb-bench-load-'));
 let server: Server | undefined;
 cleanUp = async () => {
-  server?.child.kill('SIGKILL');
+  for (const child of liveServers) child.kill('SIGKILL');
   await sandbox.stop();
 };
 try {
@@ -476,7 +395,7 @@ try {
   await mkdir(root);
   await writeFile(join(root, 'load.md'), RUNBOOK);
   const roleArn = sandbox.roles.find((r) => r.name === 'runbook-runner')!.arn;
-  server = await spawnServer({ root, data: join(dir, 'data'), sandbox, roleArn });
+  server = await startServer({ root, data: join(dir, 'data'), sandbox, roleArn });
   const fresh = procStats(server.pid);
   const counts = { runs: 0 };
   process.stderr.write(`warm-up ${WARMUP_S} s, settle ${SETTLE_S} s, load ${LOAD_S} s with ${RUNNERS} runners, ${VIEWERS} viewers and 2 pests, settle ${SETTLE_S} s\n`);
@@ -507,7 +426,7 @@ try {
   const endGc = await server.probe();
   await sleep(2000);
   const endHeld = procStats(server.pid);
-  const exitCode = await server.stop();
+  const exitCode = (await server.stop()).code;
 
   const unexpected = [...tally.unexpected.values()].reduce((a, b) => a + b, 0);
   const expected = [...tally.expected.values()].reduce((a, b) => a + b, 0);

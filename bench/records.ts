@@ -24,14 +24,10 @@ import { RunEngine } from '../server/runs/engine.js';
 import type { Recorder } from '../server/runs/recorder.js';
 import type { RunStore } from '../server/runs/store.js';
 import { startSandbox } from '../server/cli/local-sandbox.js';
+import { customerStep, numberOption } from './common.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? dflt : Number(args[i + 1]);
-};
-const N = option('executions', 2000);
-const WARMUP = option('warmup', 50);
+const N = numberOption('executions', 2000);
+const WARMUP = numberOption('warmup', 50);
 const EDGE = 20;
 
 const RUNBOOK = `---
@@ -40,13 +36,7 @@ params:
   customerId: { type: string }
 ---
 # One customer
-\`\`\`dynamodb {"name":"customer"}
-operation: GetItem
-TableName: Customers
-Key:
-  customerId: "{{customerId}}"
-\`\`\`
-`;
+${customerStep('customer')}`;
 
 interface Sample {
   run: string;

@@ -45,42 +45,31 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { Agent, Server as HttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { WebSocket } from 'ws';
 import { decodeValue } from '../server/runs/dynamo-values.js';
 import { startSandbox, type Sandbox } from '../server/cli/local-sandbox.js';
-import { checkBuilt, cpuOf, median, memoryOf, quantile, TICK_MS } from './common.js';
+import { checkBuilt, cpuOf, liveServers, median, memoryOf, numberOption, option, ordersRunbook, quantile, sandboxEnv, serverRequest, spawnServer, TICK_MS, type ServerProcess } from './common.js';
 
 // The SDK clients of the gateway and the bench run on Node 20 as the server does: no notice each time.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? undefined : args[i + 1];
-};
-const num = (name: string, fallback: number): number => {
-  const v = Number(option(name) ?? fallback);
-  if (!Number.isFinite(v)) throw new Error(`--${name}: a number`);
-  return v;
-};
-const REPLICAS = num('replicas', 3);
-const RUNS = num('runs', 50);
-const STEPS = num('steps', 5);
+const REPLICAS = numberOption('replicas', 3);
+const RUNS = numberOption('runs', 50);
+const STEPS = numberOption('steps', 5);
 /** the replica SIGKILLed (index from 0); -1: none */
-const KILL = num('kill', 1);
-const KILL_AT = num('kill-at', 0.5);
-const RESTART_AFTER_MS = num('restart-after', 500);
-const OVERHEAD = num('overhead', 200);
-const BATCH = num('batch', 20);
-const TIMEOUT_S = num('timeout', 540);
-const KEEP = args.includes('--keep');
+const KILL = numberOption('kill', 1);
+const KILL_AT = numberOption('kill-at', 0.5);
+const RESTART_AFTER_MS = numberOption('restart-after', 500);
+const OVERHEAD = numberOption('overhead', 200);
+const BATCH = numberOption('batch', 20);
+const TIMEOUT_S = numberOption('timeout', 540);
+const KEEP = process.argv.includes('--keep');
 // Another checkout's built server (its bin/runbooks.js and dist/), e.g. HEAD's built in a temporary
 // folder while the working tree is being edited; the sandbox is this checkout's either way.
 const SERVER = option('server');
-const BIN = join(SERVER ?? '.', 'bin/runbooks.js');
 /** how long, after the last execute's answer, the viewers get to receive their events */
 const EVENT_GRACE_MS = 5000;
 /** a request with no answer after this is an error (`timeout`) */
@@ -89,22 +78,7 @@ const TOKEN = `bench-${randomBytes(20).toString('hex')}`;
 if (KILL >= REPLICAS) throw new Error(`--kill ${KILL}: there are ${REPLICAS} replicas (0…${REPLICAS - 1}), or -1 for none`);
 if (BATCH % STEPS !== 0) throw new Error(`--batch ${BATCH}: a multiple of --steps ${STEPS} (a batch is whole runs)`);
 
-const step = (name: string) => `\`\`\`dynamodb {"name":"${name}"}
-operation: Query
-TableName: Orders
-KeyConditionExpression: "pk = :pk"
-ExpressionAttributeValues:
-  ":pk": "CUSTOMER#{{customerId}}"
-\`\`\`
-`;
-const NAMES = Array.from({ length: STEPS }, (_, i) => `orders-${i + 1}`);
-const RUNBOOK = `---
-title: Replicas bench
-params:
-  customerId: { type: string }
----
-# Orders of a customer, ${STEPS} times
-${NAMES.map(step).join('\n')}`;
+const { text: RUNBOOK, names: NAMES } = ordersRunbook('Replicas bench', STEPS);
 const START_BODY = { runbook: 'bench', params: { customerId: 'C1001' } };
 
 // -- measuring ------------------------------------------------------------------------------------
@@ -195,19 +169,16 @@ function watch(req: IncomingMessage, res: ServerResponse): void {
 
 // -- server processes -----------------------------------------------------------------------------
 
-/** Every process the bench started and has not seen exit: the watchdog ends them. */
+/** Every other process the bench started and has not seen exit: the watchdog ends them with the servers. */
 const children = new Set<ChildProcess>();
 
-interface Proc {
+interface Proc extends ServerProcess {
   name: string;
+  /** its arguments after `serve` */
   args: string[];
-  child: ChildProcess;
-  pid: number;
-  port: number;
   agent: Agent;
   /** its stderr, line by line, with the bench's clock (s since start) */
   stderr: string[];
-  exited: Promise<number | null>;
   alive: boolean;
   /** SIGKILLed by the bench (its connections fail from that moment, before its exit is seen) */
   killed?: boolean;
@@ -217,52 +188,22 @@ const began = performance.now();
 const clock = () => ((performance.now() - began) / 1000).toFixed(1);
 
 async function spawnRunbooks(name: string, serveArgs: string[], env: NodeJS.ProcessEnv): Promise<Proc> {
-  const child = spawn(process.execPath, [BIN, ...serveArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
   const stderr: string[] = [];
   let partial = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    const lines = (partial + d.toString()).split('\n');
+  const onStderr = (text: string) => {
+    const lines = (partial + text).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) stderr.push(`[${clock()} s] ${line}`);
-  });
-  const exited = new Promise<number | null>((r) =>
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      proc.alive = false;
-      r(code ?? (signal ? -1 : null));
-    }),
-  );
-  const port = await new Promise<number>((resolvePort, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name} printed no URL within 60 s: ${stderr.join('\n')}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^\s+http:\/\/127\.0\.0\.1:(\d+)\/\?token=/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolvePort(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (${code}) before listening: ${stderr.join('\n')}${partial}`));
-    });
-  });
-  const proc: Proc = { name, args: serveArgs, child, pid: child.pid!, port, agent: new Agent({ keepAlive: true, maxSockets: Infinity }), stderr, exited, alive: true };
+  };
+  const server = await spawnServer(serveArgs, { env, checkout: SERVER, onStderr, name });
+  const proc: Proc = { ...server, name, args: serveArgs, agent: new Agent({ keepAlive: true, maxSockets: Infinity }), stderr, alive: true };
+  void server.exited.then(() => (proc.alive = false));
   return proc;
 }
 
-async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM', graceMs = 30_000): Promise<{ code: number | null; forced: boolean }> {
+async function stopProc(p: Proc, graceMs = 30_000): Promise<{ code: number | null; forced: boolean }> {
   p.agent.destroy();
-  if (!p.alive) return { code: await p.exited, forced: false };
-  p.child.kill(signal);
-  const code = await Promise.race([p.exited, sleep(graceMs).then(() => 'late' as const)]);
-  if (code === 'late') {
-    p.child.kill('SIGKILL');
-    return { code: await p.exited, forced: true };
-  }
-  return { code, forced: false };
+  return p.stop(graceMs);
 }
 
 // -- HTTP -----------------------------------------------------------------------------------------
@@ -275,39 +216,21 @@ class ConnectionError extends Error {
 /** Failures that mean the server was not there (or went away mid-request): a balancer tries another. */
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
-function send(p: Proc, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return new Promise((resolveCall, reject) => {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port: p.port,
-        method,
-        path,
-        agent: p.agent,
-        timeout: REQUEST_TIMEOUT_MS,
-        headers: { authorization: `Bearer ${TOKEN}`, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let parsed: unknown = null;
-          try {
-            parsed = JSON.parse(text || 'null');
-          } catch {
-            parsed = { unparsed: text.slice(0, 200) };
-          }
-          resolveCall({ status: res.statusCode ?? 0, body: parsed });
-        });
-        res.on('error', (err: NodeJS.ErrnoException) => reject(CONNECTION_CODES.has(err.code ?? '') ? new ConnectionError(err.code!) : err));
-      },
-    );
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.on('error', (err: NodeJS.ErrnoException) => reject(CONNECTION_CODES.has(err.code ?? '') ? new ConnectionError(err.code!) : err));
-    req.end(payload);
-  });
+async function send(p: Proc, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  let res: { status: number; text: string };
+  try {
+    res = await serverRequest({ port: p.port, agent: p.agent, method, path, token: TOKEN, body, timeoutMs: REQUEST_TIMEOUT_MS });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw CONNECTION_CODES.has(code) ? new ConnectionError(code) : err;
+  }
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(res.text || 'null');
+  } catch {
+    parsed = { unparsed: res.text.slice(0, 200) };
+  }
+  return { status: res.status, body: parsed };
 }
 
 // -- the bench ------------------------------------------------------------------------------------
@@ -326,7 +249,7 @@ await mkdir(config);
 let sandbox: Sandbox | undefined;
 const watchdog = setTimeout(() => {
   process.stderr.write(`\nbench: over --timeout ${TIMEOUT_S} s; stopping what it started\n`);
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of [...children, ...liveServers]) c.kill('SIGKILL');
   void sandbox?.stop().finally(() => process.exit(3));
 }, TIMEOUT_S * 1000);
 
@@ -338,18 +261,9 @@ try {
   sandbox = await startSandbox({ sandboxFile: join(root, 'sandbox.yaml'), storePrefix: prefix });
   const sb = sandbox;
   const roleArn = sb.roles[0].arn;
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('AWS_') || k.startsWith('RUNBOOKS_')) delete env[k];
-  Object.assign(env, {
-    AWS_REGION: sb.region,
-    AWS_ACCESS_KEY_ID: sb.baseCredentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sb.baseCredentials.secretAccessKey,
-    AWS_ENDPOINT_URL: sb.endpoint,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    XDG_CONFIG_HOME: config,
-  });
+  const env = sandboxEnv(sb, { XDG_CONFIG_HOME: config });
   const replicaArgs = (i: number) => [
-    'serve', root, '--aws', '--store', 'dynamodb', '--store-prefix', prefix, '--role', roleArn,
+    root, '--aws', '--store', 'dynamodb', '--store-prefix', prefix, '--role', roleArn,
     '--data', join(dir, `data-${i}`), '--port', '0', '--token', TOKEN, '--idle-timeout', '0',
   ];
   const startedAt = performance.now();
@@ -619,7 +533,7 @@ try {
     others.push(dynamo);
     const file = await spawnRunbooks(
       'file store',
-      ['serve', root, '--aws', '--iam-revocation', '--role', roleArn, '--data', join(dir, 'file-data'), '--port', '0', '--token', TOKEN, '--idle-timeout', '0'],
+      [root, '--aws', '--iam-revocation', '--role', roleArn, '--data', join(dir, 'file-data'), '--port', '0', '--token', TOKEN, '--idle-timeout', '0'],
       env,
     );
     others.push(file);
@@ -794,7 +708,7 @@ try {
 } finally {
   clearTimeout(watchdog);
   for (const v of viewers) v?.close();
-  for (const p of [...replicas, ...others]) await stopProc(p, 'SIGTERM', 10_000).catch(() => undefined);
+  for (const p of [...replicas, ...others]) await stopProc(p, 10_000).catch(() => undefined);
   await sandbox?.stop();
   if (KEEP) process.stderr.write(`bench: kept ${dir}\n`);
   else await rm(dir, { recursive: true, force: true });
@@ -887,7 +801,7 @@ async function auditVerify(env: NodeJS.ProcessEnv, storePrefix: string, base: st
     return { code, out };
   };
   const data = join(base, 'verify');
-  const cli = await run([BIN, 'audit', 'verify', '--store', 'dynamodb', '--store-prefix', storePrefix, '--data', data, '--json']);
+  const cli = await run([join(SERVER ?? '.', 'bin/runbooks.js'), 'audit', 'verify', '--store', 'dynamodb', '--store-prefix', storePrefix, '--data', data, '--json']);
   if (!/unknown option '--store'/.test(cli.out)) return { ...cli, how: 'runbooks audit verify --store dynamodb' };
   const options = JSON.stringify({ store: 'dynamodb', storePrefix, data, json: true });
   const direct = await run(['--input-type=module', '-e', `const { auditVerifyCommand } = await import(${JSON.stringify(resolve(SERVER ?? '.', 'dist/server/cli/audit.js'))}); process.exitCode = await auditVerifyCommand(${options});`]);

@@ -9,14 +9,10 @@
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { LOCAL_CREDENTIALS, startSandbox, type Sandbox } from '../server/cli/local-sandbox.js';
+import { numberOption } from './common.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? dflt : Number(args[i + 1]);
-};
-const RUNS = option('runs', 3);
-const REQUESTS = option('requests', 500);
+const RUNS = numberOption('runs', 3);
+const REQUESTS = numberOption('requests', 500);
 const WARMUP = 100;
 
 const ms = (n: number): string => `${n.toFixed(n < 10 ? 2 : 0)} ms`;

@@ -30,8 +30,9 @@ import { parseRunbook } from '../server/runbook/parse.js';
 import { renderStep } from '../server/runbook/render.js';
 import { RunEngine } from '../server/runs/engine.js';
 import { startSandbox } from '../server/cli/local-sandbox.js';
+import { numberOption, ordersStep } from './common.js';
 
-const iterations = Number(process.argv[process.argv.indexOf('--iterations') + 1]) || 300;
+const iterations = numberOption('iterations', 300);
 
 const RUNBOOK = `---
 title: Bench
@@ -39,14 +40,7 @@ params:
   customerId: { type: string }
 ---
 # Orders of a customer
-\`\`\`dynamodb {"name":"orders"}
-operation: Query
-TableName: Orders
-KeyConditionExpression: "pk = :pk"
-ExpressionAttributeValues:
-  ":pk": "CUSTOMER#{{customerId}}"
-\`\`\`
-`;
+${ordersStep('orders')}`;
 
 interface Samples {
   wall: number[];

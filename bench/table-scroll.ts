@@ -15,21 +15,17 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
+import { numberOption } from './common.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const args = process.argv.slice(2);
-const option = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? dflt : Number(args[i + 1]);
-};
-const ROWS = option('rows', 10_000);
-const SECONDS = option('seconds', 4);
-const RUNS = option('runs', 3);
+const ROWS = numberOption('rows', 10_000);
+const SECONDS = numberOption('seconds', 4);
+const RUNS = numberOption('runs', 3);
 /** pixels a wheel event scrolls; they are sent one after another, 16 ms apart once CDP has delivered each */
-const DELTA = option('delta', 200);
+const DELTA = numberOption('delta', 200);
 
 type Item = Record<string, unknown>;
 

@@ -24,10 +24,9 @@
  * counted from /proc/<pid>/fd then, and classified from /proc/net/tcp (listening, connections from
  * the bench, connections to the gateway).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -38,15 +37,10 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { deriveSessionPolicy } from '../server/access/derive-policy.js';
 import { parseRunbook } from '../server/runbook/parse.js';
 import { renderStep } from '../server/runbook/render.js';
-import { startSandbox } from '../server/cli/local-sandbox.js';
-import { checkBuilt, cpuOf, cpuPartsOf, freePort, median, memoryOf, quantile } from './common.js';
+import { startSandbox, type Sandbox } from '../server/cli/local-sandbox.js';
+import { checkBuilt, cpuOf, cpuPartsOf, freePort, median, memoryOf, numberOption, option, ordersRunbook, quantile, sandboxEnv, serverRequest, spawnServer, type ServerProcess } from './common.js';
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? undefined : args[i + 1];
-};
-const ROUNDS = Number(option('rounds') ?? 5);
+const ROUNDS = numberOption('rounds', 5);
 const LEVELS = (option('concurrency') ?? '1,50,200').split(',').map(Number);
 const PROFILE = option('profile');
 // Another checkout's built server (its bin/runbooks.js), to compare with this one's.
@@ -56,22 +50,7 @@ const REPEATS = 300;
 // At c = 1 one run is 5 samples: each batch runs this many runs one after another instead.
 const RUNS_AT_ONE = 10;
 
-const step = (name: string) => `\`\`\`dynamodb {"name":"${name}"}
-operation: Query
-TableName: Orders
-KeyConditionExpression: "pk = :pk"
-ExpressionAttributeValues:
-  ":pk": "CUSTOMER#{{customerId}}"
-\`\`\`
-`;
-const NAMES = Array.from({ length: STEPS }, (_, i) => `orders-${i + 1}`);
-const RUNBOOK = `---
-title: Throughput bench
-params:
-  customerId: { type: string }
----
-# Orders of a customer, five times
-${NAMES.map(step).join('\n')}`;
+const { text: RUNBOOK, names: NAMES } = ordersRunbook('Throughput bench', STEPS);
 
 // -- measuring ------------------------------------------------------------------------------------
 
@@ -111,76 +90,22 @@ function socketsOf(pid: number, ports: { server: number; gateway: number }): Rec
 
 // -- the server, over HTTP ------------------------------------------------------------------------
 
-interface Server {
-  child: ChildProcess;
-  pid: number;
-  port: number;
+interface Server extends ServerProcess {
   call(method: string, path: string, body?: unknown, agent?: Agent): Promise<{ status: number; body: any }>;
-  stop(): Promise<void>;
 }
 
-async function spawnServer(opts: { root: string; data: string; sandbox: Awaited<ReturnType<typeof startSandbox>>; roleArn: string; agent: Agent }): Promise<Server> {
+async function startServer(opts: { root: string; data: string; sandbox: Sandbox; roleArn: string; agent: Agent }): Promise<Server> {
   const token = randomBytes(24).toString('hex');
   const port = await freePort();
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('AWS_') || k.startsWith('RUNBOOKS_')) delete env[k];
-  Object.assign(env, {
-    AWS_REGION: opts.sandbox.region,
-    AWS_ACCESS_KEY_ID: opts.sandbox.baseCredentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: opts.sandbox.baseCredentials.secretAccessKey,
-    AWS_ENDPOINT_URL: opts.sandbox.endpoint,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  });
-  const nodeFlags = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
-  const child = spawn(
-    process.execPath,
-    [...nodeFlags, join(SERVER ?? '.', 'bin/runbooks.js'), 'serve', opts.root, '--aws', '--role', opts.roleArn, '--iam-revocation', '--data', opts.data,
-      '--audit-key', join(opts.data, 'bench-audit-key.pem'), '--port', String(port), '--token', token, '--idle-timeout', '0'],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  const server = await spawnServer(
+    [opts.root, '--aws', '--role', opts.roleArn, '--iam-revocation', '--data', opts.data, '--audit-key', join(opts.data, 'bench-audit-key.pem'), '--port', String(port), '--token', token, '--idle-timeout', '0'],
+    { env: sandboxEnv(opts.sandbox), checkout: SERVER, nodeFlags: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] },
   );
-  let errors = '';
-  child.stderr!.on('data', (d: Buffer) => (errors += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(`:${port}/`)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`the server exited (${code}): ${errors}`)));
-  });
-  const call = (method: string, path: string, body?: unknown, agent = opts.agent) =>
-    new Promise<{ status: number; body: any }>((resolve, reject) => {
-      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port,
-          method,
-          path,
-          agent,
-          headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || 'null') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
-  return {
-    child,
-    pid: child.pid!,
-    port,
-    call,
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+  const call = async (method: string, path: string, body?: unknown, agent = opts.agent) => {
+    const res = await serverRequest({ port, agent, method, path, token, body });
+    return { status: res.status, body: JSON.parse(res.text || 'null') };
   };
+  return { ...server, call };
 }
 
 // -- the two paths --------------------------------------------------------------------------------
@@ -263,7 +188,7 @@ interface Direct {
   step(): Promise<void>;
 }
 
-function directPath(sandbox: Awaited<ReturnType<typeof startSandbox>>, roleArn: string): Direct {
+function directPath(sandbox: Sandbox, roleArn: string): Direct {
   const { runbook } = parseRunbook(RUNBOOK, 'bench.md');
   const request = renderStep(runbook!.steps[0], { customerId: 'C1001' });
   const policy = JSON.stringify(deriveSessionPolicy(request, { region: sandbox.region, account: sandbox.account, partitionKeys: { Orders: 'pk' } }));
@@ -326,7 +251,7 @@ try {
   await mkdir(root);
   await writeFile(join(root, 'bench.md'), RUNBOOK);
   const roleArn = sandbox.roles.find((r) => r.name === 'runbook-runner')!.arn;
-  server = await spawnServer({ root, data: join(dir, 'data'), sandbox, roleArn, agent });
+  server = await startServer({ root, data: join(dir, 'data'), sandbox, roleArn, agent });
   direct = directPath(sandbox, roleArn);
   const ports = { server: server.port, gateway: Number(new URL(sandbox.endpoint).port) };
   const memory0 = memoryOf(server.pid);

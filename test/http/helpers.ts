@@ -3,7 +3,6 @@
 import { CreateTableCommand, ResourceInUseException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { FastifyInstance } from 'fastify';
-import { WebSocket } from 'ws';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,9 @@ import type { UserDecl } from '../../server/http/users.js';
 import type { RunEngine } from '../../server/runs/engine.js';
 import { testEngine } from '../helpers/engine.js';
 import { localDynamo, roleArn, sandboxInfo } from '../helpers/sandbox.js';
+
+/** A WebSocket upgrade: opened (with its socket), refused with the HTTP status it got, or failed; the load bench opens its viewers with it. */
+export { wsOpen } from '../../bench/common.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/http/runbooks', import.meta.url));
 export const ITEMS_TABLE = 'RbHttpItems';
@@ -131,18 +133,4 @@ export function cookieOf(setCookie: string | string[] | undefined): string {
   const header = Array.isArray(setCookie) ? setCookie[0] : setCookie;
   if (header === undefined) throw new Error('the answer set no cookie');
   return header.split(';')[0];
-}
-
-/** A WebSocket upgrade: opened (with its socket), or refused with the HTTP status it got. */
-export function wsOpen(url: string | URL, headers: Record<string, string>): Promise<{ opened: boolean; status?: number; socket?: WebSocket }> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(url, { headers });
-    socket.on('open', () => resolve({ opened: true, socket }));
-    socket.on('unexpected-response', (_req, res) => {
-      resolve({ opened: false, status: res.statusCode });
-      res.resume();
-      socket.terminate();
-    });
-    socket.on('error', () => resolve({ opened: false }));
-  });
 }
