@@ -36,7 +36,7 @@ export function append(parent: Node, children: readonly Children[]): void {
   for (const child of children) {
     if (Array.isArray(child)) append(parent, child as readonly Children[]);
     else if (child instanceof Node) parent.appendChild(child);
-    else if (child !== null && child !== undefined && child !== false) parent.appendChild(document.createTextNode(String(child)));
+    else if (child !== null && child !== undefined && child !== false) parent.appendChild(document.createTextNode(String(child as string | number | boolean)));
   }
 }
 

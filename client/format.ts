@@ -19,7 +19,8 @@ export function formatValue(value: unknown, nested = false): string {
     const entries = Object.entries(value as Record<string, unknown>);
     return `{${entries.map(([k, v]) => `${PLAIN.test(k) ? k : JSON.stringify(k)}: ${formatValue(v, true)}`).join(', ')}}`;
   }
-  return String(value);
+  // Nothing JSON holds: a function or a symbol.
+  return typeof value;
 }
 
 /** The kind of a value, for styling a cell (numbers right-aligned, maps and lists muted). */

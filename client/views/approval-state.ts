@@ -19,7 +19,7 @@ export interface ApprovalContext {
   open: boolean;
   /** this page may run the approved request (a runner, on an active run this server runs) */
   canRun: boolean;
-  decide(approve: boolean, comment: string): Promise<void>;
+  decide: (approve: boolean, comment: string) => Promise<void>;
 }
 
 const words = {

@@ -59,7 +59,7 @@ export class CellResults {
     const { view, bar, source } = table;
     const copyStatus = h('span', { class: 'copy-status', role: 'status' });
     const copy = h('button', { type: 'button', class: 'button', 'aria-label': `Copy items of ${title} as JSON` }, 'Copy as JSON');
-    copy.addEventListener('click', async () => {
+    const copyAll = async () => {
       copy.disabled = true;
       if (source.missing(0, source.total)) copyStatus.textContent = `Fetching ${plural(source.total, 'item')}…`;
       try {
@@ -73,7 +73,8 @@ export class CellResults {
       } finally {
         copy.disabled = false;
       }
-    });
+    };
+    copy.addEventListener('click', () => void copyAll());
     const csv = runId ? h('a', { class: 'button', href: csvUrl(runId, this.step.name), download: `${runId}-${this.step.name}.csv`, 'aria-label': `Download items of ${title} as CSV` }, 'Download CSV') : null;
     this.moreButton =
       exec.hasMore && canLoadMore ? h('button', { type: 'button', class: 'button', 'aria-label': `Load more items of ${title}`, onclick: () => this.controls.more() }, 'Load more') : undefined;

@@ -44,7 +44,7 @@ function summary(details: ConfirmDetails): string {
   const input = details.request.input as Record<string, unknown>;
   const tables = new Set<string>();
   if (typeof input.TableName === 'string') tables.add(input.TableName);
-  for (const t of Object.keys((input.RequestItems ?? {}) as object)) tables.add(t);
+  for (const t of Object.keys((input.RequestItems ?? {}))) tables.add(t);
   for (const part of (input.TransactItems ?? []) as Array<Record<string, { TableName?: string }>>) {
     for (const action of Object.values(part)) if (action?.TableName) tables.add(action.TableName);
   }
@@ -149,9 +149,10 @@ export function showItem(label: string, item: Record<string, unknown>, index: nu
     h('div', { class: 'dialog-actions' }, status, copy, close),
   );
   close.addEventListener('click', () => dialog.close());
-  copy.addEventListener('click', async () => {
+  const copyItem = async () => {
     status.textContent = (await copyText(JSON.stringify(item, null, 2))) ? 'Copied.' : 'Copy failed: select the text and copy it.';
-  });
+  };
+  copy.addEventListener('click', () => void copyItem());
   open(dialog, close);
 }
 

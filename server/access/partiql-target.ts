@@ -103,7 +103,7 @@ export function partiqlTarget(statement: string): PartiqlTarget {
   }
   const table = tokens[at];
   if (!isName(table)) throw underivable('no table name where one is expected');
-  const target: PartiqlTarget = { kind: first as PartiqlKind, table: checkName(table.text, 'table') };
+  const target: PartiqlTarget = { kind: first, table: checkName(table.text, 'table') };
   if (first === 'select' && tokens[at + 1]?.type === 'punct' && tokens[at + 1].text === '.') {
     const index = tokens[at + 2];
     if (!isName(index)) throw underivable('no index name after "table".');

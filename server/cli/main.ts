@@ -4,6 +4,13 @@
  */
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+// Types only: erased from the output, so each subcommand's module is still loaded only when it runs.
+import type { AuditKeyOptions, AuditVerifyOptions } from './audit.js';
+import type { PolicyOptions } from './policy.js';
+import type { RunOptions } from './run.js';
+import type { SandboxCommandOptions } from './sandbox.js';
+import type { ServeOptions } from './serve.js';
+import type { StoreInitOptions } from './store.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -68,7 +75,7 @@ program
   .description('validate runbooks; errors as file:line:col: error: message; exit 1 on any error')
   .argument('<path...>', 'runbook files or folders (searched recursively for .md)')
   .addOption(shared.json())
-  .action(async (paths: string[], opts) => exitWith((await import('./check.js')).checkCommand(paths, opts)));
+  .action(async (paths: string[], opts: { json?: boolean }) => exitWith((await import('./check.js')).checkCommand(paths, opts)));
 
 program
   .command('sandbox')
@@ -78,7 +85,7 @@ program
   .addOption(new Option('--data <dir>', 'keep DynamoDB Local\'s data in this folder instead of memory').env('RUNBOOKS_SANDBOX_DATA'))
   .addOption(shared.sandboxFile())
   .addOption(shared.json())
-  .action(async (dir: string, opts) => exitWith((await import('./sandbox.js')).sandboxCommand(dir, opts)));
+  .action(async (dir: string, opts: SandboxCommandOptions) => exitWith((await import('./sandbox.js')).sandboxCommand(dir, opts)));
 
 program
   .command('run')
@@ -105,7 +112,7 @@ program
   .addOption(shared.auditKey())
   .addOption(shared.sandboxFile())
   .addOption(shared.redact())
-  .action(async (file: string, opts) => exitWith((await import('./run.js')).runCommand(file, opts)));
+  .action(async (file: string, opts: RunOptions) => exitWith((await import('./run.js')).runCommand(file, opts)));
 
 program
   .command('policy')
@@ -116,7 +123,7 @@ program
   .addOption(shared.aws())
   .addOption(shared.role())
   .addOption(shared.sandboxFile())
-  .action(async (paths: string[], opts) => exitWith((await import('./policy.js')).policyCommand(paths, opts)));
+  .action(async (paths: string[], opts: PolicyOptions) => exitWith((await import('./policy.js')).policyCommand(paths, opts)));
 
 program
   .command('serve')
@@ -139,7 +146,7 @@ program
   .addOption(new Option('--webhooks <file>', 'webhooks file (YAML: url, events, secret, format) announcing approvals, failed steps and completed runs').env('RUNBOOKS_WEBHOOKS'))
   .addOption(new Option('--public-url <url>', 'the notebook\'s address as people open it, for links in webhook bodies').env('RUNBOOKS_PUBLIC_URL'))
   .addOption(shared.redact())
-  .action(async (dir: string, opts) => exitWith((await import('./serve.js')).serveCommand(dir, opts)));
+  .action(async (dir: string, opts: ServeOptions) => exitWith((await import('./serve.js')).serveCommand(dir, opts)));
 
 const audit = program.command('audit').description('the audit log');
 audit
@@ -152,13 +159,13 @@ audit
   .addOption(shared.auditKey())
   .addOption(new Option('--transcript <file>', 'also check that this transcript\'s audit hash is in the log'))
   .addOption(shared.json())
-  .action(async (opts) => exitWith((await import('./audit.js')).auditVerifyCommand(opts)));
+  .action(async (opts: AuditVerifyOptions) => exitWith((await import('./audit.js')).auditVerifyCommand(opts)));
 audit
   .command('key')
   .description('print the audit signing key\'s public key (PEM) and fingerprint, creating the key pair if missing')
   .addOption(shared.auditKey())
   .addOption(shared.json())
-  .action(async (opts) => exitWith((await import('./audit.js')).auditKeyCommand(opts)));
+  .action(async (opts: AuditKeyOptions) => exitWith((await import('./audit.js')).auditKeyCommand(opts)));
 
 const store = program.command('store').description('the run store shared by server replicas, in DynamoDB');
 store
@@ -168,6 +175,6 @@ store
   .addOption(shared.aws())
   .addOption(shared.sandboxFile())
   .addOption(shared.json())
-  .action(async (opts) => exitWith((await import('./store.js')).storeInitCommand(opts)));
+  .action(async (opts: StoreInitOptions) => exitWith((await import('./store.js')).storeInitCommand(opts)));
 
 await program.parseAsync(process.argv);

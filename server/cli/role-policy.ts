@@ -47,7 +47,7 @@ export function placeholderOutputs(step: Step): StepOutputs {
       (output.all ??= {})[ref.path[0]] = ['x'];
       continue;
     }
-    let node = (output.first ??= {}) as Record<string, unknown>;
+    let node = (output.first ??= {});
     ref.path.forEach((key, i) => {
       if (i === ref.path.length - 1) node[key] ??= 'x';
       else node = (node[key] ??= {}) as Record<string, unknown>;

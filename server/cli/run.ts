@@ -72,9 +72,9 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
     return reportBadInput(new RbError('RB_ERR_STEP_NOT_FOUND', `No step named ${unknown.map((n) => JSON.stringify(n)).join(', ')} in ${file}; its steps are: ${known}.`));
   }
 
-  const target = await openTarget(file, opts, progress).catch((err: unknown) => err);
-  if (!target || target instanceof Error || !('engine' in (target as object))) return reportBadInput(target);
-  const { engine, close } = target as { engine: RunEngine; close: () => Promise<void> };
+  const target = await openTarget(file, opts, progress).catch((err: unknown) => ({ failed: err }));
+  if ('failed' in target) return reportBadInput(target.failed);
+  const { engine } = target;
 
   let exitCode = 0;
   try {
@@ -169,7 +169,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
       progress(`transcript written to ${opts.transcript}`);
     }
   } finally {
-    await close();
+    await target.close();
   }
   return exitCode;
 }

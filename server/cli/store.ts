@@ -12,7 +12,7 @@
  * input (a prefix no table name can start with, no region, a bad sandbox file).
  */
 import { isRbError, RbError } from '../errors.js';
-import { DEFAULT_STORE_PREFIX, storeTables, TTL_ATTRIBUTE, type CreatedTables } from '../runs/dynamo-tables.js';
+import { DEFAULT_STORE_PREFIX, storeTables, TTL_ATTRIBUTE, type CreatedTables, type StoreTables } from '../runs/dynamo-tables.js';
 import { reportBadInput } from './target.js';
 
 export interface StoreInitOptions {
@@ -26,7 +26,7 @@ const BAD_INPUT = new Set(['RB_ERR_CLI_USAGE', 'RB_ERR_SANDBOX_FILE_INVALID']);
 
 export async function storeInitCommand(opts: StoreInitOptions): Promise<number> {
   const prefix = opts.storePrefix ?? DEFAULT_STORE_PREFIX;
-  let tables;
+  let tables: StoreTables;
   try {
     tables = storeTables(prefix);
   } catch (err) {

@@ -60,7 +60,7 @@ export async function prepareRunbook(file: string, opts: TargetOptions): Promise
 
 /** `k=v` flags to a record of raw strings; the engine validates and coerces them. */
 export function parseParamFlags(flags: string[]): Record<string, string> {
-  const params: Record<string, string> = Object.create(null);
+  const params = Object.create(null) as Record<string, string>;
   for (const flag of flags) {
     const eq = flag.indexOf('=');
     if (eq <= 0) throw new RbError('RB_ERR_CLI_USAGE', `--param ${JSON.stringify(flag)}: write it as name=value.`);

@@ -37,7 +37,7 @@ export async function batchGet(doc: DynamoDBDocumentClient, input: Record<string
       if (attempt > RETRIES) break;
       await backoff(attempt);
     }
-    const out = await doc.send(new BatchGetCommand({ ...input, RequestItems: pending } as never));
+    const out = await doc.send(new BatchGetCommand({ ...input, RequestItems: pending }));
     pages++;
     capacity = addCapacity(capacity, out.ConsumedCapacity);
     for (const [table, items] of Object.entries(out.Responses ?? {})) found.set(table, [...(found.get(table) ?? []), ...items]);
@@ -77,7 +77,7 @@ export async function batchWrite(doc: DynamoDBDocumentClient, input: Record<stri
     const out = await doc.send(new BatchWriteCommand({ ...input, RequestItems: pending } as never));
     pages++;
     capacity = addCapacity(capacity, out.ConsumedCapacity);
-    pending = out.UnprocessedItems as Record<string, unknown[]> | undefined;
+    pending = out.UnprocessedItems;
   }
   const unprocessed = size(pending);
   return { items: [], itemTables: [], count: total - unprocessed, unprocessed, consumedCapacity: capacity, pages };

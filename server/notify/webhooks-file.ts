@@ -70,7 +70,7 @@ export function parseWebhooksFile(text: string, path: string): WebhookDecl[] {
     const label = `webhooks[${i}]`;
     if (!isMap(item)) return fail(`${label} must be a map with url, events, secret and format`, item);
     const fields = new Map<string, Pair>();
-    for (const pair of item.items as Pair[]) {
+    for (const pair of item.items) {
       const key = keyOf(pair);
       if (key === undefined || !KEYS.includes(key)) fail(`${label}: unknown key ${JSON.stringify(key ?? '?')} (allowed: ${KEYS.join(', ')})`, pair.key);
       fields.set(key!, pair);

@@ -51,7 +51,7 @@ function readJson(text: string, problems: LocalProblem[]): Raw {
     return [];
   }
   // JSON.parse gives no positions; find each key in the text for the column.
-  return Object.entries(value).map(([key, v]) => ({ key, value: v, offset: Math.max(0, text.indexOf(JSON.stringify(key))) }));
+  return Object.entries(value as Record<string, unknown>).map(([key, v]) => ({ key, value: v, offset: Math.max(0, text.indexOf(JSON.stringify(key))) }));
 }
 
 const ATTRIBUTE = /\s*(?:([A-Za-z][A-Za-z0-9_-]*)\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*'|[^\s"'{},=]+)\s*,?)/y;

@@ -219,7 +219,6 @@ function readParam(r: Reader, name: string, pair: Pair, lineOf: (offset: number)
     if ('error' in result) {
       const quoteHint = typeof value === 'number' && type !== 'number' && type !== 'integer' ? ` (quote it: \`default: "${value}"\`)` : '';
       r.fail(raw, `the default of \`${name}\` ${result.error}${quoteHint}`, at('default'));
-      ok = false;
     } else if (fields.has('required') && decl.required) {
       bad('required', `parameter \`${name}\` has a default, so it is never missing: remove \`required: true\``);
     } else {

@@ -38,7 +38,8 @@ function describe(raw: unknown): string {
   if (raw === null) return 'null';
   if (Array.isArray(raw)) return 'a list';
   if (typeof raw === 'object') return 'an object';
-  return typeof raw === 'string' ? quote(raw) : String(raw);
+  if (typeof raw === 'string') return quote(raw);
+  return typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : typeof raw;
 }
 
 /**

@@ -43,7 +43,7 @@ export function maskValue(value: unknown): unknown {
   if (typeof value === 'boolean') return `${MASK_PREFIX} boolean]`;
   if (value === null || value === undefined) return `${MASK_PREFIX} null]`;
   if (Array.isArray(value)) return value.map(maskValue);
-  const keys = Object.keys(value as object).length;
+  const keys = Object.keys(value).length;
   return `${MASK_PREFIX} map: ${keys} key${keys === 1 ? '' : 's'}]`;
 }
 

@@ -134,7 +134,7 @@ class Checker {
         return undefined;
       case 'MustacheStatement': {
         const m = node as hbs.AST.MustacheStatement;
-        return this.call(m, m.path as Expression, m.params, m.hash);
+        return this.call(m, m.path, m.params, m.hash);
       }
       case 'BlockStatement':
       case 'DecoratorBlock':

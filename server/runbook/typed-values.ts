@@ -252,7 +252,7 @@ class TypedChecker {
       return true;
     }
     if (typeof v !== 'string') {
-      const hint = type === 'S' && isScalar(node) && v !== null ? ` (quote it: "${(node as Scalar).source ?? String(v)}")` : '';
+      const hint = type === 'S' && isScalar(node) && v !== null ? ` (quote it: "${node.source ?? JSON.stringify(v)}")` : '';
       this.v.fail(node ?? undefined, `\`${at}\` must be ${type === 'S' ? 'a string' : type === 'N' ? 'a number written as a string, like "42"' : 'base64 text, like "aGVsbG8="'}, not ${describeNode(node)}${hint}`);
       return false;
     }

@@ -537,7 +537,7 @@ export async function runAuditHashes(client: DynamoDBClient, prefix = DEFAULT_ST
     }
   };
 
-  const hashes: Array<string | undefined> = new Array(ids.length);
+  const hashes = new Array<string | undefined>(ids.length);
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {

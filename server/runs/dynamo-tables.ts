@@ -42,7 +42,7 @@ export const STORE_INIT_ACTIONS = ['dynamodb:CreateTable', 'dynamodb:DescribeTab
 // Table names are 3-255 characters of A-Z a-z 0-9 _ . -; the longest suffix is `journal`.
 const PREFIX = /^[A-Za-z0-9_.-]{1,248}$/;
 
-export interface StoreTables {
+export type StoreTables = {
   /** `<prefix>runs`: one header item per run, key `run` (S) */
   runs: string;
   /** `<prefix>journal`: one item per record, keys `run` (S) and `seq` (N) */
@@ -51,7 +51,7 @@ export interface StoreTables {
   items: string;
   /** `<prefix>audit`: the audit chain, keys `chain` (S, "audit": one chain per store) and `seq` (N); no TTL, records are evidence */
   audit: string;
-}
+};
 
 /** The table names under `prefix`; RB_ERR_CONFIG_INVALID for a prefix no table name can start with. */
 export function storeTables(prefix: string): StoreTables {

@@ -307,7 +307,7 @@ export class RunEngine {
       const run = entry.state.run;
       const step = this.stepOf(entry, stepName);
       let request: RenderedRequest;
-      let inputs: StepInput[] = [];
+      let inputs: StepInput[];
       let policy: PolicyDocument;
       let approval: Approval | undefined;
       if (step.needsApproval) {
@@ -854,7 +854,7 @@ export class RunEngine {
     // Already redacted: the sink masks only what it receives from the executor itself.
     if (result && result.returned === undefined && result.items.length > 0) void sink.write(result.items, 0, true);
     // The items' last write overlaps the audit append; the journal record waits for both (recorder.ts).
-    const lost = sink.written().then(() => undefined, (err: unknown) => err);
+    const lost = sink.written().then(() => undefined, (err: unknown) => err as Error);
     const { items: _items, ...stored } = execution;
     const recordCursor = this.holdCursor(live, redactor, step.name, execution.n, result?.hasMore ? result.cursor : undefined);
     try {

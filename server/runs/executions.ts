@@ -53,7 +53,7 @@ export function toExecutionError(err: unknown): ExecutionError {
 export function mergeCapacity(a: unknown, b: unknown): unknown {
   if (a === undefined) return b;
   if (b === undefined) return a;
-  const list = (x: unknown) => (Array.isArray(x) ? x : [x]);
+  const list = (x: unknown): unknown[] => (Array.isArray(x) ? (x as unknown[]) : [x]);
   return [...list(a), ...list(b)];
 }
 

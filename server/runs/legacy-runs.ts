@@ -35,7 +35,7 @@ export async function migrateLegacyRuns(dataDir: string, store: RunStore): Promi
     const existing = await store.read(run.id);
     if (existing && existing.records.length === 0) {
       const records: JournalRecord[] = [];
-      const add = (r: JournalEntry & { at?: string; auditHash?: string }) => records.push({ ...r, seq: records.length + 1, at: r.at ?? run.lastActivityAt } as JournalRecord);
+      const add = (r: JournalEntry & { at?: string; auditHash?: string }) => records.push({ ...r, seq: records.length + 1, at: r.at ?? run.lastActivityAt });
       if (run.roleId && run.sessionsUntil) add({ type: 'session.noted', roleId: run.roleId, sessionsUntil: run.sessionsUntil, sessionsIssuedUntil: run.sessionsIssuedUntil ?? run.startedAt });
       for (const e of run.executions) {
         await store.putItems(run.id, e.step, e.n, 0, e.items);

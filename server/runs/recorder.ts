@@ -85,7 +85,7 @@ export class Recorder {
     }
     const lost = change.alongside ? await change.alongside.failed : undefined;
     const entry = lost === undefined ? change.entry : change.alongside!.without;
-    const record = { ...entry, seq: state.seq + 1, at: change.at, ...(change.auditHash ? { auditHash: change.auditHash } : {}) } as JournalRecord;
+    const record = { ...entry, seq: state.seq + 1, at: change.at, ...(change.auditHash ? { auditHash: change.auditHash } : {}) };
     await this.store.append(state.run.id, record);
     applyRecord(state, record, lost === undefined ? change.firstItems : []);
     return record;

@@ -65,7 +65,7 @@ export function readRequest(items: readonly KeyedItem[]): RenderedRequest {
     const entry = (RequestItems[table] ??= { Keys: [], ConsistentRead: true });
     if (!entry.Keys.some((k) => sameJson(k, key))) entry.Keys.push(key);
   }
-  return { operation: 'BatchGetItem', input: { RequestItems } } as RenderedRequest;
+  return { operation: 'BatchGetItem', input: { RequestItems } };
 }
 
 /** Matches the items a read returned (with their tables) to the keys asked for; absent ones are null. */
@@ -125,17 +125,18 @@ export function revertRequest(images: readonly ItemImage[]): RenderedRequest | {
   if (parts.length === 0) return { unavailable: 'The write changed nothing that could be put back.' };
   if (parts.length === 1) {
     const [only] = parts;
-    if (only.Put) return { operation: 'PutItem', input: { ...(only.Put as object), ReturnValues: 'NONE' } } as RenderedRequest;
-    return { operation: 'DeleteItem', input: only.Delete as Record<string, unknown> } as RenderedRequest;
+    if (only.Put) return { operation: 'PutItem', input: { ...(only.Put), ReturnValues: 'NONE' } };
+    return { operation: 'DeleteItem', input: only.Delete as Record<string, unknown> };
   }
-  return { operation: 'TransactWriteItems', input: { TransactItems: parts } } as RenderedRequest;
+  return { operation: 'TransactWriteItems', input: { TransactItems: parts } };
 }
 
 /** PartiQL UPDATE/DELETE whose WHERE is `key = value` for the full key, joined by AND, nothing else. */
 async function partiqlTarget(request: Extract<RenderedRequest, { operation: 'ExecuteStatement' }>, schemaOf: Schemas): Promise<KeyedItem[] | { unavailable: string }> {
   const none = { unavailable: 'A PartiQL write names its item in its statement: a before-image is read only for UPDATE and DELETE whose WHERE is the full key with = alone.' };
-  const statement = String((request.input as { Statement?: unknown }).Statement ?? '');
-  const parameters = ((request.input as { Parameters?: unknown[] }).Parameters ?? []) as unknown[];
+  const given = (request.input as { Statement?: unknown }).Statement;
+  const statement = typeof given === 'string' ? given : '';
+  const parameters = ((request.input as { Parameters?: unknown[] }).Parameters ?? []);
   const m = /^\s*(UPDATE\s+"?([A-Za-z0-9_.-]+)"?\s+.*?|DELETE\s+FROM\s+"?([A-Za-z0-9_.-]+)"?)\s+WHERE\s+(.+?)\s*;?\s*$/is.exec(statement);
   if (!m) return none;
   const table = m[2] ?? m[3];
@@ -159,7 +160,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {
-    return `{${Object.keys(v as object)
+    return `{${Object.keys(v)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
       .join(',')}}`;

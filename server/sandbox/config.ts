@@ -4,7 +4,7 @@
  * turns the problems found here into `file:line:col` errors.
  */
 import { RbError } from '../errors.js';
-import type { RoleConfig, SandboxConfig, TableSeed } from './types.js';
+import type { PolicyDocument, RoleConfig, SandboxConfig, TableSeed } from './types.js';
 import { validatePolicy, type PolicyPath } from './iam/validate-policy.js';
 
 export interface ConfigProblem {
@@ -78,7 +78,7 @@ function checkRoles(value: unknown, problems: ConfigProblem[]): RoleConfig[] {
     policies.forEach((p, i) => {
       for (const problem of validatePolicy(p)) problems.push({ ...problem, path: [...path, 'policies', i, ...problem.path] });
     });
-    roles.push({ name, maxSessionDuration: max as number, policies });
+    roles.push({ name, maxSessionDuration: max as number, policies: policies as PolicyDocument[] });
   }
   return roles;
 }
@@ -117,7 +117,7 @@ function checkTables(value: unknown, problems: ConfigProblem[]): TableSeed[] {
       items.forEach((item, j) => checkItem(item, [...path, 'items', j], keys, types, problems));
     }
     const { items: _items, ...input } = table;
-    tables.push({ input: input as TableSeed['input'], items: Array.isArray(items) ? items : [] });
+    tables.push({ input: input as TableSeed['input'], items: Array.isArray(items) ? (items as Record<string, unknown>[]) : [] });
   });
   return tables;
 }

@@ -132,10 +132,10 @@ async function launch(java: string, args: string[], cwd: string, port: number, t
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   // Nothing is ever written to the watchdog's stdin; keeping it open is what keeps the JVM alive.
-  child.stdin!.on('error', () => {});
+  child.stdin.on('error', () => {});
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exit = new Promise<void>((done) => {
     child.once('exit', (code, signal) => {
@@ -158,7 +158,7 @@ async function launch(java: string, args: string[], cwd: string, port: number, t
       const timer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), 5_000);
       await exit;
       clearTimeout(timer);
-      child.stdin!.destroy();
+      child.stdin.destroy();
     })();
     return stopping;
   };

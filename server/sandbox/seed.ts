@@ -4,7 +4,7 @@
  * already exists (a persistent --data folder) is left as it is, items included.
  */
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { RbError } from '../errors.js';
 import { LOCAL_CREDENTIALS } from './local-auth.js';
 import type { TableSeed } from './types.js';
@@ -57,8 +57,8 @@ async function writeBatch(doc: DynamoDBDocumentClient, name: string, items: read
   };
   while (pending && Object.keys(pending).length) {
     try {
-      const out = await doc.send(new BatchWriteCommand({ RequestItems: pending as never }));
-      pending = out.UnprocessedItems as Record<string, unknown[]> | undefined;
+      const out: BatchWriteCommandOutput = await doc.send(new BatchWriteCommand({ RequestItems: pending as never }));
+      pending = out.UnprocessedItems;
     } catch (err) {
       throw new RbError('RB_ERR_SANDBOX_START', `Cannot write the seed items of ${name} (items ${from + 1}-${Math.min(from + BATCH, items.length)}): ${(err as Error).message}`);
     }

@@ -43,7 +43,7 @@ export async function deriveAuthorizations(operation: string, body: Body, env: D
     if (!env.keySchema || typeof name !== 'string') return undefined;
     const schema = await env.keySchema(name);
     if (!schema) return undefined;
-    const hash = index === undefined ? schema.hash : schema.indexes.get(String(index));
+    const hash = index === undefined ? schema.hash : schema.indexes.get(typeof index === 'string' ? index : '');
     if (!hash) return [UNREADABLE_KEY];
     return unique(items.map((item) => attributeString(isRecord(item) ? item[hash] : undefined) ?? UNREADABLE_KEY));
   };
@@ -109,7 +109,7 @@ async function queryKeys(body: Body, env: DeriveEnv): Promise<string[] | undefin
   if (!env.keySchema || typeof body.TableName !== 'string') return undefined;
   const schema = await env.keySchema(body.TableName);
   if (!schema) return undefined;
-  const hash = body.IndexName === undefined ? schema.hash : schema.indexes.get(String(body.IndexName));
+  const hash = body.IndexName === undefined ? schema.hash : schema.indexes.get(typeof body.IndexName === 'string' ? body.IndexName : '');
   if (!hash) return [UNREADABLE_KEY];
   // The legacy form: KeyConditions { attr: { ComparisonOperator: EQ, AttributeValueList: [v] } }.
   if (isRecord(body.KeyConditions)) {
@@ -154,7 +154,7 @@ async function partiql(statement: unknown, parameters: unknown, env: DeriveEnv):
 
 function resourceOf(body: Body, env: DeriveEnv): string {
   const arn = tableArn(body.TableName, env);
-  return body.IndexName === undefined ? arn : `${arn}/index/${String(body.IndexName)}`;
+  return body.IndexName === undefined ? arn : `${arn}/index/${typeof body.IndexName === 'string' ? body.IndexName : ''}`;
 }
 
 // Control-plane operations name their resource in one of these members; the rest (ListTables,
@@ -162,7 +162,7 @@ function resourceOf(body: Body, env: DeriveEnv): string {
 function otherResource(body: Body, env: DeriveEnv): string {
   if (typeof body.TableName === 'string') return tableArn(body.TableName, env);
   for (const member of ['ResourceArn', 'TableArn', 'BackupArn', 'StreamArn', 'ExportArn', 'ImportArn']) {
-    if (typeof body[member] === 'string') return body[member] as string;
+    if (typeof body[member] === 'string') return body[member];
   }
   return '*';
 }

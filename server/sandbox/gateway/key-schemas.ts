@@ -70,7 +70,7 @@ export class KeySchemas {
             try {
               resolve(toSchema(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Described));
             } catch (err) {
-              reject(err);
+              reject(err instanceof Error ? err : new Error('the DescribeTable answer is not JSON'));
             }
           });
           res.on('error', reject);

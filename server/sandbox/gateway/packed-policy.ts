@@ -13,7 +13,7 @@ export const POLICY_PLAINTEXT_LIMIT = 2048;
 export const PACKED_BUDGET_BYTES = 800;
 
 /** Percentage of the packed budget a session policy and tags use (may exceed 100). */
-export function packedPolicyPercent(policy: unknown | undefined, tags: ReadonlyArray<{ key: string; value: string }>): number {
+export function packedPolicyPercent(policy: unknown, tags: ReadonlyArray<{ key: string; value: string }>): number {
   let bytes = 0;
   if (policy !== undefined) bytes += deflateRawSync(Buffer.from(JSON.stringify(policy))).length;
   for (const t of tags) bytes += Buffer.byteLength(t.key) + Buffer.byteLength(t.value);

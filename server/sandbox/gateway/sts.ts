@@ -80,11 +80,11 @@ function assumeRole(params: URLSearchParams, principal: Principal, env: StsEnv):
   }
   const needed = ['sts:AssumeRole', ...(sourceIdentity ? ['sts:SetSourceIdentity'] : []), ...(tags.length ? ['sts:TagSession'] : [])];
   for (const action of needed) {
-    const request: AuthzRequest = { action, resource: role!.arn, keys: principalContext(principal, env.now, env.region) };
+    const request: AuthzRequest = { action, resource: role.arn, keys: principalContext(principal, env.now, env.region) };
     const decision = authorize(request, env.identities.identityPolicies(principal));
     if (!decision.allowed) throw new QueryError('AccessDenied', accessDeniedMessage(principal.arn, request, decision), 403);
   }
-  if (duration > role!.maxSessionDuration) {
+  if (duration > role.maxSessionDuration) {
     throw new QueryError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
   }
 
@@ -105,7 +105,7 @@ function assumeRole(params: URLSearchParams, principal: Principal, env: StsEnv):
     throw new QueryError('PackedPolicyTooLarge', `Packed policy consumes ${packed}% of allotted space, please use smaller policy.`);
   }
 
-  const issued = env.identities.issueSession({ role: role!, sessionName: sessionName!, sourceIdentity, tags, policy, durationSeconds: duration });
+  const issued = env.identities.issueSession({ role: role, sessionName: sessionName!, sourceIdentity, tags, policy, durationSeconds: duration });
   const session = issued.principal.session!;
   return (
     el(
