@@ -3,14 +3,14 @@
  * HTML and each step's facts (never its unrendered request object: the source says it all).
  */
 import { isAbsolute, relative } from 'node:path';
+import { defaultAccess } from '../runbook/front-matter.js';
 import { renderProse } from '../runbook/prose.js';
-import type { AccessDecl, Runbook, RunbookProblem } from '../runbook/types.js';
+import type { Runbook, RunbookProblem } from '../runbook/types.js';
 import type { RunbookSummary, RunbookView, SectionView } from './view-types.js';
 
 export type { RunbookSummary, RunbookView, SectionView, StepView } from './view-types.js';
 
 // What a runbook whose structure could not be read at all is shown as: its problems say why.
-const NO_ACCESS: AccessDecl = { duration: 900, approval: 'none' };
 
 /** The list entry of a runbook (listed even when it has problems, with them). */
 export function runbookSummary(id: string, runbook: Runbook | undefined, problems: RunbookProblem[]): RunbookSummary {
@@ -57,7 +57,7 @@ export function runbookView(id: string, runbook: Runbook | undefined, problems: 
     ...(runbook?.description !== undefined ? { description: runbook.description } : {}),
     tags: runbook?.tags ?? [],
     params: runbook?.params ?? [],
-    access: runbook?.access ?? NO_ACCESS,
+    access: runbook?.access ?? defaultAccess(),
     ...(runbook?.redact ? { redact: runbook.redact } : {}),
     sections,
     problems,

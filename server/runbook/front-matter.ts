@@ -27,6 +27,11 @@ export const MIN_APPROVAL_TTL = 60;
 export const MAX_APPROVAL_TTL = 604_800;
 export const DEFAULT_DURATION = 900;
 
+/** The access of a runbook whose front matter says nothing of it: 15-minute sessions, no approval. */
+export function defaultAccess(): AccessDecl {
+  return { duration: DEFAULT_DURATION, approval: 'none' };
+}
+
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 // `steps` names the outputs of earlier steps in templates (docs/format.md, "Step outputs").
 const RESERVED = new Set(['this', 'true', 'false', 'null', 'undefined', 'else', 'steps']);
@@ -230,7 +235,7 @@ function readParam(r: Reader, name: string, pair: Pair, lineOf: (offset: number)
 }
 
 function readAccess(r: Reader, node: unknown, fallback: number): AccessDecl {
-  const access: AccessDecl = { duration: DEFAULT_DURATION, approval: 'none' };
+  const access = defaultAccess();
   if (!isMap(node)) {
     r.fail(node, `access must be a map, like \`access: { approval: writes }\`, not ${describeNode(node)}`, fallback);
     return access;
@@ -278,7 +283,7 @@ function readRedact(r: Reader, node: unknown, fallback: number): string[] | unde
 /** Reads and checks the front matter. `firstLine` is the file line of the YAML's first line. */
 export function readFrontMatter(yaml: string, file: string, firstLine: number): { meta: FrontMatter; problems: RunbookProblem[] } {
   const map = new SourceMap(yaml, firstLine);
-  const meta: FrontMatter = { tags: [], params: [], access: { duration: DEFAULT_DURATION, approval: 'none' } };
+  const meta: FrontMatter = { tags: [], params: [], access: defaultAccess() };
   const doc = parseYaml(yaml);
   const syntax = yamlProblems(doc, yaml);
   if (syntax.length > 0) return { meta, problems: syntax.map((p) => map.problem(file, p.offset, p.message)) };

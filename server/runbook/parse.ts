@@ -5,7 +5,7 @@
 import MarkdownIt from 'markdown-it';
 import { basename } from 'node:path';
 import { parseAttributes, DEFAULT_MAX_ITEMS } from './attributes.js';
-import { readFrontMatter, splitFrontMatter, DEFAULT_DURATION, type FrontMatter } from './front-matter.js';
+import { defaultAccess, readFrontMatter, splitFrontMatter, type FrontMatter } from './front-matter.js';
 import { operations } from './operations.js';
 import { scanPartiql } from './partiql.js';
 import { SourceMap, sortProblems } from './positions.js';
@@ -182,7 +182,7 @@ export function parseRunbook(text: string, file: string, options: { id?: string 
   const problems: RunbookProblem[] = [];
   const split = splitFrontMatter(lines, file);
   problems.push(...split.problems);
-  let meta: FrontMatter = { tags: [], params: [], access: { duration: DEFAULT_DURATION, approval: 'none' } };
+  let meta: FrontMatter = { tags: [], params: [], access: defaultAccess() };
   if (split.yaml !== undefined) {
     const read = readFrontMatter(split.yaml, file, 2);
     meta = read.meta;

@@ -19,6 +19,7 @@ import { createIamRevoker, revokeRunSessions, type IamRevoker, type RoleSessions
 import { sessionName } from '../access/session-name.js';
 import { executeRequest, type Cursor, type ExecuteOptions, type ExecutionResult } from '../dynamo/execute.js';
 import { RbError, isRbError } from '../errors.js';
+import { DEFAULT_DURATION } from '../runbook/front-matter.js';
 import { operations } from '../runbook/operations.js';
 import { accountOfRoleArn, isRoleArn } from '../aws/arn.js';
 import { needsKeySchema } from '../access/key-schema-needs.js';
@@ -40,6 +41,7 @@ import { Recorder, type Change } from './recorder.js';
 import { applyRecord, initialState, lastExecution, type RunState } from './run-state.js';
 import { eventsOf } from './record-events.js';
 import { FIRST_PAGE_ITEMS, firstPage, type JournalRecord, type RunHeader, type RunStore, type SharedStore } from './store.js';
+import { runNotFound } from './store-ids.js';
 import { summarizeRun } from './summary.js';
 import type { Approval, EndReason, Run, RunEvent, RunSummary, StepExecution, StepInput } from './types.js';
 
@@ -510,7 +512,7 @@ export class RunEngine {
   /** Reads what other processes appended to a run since (an approval decided through a server, say). */
   async refreshRun(runId: string): Promise<Run> {
     const entry = this.runs.get(runId);
-    if (!entry) throw notFound(runId);
+    if (!entry) throw runNotFound(runId);
     await this.serialised(entry, () => this.refresh(entry));
     return entry.state.run;
   }
@@ -688,7 +690,7 @@ export class RunEngine {
   /** The run with every item of every execution read back from the store (transcripts, `run --json`). */
   async withAllItems(runId: string): Promise<Run> {
     const run = this.getRun(runId);
-    if (!run) throw notFound(runId);
+    if (!run) throw runNotFound(runId);
     const executions: StepExecution[] = [];
     for (const e of run.executions) {
       const items: Record<string, unknown>[] = [];
@@ -1109,7 +1111,7 @@ export class RunEngine {
       roleArn: run.roleArn,
       policy,
       sessionName: sessionName(run.id, step, ++live.executionCounter),
-      durationSeconds: this.runbookOf(run.id)?.access.duration ?? 900,
+      durationSeconds: this.runbookOf(run.id)?.access.duration ?? DEFAULT_DURATION,
       // The session names who executes the step (CloudTrail blames them); the run's owner is a tag of its own.
       sourceIdentity: sourceIdentityOf(user === 'system' ? run.user : user),
       tags: { runbook: run.runbook, run: run.id, step, user: sourceIdentityOf(user === 'system' ? run.user : user), owner: sourceIdentityOf(run.user) },
@@ -1221,7 +1223,7 @@ export class RunEngine {
   /** Runs `fn` with the run's lock held, once its backlog is written, so that requests on one run do not interleave. */
   private async locked<T>(runId: string, fn: (entry: Entry, live: LiveRun) => Promise<T> | T): Promise<T> {
     const entry = await this.entryOf(runId);
-    if (!entry) throw notFound(runId);
+    if (!entry) throw runNotFound(runId);
     const refusal = () => {
       const run = entry.state.run;
       if (run.status !== 'active') return new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${run.id} is ${run.status}; start a new run.`);
@@ -1345,7 +1347,7 @@ export class RunEngine {
   private async anywhere<T>(runId: string, fn: (entry: Entry) => Promise<T>): Promise<T> {
     if (!this.runs.has(runId)) await (this.shared ? this.loadRun(runId) : this.sync());
     const entry = this.runs.get(runId);
-    if (!entry) throw notFound(runId);
+    if (!entry) throw runNotFound(runId);
     return this.exclusive(entry, async () => {
       for (let attempt = 1; ; attempt++) {
         await this.refresh(entry);
@@ -1452,7 +1454,7 @@ export class RunEngine {
 
   private executionOf(runId: string, stepName: string, n?: number): StepExecution {
     const run = this.getRun(runId);
-    if (!run) throw notFound(runId);
+    if (!run) throw runNotFound(runId);
     const execution = n === undefined ? lastExecution(run, stepName) : run.executions.find((e) => e.step === stepName && e.n === n);
     if (!execution) {
       const runbook = this.runbookOf(runId);
@@ -1479,9 +1481,6 @@ function addSession(live: LiveRun, session: Session): void {
 }
 
 
-function notFound(runId: string): RbError {
-  return new RbError('RB_ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(runId)}.`);
-}
 
 
 /** A request that asks for its consumed capacity (`TOTAL`) where the step does not say otherwise. */

@@ -4,6 +4,7 @@
  * turns the problems found here into `file:line:col` errors.
  */
 import { RbError } from '../errors.js';
+import { isRecord } from '../is-record.js';
 import type { PolicyDocument, RoleConfig, SandboxConfig, TableSeed } from './types.js';
 import { validatePolicy, type PolicyPath } from './iam/validate-policy.js';
 
@@ -30,7 +31,7 @@ const TABLE_KEYS = new Set([
 /** Checks plain data (a parsed sandbox.yaml) and builds the configuration; problems carry paths. */
 export function checkSandboxData(data: unknown): { config?: SandboxConfig; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
-  if (!isObject(data)) return { problems: [{ path: [], message: 'the sandbox file must be a mapping with roles and tables' }] };
+  if (!isRecord(data)) return { problems: [{ path: [], message: 'the sandbox file must be a mapping with roles and tables' }] };
   for (const key of Object.keys(data)) {
     if (!TOP_KEYS.has(key)) problems.push({ path: [key], atKey: true, message: `unknown key ${JSON.stringify(key)} (expected account, region, roles, tables)` });
   }
@@ -50,7 +51,7 @@ export function checkSandboxData(data: unknown): { config?: SandboxConfig; probl
 }
 
 function checkRoles(value: unknown, problems: ConfigProblem[]): RoleConfig[] {
-  if (!isObject(value) || Object.keys(value).length === 0) {
+  if (!isRecord(value) || Object.keys(value).length === 0) {
     problems.push({ path: value === undefined ? [] : ['roles'], message: 'roles must map at least one role name to { maxSessionDuration, policies }' });
     return [];
   }
@@ -58,7 +59,7 @@ function checkRoles(value: unknown, problems: ConfigProblem[]): RoleConfig[] {
   for (const [name, role] of Object.entries(value)) {
     const path = ['roles', name];
     if (!ROLE_NAME.test(name)) problems.push({ path, atKey: true, message: `${JSON.stringify(name)} is not a valid role name (1-64 characters of letters, digits and +=,.@_-)` });
-    if (!isObject(role)) {
+    if (!isRecord(role)) {
       problems.push({ path, message: `role ${name} must be a mapping with maxSessionDuration and policies` });
       continue;
     }
@@ -93,7 +94,7 @@ function checkTables(value: unknown, problems: ConfigProblem[]): TableSeed[] {
   const tables: TableSeed[] = [];
   value.forEach((table, i) => {
     const path = ['tables', i];
-    if (!isObject(table)) {
+    if (!isRecord(table)) {
       problems.push({ path, message: 'a table must be a mapping with TableName, KeySchema and AttributeDefinitions' });
       return;
     }
@@ -129,7 +130,7 @@ function checkAttributeDefinitions(value: unknown, path: PolicyPath, problems: C
     return types;
   }
   value.forEach((d, i) => {
-    if (!isObject(d) || typeof d.AttributeName !== 'string' || !['S', 'N', 'B'].includes(d.AttributeType as string)) {
+    if (!isRecord(d) || typeof d.AttributeName !== 'string' || !['S', 'N', 'B'].includes(d.AttributeType as string)) {
       problems.push({ path: [...path, i], message: 'each attribute definition is { AttributeName, AttributeType: S | N | B }' });
     } else {
       types.set(d.AttributeName, d.AttributeType as string);
@@ -146,7 +147,7 @@ function checkKeySchema(value: unknown, path: PolicyPath, types: Map<string, str
   const names: string[] = [];
   value.forEach((k, i) => {
     const expected = i === 0 ? 'HASH' : 'RANGE';
-    if (!isObject(k) || typeof k.AttributeName !== 'string' || k.KeyType !== expected) {
+    if (!isRecord(k) || typeof k.AttributeName !== 'string' || k.KeyType !== expected) {
       problems.push({ path: [...path, i], message: `KeySchema entry ${i + 1} must be { AttributeName, KeyType: ${expected} }` });
       return;
     }
@@ -159,7 +160,7 @@ function checkKeySchema(value: unknown, path: PolicyPath, types: Map<string, str
 }
 
 function checkItem(item: unknown, path: PolicyPath, keys: string[], types: Map<string, string>, problems: ConfigProblem[]): void {
-  if (!isObject(item)) {
+  if (!isRecord(item)) {
     problems.push({ path, message: 'an item must be a mapping of attribute names to values' });
     return;
   }
@@ -171,9 +172,6 @@ function checkItem(item: unknown, path: PolicyPath, keys: string[], types: Map<s
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
-}
 
 /**
  * Checks a configuration given as data rather than read from a file (tests, embedding): role names,
