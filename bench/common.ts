@@ -168,7 +168,7 @@ export async function spawnServer(
   const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), join(opts.checkout ?? '.', 'bin/runbooks.js'), 'serve', ...args], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   liveServers.add(child);
   let errors = '';
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     errors = (errors + d.toString()).slice(-4000);
     opts.onStderr?.(d.toString());
   });
@@ -185,7 +185,7 @@ export async function spawnServer(
       child.kill('SIGKILL');
       reject(new Error(`${name} printed no URL within ${timeoutMs / 1000} s: ${errors}`));
     }, timeoutMs);
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       if (listening) return;
       out += d.toString();
       const m = /^\s+http:\/\/127\.0\.0\.1:(\d+)\/\?token=/m.exec(out);

@@ -224,7 +224,7 @@ async function send(p: Proc, method: string, path: string, body?: unknown): Prom
     const code = (err as NodeJS.ErrnoException).code ?? '';
     throw CONNECTION_CODES.has(code) ? new ConnectionError(code) : err;
   }
-  let parsed: unknown = null;
+  let parsed: unknown;
   try {
     parsed = JSON.parse(res.text || 'null');
   } catch {
@@ -794,8 +794,8 @@ async function auditVerify(env: NodeJS.ProcessEnv, storePrefix: string, base: st
     const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     children.delete(child);
     return { code, out };

@@ -113,7 +113,8 @@ async function measure(browser: Browser, url: string, requests: () => number): P
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.evaluate(() => {
       const w = window as unknown as { bench: { frames: number[]; loading: number; long: number[]; stop: boolean } };
-      const bench = (w.bench = { frames: [], loading: 0, long: [], stop: false });
+      const bench: (typeof w)['bench'] = { frames: [], loading: 0, long: [], stop: false };
+      w.bench = bench;
       new PerformanceObserver((list) => bench.long.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
       let last = -1;
       const tick = (t: number) => {

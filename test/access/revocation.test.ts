@@ -101,7 +101,7 @@ describe('completing a run, on the shared sandbox', () => {
     }
     // ... and whoever kept a copy is refused by an explicit deny, DescribeTable sessions included.
     for (const { creds, call } of leaked) {
-      const ddb = dynamoClient(creds as Required<AwsCredentialIdentity>);
+      const ddb = dynamoClient(creds);
       const err = await refusal(
         call === 'get'
           ? ddb.send(new GetItemCommand({ TableName: 'Customers', Key: { customerId: { S: 'C1001' } } }))
@@ -262,7 +262,7 @@ describe('the revocation policy over time, on a gateway of its own', () => {
       tags: {},
     });
     expect(after.issuedAt.getTime()).toBeGreaterThanOrEqual(cutoff!.getTime());
-    const fresh = dynamoClient({ ...credentialsOf(after) } as Required<AwsCredentialIdentity>, info, { maxAttempts: 1 });
+    const fresh = dynamoClient({ ...credentialsOf(after) }, info, { maxAttempts: 1 });
     try {
       expect((await fresh.send(new GetItemCommand({ TableName: 'Customers', Key: { customerId: { S: 'C1001' } } }))).Item?.customerId?.S).toBe('C1001');
     } finally {

@@ -236,7 +236,7 @@ function view(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'Tags' && Array.isArray(v) ? [...v].sort() : view(v)]));
 }
-const rawView = (items: Array<Record<string, AttributeValue>>) => view(items.map((item) => plainFromAttributes(item as Record<string, Record<string, unknown>>)));
+const rawView = (items: Array<Record<string, AttributeValue>>) => view(items.map((item) => plainFromAttributes(item as unknown as Record<string, Record<string, unknown>>)));
 
 describe('requests copied from the AWS references, in DynamoDB JSON, give the same items as their plain twins', { timeout: 60_000 }, () => {
   let dataDir: string;

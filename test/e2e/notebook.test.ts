@@ -328,7 +328,7 @@ describe.runIf(availability.available || availability.required)('the notebook in
   it('exports the transcript as Markdown, JSON and HTML, and a step\'s items as CSV', async () => {
     const download = async (link: Locator) => {
       const [file] = await Promise.all([alice.waitForEvent('download'), link.click()]);
-      return { name: file.suggestedFilename(), text: await readFile((await file.path())!, 'utf8') };
+      return { name: file.suggestedFilename(), text: await readFile((await file.path()), 'utf8') };
     };
     const md = await download(alice.getByRole('link', { name: 'Download transcript as Markdown' }));
     expect(md.name).toBe(`${runId}.md`);

@@ -27,7 +27,7 @@ describe('a slow request body', () => {
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     socket.write(`POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${OWNER.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"runbook":`);
     let answer = '';
-    socket.on('data', (d) => (answer += d));
+    socket.on('data', (d: Buffer) => (answer += d.toString('utf8')));
     // A byte now and then, never the whole body: the server must end it, not wait for ever.
     const drip = setInterval(() => socket.write(' '), 200);
     const ended = await new Promise<boolean>((resolve) => {

@@ -13,7 +13,7 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_
     } catch (err) {
       failure = err;
     }
-    if (Date.now() > deadline) throw failure ?? new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw failure !== undefined ? (failure as Error) : new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

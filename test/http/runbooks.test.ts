@@ -32,7 +32,7 @@ describe('runbook routes', () => {
   it('lists every runbook with title, description, tags, step count and problems', async () => {
     const res = await get('/api/runbooks');
     expect(res.statusCode).toBe(200);
-    const { runbooks } = res.json() as { runbooks: Array<Record<string, unknown>> };
+    const { runbooks } = res.json<{ runbooks: Array<Record<string, unknown>> }>();
     expect(runbooks.map((r) => r.id)).toEqual(['broken', 'shop/customer', 'shop/fix-item', 'shop/hostile', 'shop/orders', 'shop/readonly-write']);
     expect(runbooks[1]).toEqual({ id: 'shop/customer', title: 'Look up a customer', description: 'Read one customer by id.', tags: ['customers', 'test'], steps: 1, problems: [] });
     const broken = runbooks[0] as { problems: Array<{ file: string; line: number; message: string }> };

@@ -210,7 +210,7 @@ describe('rendering: plain values where JSON holds them, kept types where it can
     expect(Buffer.from(sent.Blob as Uint8Array).toString()).toBe('hello');
     expect([...(sent.Blobs as Set<Uint8Array>)].map((b) => Buffer.from(b).toString())).toEqual(['hello', 'world']);
     expect((sent.Meta as Record<string, unknown>).tags).toEqual(new Set(['x']));
-    expect(stored.input.Item).not.toBe(sent);
+    expect((stored.input as Record<string, unknown>).Item).not.toBe(sent);
   });
 
   it('a number is plain only when JSON holds it exactly', () => {
@@ -245,7 +245,7 @@ describe('templates in typed values stay values', () => {
 
   it('a hostile value is text in an S, and refused where the descriptor wants a number', () => {
     const hostile = '{"N": "1"}, ":x": {"S": "y"}';
-    const out = renderStep(step, { id: hostile, qty: 1, flag: false, amount: '1' }).input;
+    const out = renderStep(step, { id: hostile, qty: 1, flag: false, amount: '1' }).input as Record<string, unknown>;
     expect(out.Key).toEqual({ pk: hostile });
     expect(Object.keys(out.ExpressionAttributeValues as object)).toEqual([':q', ':n', ':f', ':a']);
     for (const amount of ['1 OR 1=1', '{"N": "1"}', '']) {

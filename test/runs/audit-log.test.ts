@@ -327,8 +327,8 @@ describe('appends made at once', () => {
       log.append({ type: 'test.three' }),
     ]);
     expect(mixed[1]).toBeInstanceOf(TypeError);
-    expect([(mixed[0] as AuditRecord).seq, (mixed[2] as AuditRecord).seq]).toEqual([2, 3]);
-    expect((mixed[2] as AuditRecord).prev).toBe((mixed[0] as AuditRecord).hash);
+    expect([(mixed[0]).seq, (mixed[2]).seq]).toEqual([2, 3]);
+    expect((mixed[2]).prev).toBe((mixed[0]).hash);
     await log.close();
     expect((await records(dataDir)).map((r) => r.type)).toEqual(['test.one', 'test.two', 'test.three', 'audit.digest']);
     expect((await verifyAuditLog(dataDir, { keyPath })).ok).toBe(true);

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeleteItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { hashRecord, verifyDynamoAudit, type AuditRecord } from '../../server/runs/audit.js';
 import { signDigest, type DigestData } from '../../server/runs/audit-digest.js';
 import { loadOrCreateAuditKey } from '../../server/runs/audit-key.js';

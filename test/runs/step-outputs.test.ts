@@ -150,7 +150,7 @@ describe('step outputs in a run', () => {
     // The write needs approval: the request it asks for carries its inputs, typed (a list, a number).
     const asked = await engine.executeStep(run.id, 'note', { user: 'alice', confirm: true }).catch((e: unknown) => e);
     expect(isRbError(asked) && asked.code).toBe('RB_ERR_RUN_APPROVAL_REQUIRED');
-    const approval = engine.getRun(run.id)!.approvals.note!;
+    const approval = engine.getRun(run.id)!.approvals.note;
     expect(approval.request.input).toMatchObject({ Key: { id: 'P1' }, ExpressionAttributeValues: { ':ids': ['O1', 'O2'], ':n': 42.5 } });
     expect(approval.inputs!.map((i) => [i.ref, i.value])).toEqual([
       ['steps.find.first.id', 'P1'],

@@ -17,7 +17,7 @@
  */
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
-import { deriveSessionPolicy, type PolicyDocument as DerivedPolicy } from '../../server/access/derive-policy.js';
+import { deriveSessionPolicy } from '../../server/access/derive-policy.js';
 import { planRevocation, revocationDocument } from '../../server/access/revocation-policy.js';
 import { runUserIdPattern, sessionName } from '../../server/access/session-name.js';
 import type { RenderedRequest } from '../../server/runbook/types.js';
@@ -489,7 +489,7 @@ async function theirs(c: Case): Promise<{ verdict: Verdict; ignored: string[] }>
   };
   const out = await runSimulation(simulation, { simulationMode: 'Strict' });
   if (out.resultType !== 'single') throw new Error(`iam-simulate could not evaluate ${c.action} on ${c.resource}: ${JSON.stringify(out.resultType === 'error' ? out.errors : out.resultType)}`);
-  return { verdict: out.overallResult as Verdict, ignored: out.result.ignoredContextKeys ?? [] };
+  return { verdict: out.overallResult, ignored: out.result.ignoredContextKeys ?? [] };
 }
 
 // -- explained disagreements -----------------------------------------------------------------------
@@ -560,10 +560,10 @@ describe('the sandbox IAM evaluation against iam-simulate', () => {
       const spec = randomSpec();
       // Sometimes a table's key schema is unknown: its parts are then left unpinned.
       const partitionKeys = Object.fromEntries(Object.entries(TABLES).filter(() => !chance(0.1)).map(([n, t]) => [n, t.hash]));
-      const session = deriveSessionPolicy(render(spec, s.userId), { region: REGION, account: ACCOUNT, partitionKeys }) as DerivedPolicy as unknown as PolicyDocument;
+      const session = deriveSessionPolicy(render(spec, s.userId), { region: REGION, account: ACCOUNT, partitionKeys }) as unknown as PolicyDocument;
       const revoked = revocation(s);
       const deny = chance(0.2) ? pick(DENIES) : undefined;
-      const identity = [...ROLES[s.role], ...(revoked.doc ? [revoked.doc as unknown as PolicyDocument] : []), ...(deny ? [deny] : [])];
+      const identity = [...ROLES[s.role], ...(revoked.doc ? [revoked.doc] : []), ...(deny ? [deny] : [])];
       // Under a role allowing everything, with nothing denied, the session may do what it was derived for.
       const unhindered = s.role === 'runbook-tester' && revoked.label === 'none' && !deny;
       for (const p of [...identity, session]) expect(validatePolicy(p), JSON.stringify(p)).toEqual([]);

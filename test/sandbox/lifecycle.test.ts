@@ -61,7 +61,7 @@ describe('DynamoDB Local', () => {
     const child = spawn(process.execPath, [join(root, 'node_modules/vite-node/vite-node.mjs'), script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const line = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout! }).on('line', (l) => l.startsWith('{') && resolve(l));
+        createInterface({ input: child.stdout }).on('line', (l) => l.startsWith('{') && resolve(l));
         child.once('exit', (code) => reject(new Error(`the child exited (${code}) before DynamoDB Local was ready`)));
       });
       const { pgid, port } = JSON.parse(line) as { pgid: number; port: number };
