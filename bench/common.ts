@@ -165,7 +165,10 @@ export async function spawnServer(
 ): Promise<ServerProcess> {
   const name = opts.name ?? 'the server';
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), join(opts.checkout ?? '.', 'bin/runbooks.js'), 'serve', ...args], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), join(opts.checkout ?? '.', 'bin/runbooks.js'), 'serve', ...args], {
+    env: opts.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   liveServers.add(child);
   let errors = '';
   child.stderr.on('data', (d: Buffer) => {

@@ -15,6 +15,8 @@ process.on('SIGUSR2', () => {
     const dir = process.env.BENCH_LOAD_HEAPSNAPSHOTS;
     const snapshot = dir ? writeHeapSnapshot(join(dir, `load-${process.pid}-${++n}.heapsnapshot`)) : undefined;
     const mb = (x) => Math.round((x / 1048576) * 10) / 10;
-    process.stderr.write(`bench-load-probe ${JSON.stringify({ rssMb: mb(m.rss), heapTotalMb: mb(m.heapTotal), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external), snapshot })}\n`);
+    process.stderr.write(
+      `bench-load-probe ${JSON.stringify({ rssMb: mb(m.rss), heapTotalMb: mb(m.heapTotal), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external), snapshot })}\n`,
+    );
   }, 200);
 });

@@ -138,8 +138,6 @@ function procStats(pid: number): ProcStats {
   return { rssMb: rssKb / 1024, lazyFreeMb: lazyKb / 1024, fds, sockets };
 }
 
-
-
 interface Server extends ServerProcess {
   token: string;
   logLines: () => number;
@@ -178,7 +176,23 @@ async function startServer(opts: { root: string; data: string; sandbox: Sandbox;
     }
   };
   const server = await spawnServer(
-    [opts.root, '--aws', '--role', opts.roleArn, '--iam-revocation', '--data', opts.data, '--audit-key', join(opts.data, 'bench-audit-key.pem'), '--port', String(port), '--token', token, '--idle-timeout', '0'],
+    [
+      opts.root,
+      '--aws',
+      '--role',
+      opts.roleArn,
+      '--iam-revocation',
+      '--data',
+      opts.data,
+      '--audit-key',
+      join(opts.data, 'bench-audit-key.pem'),
+      '--port',
+      String(port),
+      '--token',
+      token,
+      '--idle-timeout',
+      '0',
+    ],
     { env: sandboxEnv(opts.sandbox), nodeFlags: ['--expose-gc', `--import=${pathToFileURL(resolve('bench/load-probe.mjs')).href}`], onStderr },
   );
   return {
@@ -271,14 +285,20 @@ async function runner(server: Server, agent: Agent, until: () => boolean, n: { r
   const c = (method: string, path: string, opts: Parameters<typeof call>[4] = {}) => call(server.port, agent, method, path, { token: server.token, ...opts });
   while (!until()) {
     const customerId = pick(CUSTOMERS);
-    const started = classify('start a run', await c('POST', '/api/runs', { body: { runbook: 'load', params: { customerId, note: `n-${n.runs}-${Math.random().toString(36).slice(2, 8)}` } } }), [[201]]);
+    const started = classify(
+      'start a run',
+      await c('POST', '/api/runs', { body: { runbook: 'load', params: { customerId, note: `n-${n.runs}-${Math.random().toString(36).slice(2, 8)}` } } }),
+      [[201]],
+    );
     const id = started?.body?.run?.id as string | undefined;
     if (!id) continue;
     n.runs++;
     const step = (name: string) => `/api/runs/${id}/steps/${name}`;
     classify('execute a read', await c('POST', `${step('orders')}/execute`, { body: {} }), [[200]], succeeded);
     // C1001 has three orders: one more page, then none; the others none at once.
-    classify('more pages', await c('POST', `${step('orders')}/more`, { body: {} }), [[200], [409, 'RB_ERR_RUN_NO_MORE_PAGES']], (a) => (a.status === 200 ? succeeded(a) : undefined));
+    classify('more pages', await c('POST', `${step('orders')}/more`, { body: {} }), [[200], [409, 'RB_ERR_RUN_NO_MORE_PAGES']], (a) =>
+      a.status === 200 ? succeeded(a) : undefined,
+    );
     classify('more pages', await c('POST', `${step('orders')}/more`, { body: {} }), [[409, 'RB_ERR_RUN_NO_MORE_PAGES']]);
     classify('read items', await c('GET', `${step('orders')}/items?offset=0&limit=50`), [[200]]);
     classify('execute a read', await c('POST', `${step('customer')}/execute`, { body: {} }), [[200]], succeeded);
@@ -301,7 +321,10 @@ async function pest(server: Server, agent: Agent, until: () => boolean): Promise
     switch (Math.floor(Math.random() * 9)) {
       case 0:
         // The limit answers 429 once a network has failed 10 times in a minute.
-        classify('wrong token', await c('GET', '/api/runs?limit=1', { token: wrong() }), [[401, 'RB_ERR_AUTH_REQUIRED'], [429, 'RB_ERR_AUTH_RATE_LIMITED']]);
+        classify('wrong token', await c('GET', '/api/runs?limit=1', { token: wrong() }), [
+          [401, 'RB_ERR_AUTH_REQUIRED'],
+          [429, 'RB_ERR_AUTH_RATE_LIMITED'],
+        ]);
         break;
       case 1:
         classify('bad parameters', await c('POST', '/api/runs', { body: { runbook: 'load', params: { customerId: 'X-1', note: 'x' } } }), [[400, 'RB_ERR_PARAM_INVALID']]);
@@ -310,7 +333,9 @@ async function pest(server: Server, agent: Agent, until: () => boolean): Promise
         classify('malformed JSON', await c('POST', '/api/runs', { raw: '{"runbook": "load", "params": {' }), [[400, 'RB_ERR_HTTP_BAD_REQUEST']]);
         break;
       case 3:
-        classify('wrong content type', await c('POST', '/api/runs', { raw: 'runbook=load', contentType: 'application/x-www-form-urlencoded' }), [[415, 'RB_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE']]);
+        classify('wrong content type', await c('POST', '/api/runs', { raw: 'runbook=load', contentType: 'application/x-www-form-urlencoded' }), [
+          [415, 'RB_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE'],
+        ]);
         break;
       case 4:
         classify('body too large', await c('POST', '/api/runs', { body: { runbook: 'load', params: { note: 'x'.repeat(70_000) } } }), [[413, 'RB_ERR_HTTP_BODY_TOO_LARGE']]);
@@ -322,7 +347,11 @@ async function pest(server: Server, agent: Agent, until: () => boolean): Promise
         classify('unknown run', await c('POST', '/api/runs/nosuchrun/steps/orders/execute', { body: {} }), [[404, 'RB_ERR_RUN_NOT_FOUND']]);
         break;
       case 7:
-        if (knownRuns.length) classify('unknown step', await c('POST', `/api/runs/${pick(knownRuns)}/steps/no-such-step/execute`, { body: {} }), [[404, 'RB_ERR_STEP_NOT_FOUND'], [409, 'RB_ERR_RUN_NOT_ACTIVE']]);
+        if (knownRuns.length)
+          classify('unknown step', await c('POST', `/api/runs/${pick(knownRuns)}/steps/no-such-step/execute`, { body: {} }), [
+            [404, 'RB_ERR_STEP_NOT_FOUND'],
+            [409, 'RB_ERR_RUN_NOT_ACTIVE'],
+          ]);
         break;
       case 8:
         classify('unknown runbook', await c('POST', '/api/runs', { body: { runbook: 'no/such-runbook', params: {} } }), [[404, 'RB_ERR_RUNBOOK_NOT_FOUND']]);
@@ -433,10 +462,16 @@ try {
   const served = [...tally.served.values()].reduce((a, b) => a + b, 0);
   const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)} %`;
   const peak = samples.reduce((m, s) => ({ rssMb: Math.max(m.rssMb, s.rssMb), lazyFreeMb: 0, fds: Math.max(m.fds, s.fds), sockets: Math.max(m.sockets, s.sockets) }), start);
-  const rows = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => `    ${String(v).padStart(7)}  ${k}`).join('\n');
+  const rows = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `    ${String(v).padStart(7)}  ${k}`)
+      .join('\n');
 
   console.log(`\nload: ${(loadMs / 1000).toFixed(0)} s after a ${WARMUP_S} s warm-up; ${RUNNERS} runners, ${VIEWERS} viewers, 2 pests`);
-  console.log(`requests answered: ${tally.requests} in all, ${tally.requests - warmRequests} under load (${(((tally.requests - warmRequests) / loadMs) * 1000).toFixed(0)}/s); runs ${counts.runs} (${counts.runs - warmRuns} under load); WebSocket frames received ${tally.wsFrames}`);
+  console.log(
+    `requests answered: ${tally.requests} in all, ${tally.requests - warmRequests} under load (${(((tally.requests - warmRequests) / loadMs) * 1000).toFixed(0)}/s); runs ${counts.runs} (${counts.runs - warmRuns} under load); WebSocket frames received ${tally.wsFrames}`,
+  );
   console.log(`  served as asked: ${served}\n${rows(tally.served)}`);
   console.log(`  expected refusals: ${expected}\n${rows(tally.expected)}`);
   console.log(`  unexpected: ${unexpected}${unexpected ? `\n${rows(tally.unexpected)}\n  e.g.\n    ${tally.examples.join('\n    ')}` : ''}`);
@@ -446,8 +481,12 @@ try {
   console.log(`\nserver process                                   fresh    start     peak      end   end/start`);
   console.log(`  RSS, MB                                      ${f1(fresh.rssMb)}  ${f1(start.rssMb)}  ${f1(peak.rssMb)}  ${f1(end.rssMb)}   ${pct(end.rssMb, start.rssMb)}`);
   console.log(`  RSS after full GCs, less lazily freed, MB             ${f1(held(startHeld))}           ${f1(held(endHeld))}   ${pct(held(endHeld), held(startHeld))}`);
-  console.log(`  JS heap used after full GCs, MB                       ${f1(startGc.heapUsedMb)}           ${f1(endGc.heapUsedMb)}   ${pct(endGc.heapUsedMb, startGc.heapUsedMb)} (${perRun.toFixed(1)} KB per run started under load)`);
-  console.log(`  open descriptors (of which sockets)            ${String(fresh.fds).padStart(3)} (${fresh.sockets})  ${String(start.fds).padStart(3)} (${start.sockets})  ${String(peak.fds).padStart(3)} (${peak.sockets})  ${String(end.fds).padStart(3)} (${end.sockets})   ${pct(end.fds, start.fds)}`);
+  console.log(
+    `  JS heap used after full GCs, MB                       ${f1(startGc.heapUsedMb)}           ${f1(endGc.heapUsedMb)}   ${pct(endGc.heapUsedMb, startGc.heapUsedMb)} (${perRun.toFixed(1)} KB per run started under load)`,
+  );
+  console.log(
+    `  open descriptors (of which sockets)            ${String(fresh.fds).padStart(3)} (${fresh.sockets})  ${String(start.fds).padStart(3)} (${start.sockets})  ${String(peak.fds).padStart(3)} (${peak.sockets})  ${String(end.fds).padStart(3)} (${end.sockets})   ${pct(end.fds, start.fds)}`,
+  );
   console.log(`  RSS every 5 s under load, MB: ${samples.map((x) => x.rssMb.toFixed(0)).join(' ')}; then settling: ${settling.map((x) => x.rssMb.toFixed(0)).join(' ')}`);
   console.log(`  ${server.logLines()} lines on stderr; exit code on SIGTERM ${exitCode}`);
   const lastLogged = server.lastLogged().filter((l) => !l.includes('NodeVersionSupportWarning'));

@@ -161,7 +161,9 @@ try {
   const f = (ms: number) => ms.toFixed(2).padStart(7);
   const r = (a: number, b: number) => (a / b).toFixed(2).padStart(5);
   console.log(`\n${N} GetItem executions in one run; medians of ${EDGE} executions (ms), wall / process CPU`);
-  console.log(`${'stage'.padEnd(32)} ${'1–20'.padStart(15)} ${`${Math.floor(N / 2) - EDGE + 1}–${Math.floor(N / 2)}`.padStart(15)} ${`${N - EDGE + 1}–${N}`.padStart(15)} ${'fresh 1–20'.padStart(15)}   last/first  last/fresh (wall)`);
+  console.log(
+    `${'stage'.padEnd(32)} ${'1–20'.padStart(15)} ${`${Math.floor(N / 2) - EDGE + 1}–${Math.floor(N / 2)}`.padStart(15)} ${`${N - EDGE + 1}–${N}`.padStart(15)} ${'fresh 1–20'.padStart(15)}   last/first  last/fresh (wall)`,
+  );
   for (const s of stages) {
     const cell = (w: { wall: number; cpu: number }) => `${f(w.wall)} /${f(w.cpu)}`;
     console.log(`${s.what.padEnd(32)} ${cell(s.first)} ${cell(s.middle)} ${cell(s.last)} ${cell(s.fresh)}   ${r(s.last.wall, s.first.wall)}       ${r(s.last.wall, s.fresh.wall)}`);
@@ -174,12 +176,22 @@ try {
       `of a median executeStep of ${stepMs.toFixed(2)} ms (${((100 * syncMs) / stepMs).toFixed(0)}%)`,
   );
   const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
-  console.log(`journal.jsonl of the run: ${kb(journal)} (${Math.round(journal / N)} bytes an execution); audit.jsonl: ${kb(audit)} (${N + WARMUP + EDGE} executions and their runs' records)`);
+  console.log(
+    `journal.jsonl of the run: ${kb(journal)} (${Math.round(journal / N)} bytes an execution); audit.jsonl: ${kb(audit)} (${N + WARMUP + EDGE} executions and their runs' records)`,
+  );
   const rec = stages[0];
   const ok = rec.last.wall <= 1.2 * rec.first.wall && rec.last.wall <= 1.2 * rec.fresh.wall;
   console.log(`acceptance (record stage of executions ${N - EDGE + 1}–${N} within 1.2× of 1–20, at the start and interleaved): ${ok ? 'met' : 'NOT met'}`);
   const round = (w: { wall: number; cpu: number }) => ({ wall: +w.wall.toFixed(3), cpu: +w.cpu.toFixed(3) });
-  console.log(JSON.stringify({ executions: N, journalBytes: journal, auditBytes: audit, fsyncMs: +syncMs.toFixed(3), stages: stages.map((s) => ({ what: s.what, first: round(s.first), middle: round(s.middle), last: round(s.last), fresh: round(s.fresh) })) }));
+  console.log(
+    JSON.stringify({
+      executions: N,
+      journalBytes: journal,
+      auditBytes: audit,
+      fsyncMs: +syncMs.toFixed(3),
+      stages: stages.map((s) => ({ what: s.what, first: round(s.first), middle: round(s.middle), last: round(s.last), fresh: round(s.fresh) })),
+    }),
+  );
 } finally {
   await engine?.close();
   await sandbox.stop();

@@ -52,7 +52,22 @@ import { DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/clie
 import { WebSocket } from 'ws';
 import { decodeValue } from '../server/runs/dynamo-values.js';
 import { startSandbox, type Sandbox } from '../server/cli/local-sandbox.js';
-import { checkBuilt, cpuOf, liveServers, median, memoryOf, numberOption, option, ordersRunbook, quantile, sandboxEnv, serverRequest, spawnServer, TICK_MS, type ServerProcess } from './common.js';
+import {
+  checkBuilt,
+  cpuOf,
+  liveServers,
+  median,
+  memoryOf,
+  numberOption,
+  option,
+  ordersRunbook,
+  quantile,
+  sandboxEnv,
+  serverRequest,
+  spawnServer,
+  TICK_MS,
+  type ServerProcess,
+} from './common.js';
 
 // The SDK clients of the gateway and the bench run on Node 20 as the server does: no notice each time.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -83,7 +98,6 @@ const START_BODY = { runbook: 'bench', params: { customerId: 'C1001' } };
 
 // -- measuring ------------------------------------------------------------------------------------
 
-
 /** The machine's busy and total CPU time so far, ms over all cores (from /proc/stat). */
 function machineCpu(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -98,11 +112,9 @@ const ownCpu = () => {
   return (u.user + u.system) / 1000;
 };
 
-
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const ms = (x: number, d = 1) => (Number.isFinite(x) ? `${x.toFixed(d)} ms` : '–');
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
-
 
 // -- what the gateway (in this process) answered ------------------------------------------------
 
@@ -236,7 +248,13 @@ async function send(p: Proc, method: string, path: string, body?: unknown): Prom
 // -- the bench ------------------------------------------------------------------------------------
 
 if (!SERVER) checkBuilt();
-const host = { cores: cpus().length, model: cpus()[0]?.model ?? '?', load: loadavg().map((l) => l.toFixed(2)).join(' ') };
+const host = {
+  cores: cpus().length,
+  model: cpus()[0]?.model ?? '?',
+  load: loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' '),
+};
 const prefix = `rb-bench-${randomBytes(4).toString('hex')}-`;
 const dir = await mkdtemp(join(tmpdir(), 'rb-bench-replicas-'));
 const root = join(dir, 'runbooks');
@@ -263,8 +281,22 @@ try {
   const roleArn = sb.roles[0].arn;
   const env = sandboxEnv(sb, { XDG_CONFIG_HOME: config });
   const replicaArgs = (i: number) => [
-    root, '--aws', '--store', 'dynamodb', '--store-prefix', prefix, '--role', roleArn,
-    '--data', join(dir, `data-${i}`), '--port', '0', '--token', TOKEN, '--idle-timeout', '0',
+    root,
+    '--aws',
+    '--store',
+    'dynamodb',
+    '--store-prefix',
+    prefix,
+    '--role',
+    roleArn,
+    '--data',
+    join(dir, `data-${i}`),
+    '--port',
+    '0',
+    '--token',
+    TOKEN,
+    '--idle-timeout',
+    '0',
   ];
   const startedAt = performance.now();
   for (let i = 0; i < REPLICAS; i++) replicas.push(await spawnRunbooks(`replica ${i}`, replicaArgs(i), env));
@@ -285,7 +317,13 @@ try {
   const error = (route: string, what: string) => errors.set(`${route} ${what}`, (errors.get(`${route} ${what}`) ?? 0) + 1);
 
   /** A request to a random replica; another one when the connection fails. Latency into `route`. */
-  async function balanced(route: string, method: string, path: string, body?: unknown, record = true): Promise<{ status: number; body: any; replica: number; at: number; retried: boolean } | undefined> {
+  async function balanced(
+    route: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    record = true,
+  ): Promise<{ status: number; body: any; replica: number; at: number; retried: boolean } | undefined> {
     const t0 = performance.now();
     const tried = new Set<number>();
     let attempts = 0;
@@ -458,7 +496,8 @@ try {
         away++;
       } else {
         missed++;
-        if (missedSamples.length < 5) missedSamples.push(`${a.runId}/${a.step}/${a.n} answered by replica ${a.replica} at ${((a.at - began) / 1000).toFixed(1)} s, not at viewer ${v}`);
+        if (missedSamples.length < 5)
+          missedSamples.push(`${a.runId}/${a.step}/${a.n} answered by replica ${a.replica} at ${((a.at - began) / 1000).toFixed(1)} s, not at viewer ${v}`);
       }
     }
   }
@@ -466,7 +505,9 @@ try {
   // -- 2. lost records ------------------------------------------------------------------------------
   // Runs that a start the dead replica made but never answered: still active, not ours.
   const listed = await balanced('list', 'GET', '/api/runs', undefined, false);
-  const orphans: string[] = (listed?.body?.runs ?? []).filter((r: { id: string; status: string }) => r.status === 'active' && !runIds.includes(r.id)).map((r: { id: string }) => r.id);
+  const orphans: string[] = (listed?.body?.runs ?? [])
+    .filter((r: { id: string; status: string }) => r.status === 'active' && !runIds.includes(r.id))
+    .map((r: { id: string }) => r.id);
   for (const id of orphans) await balanced('complete', 'POST', `/api/runs/${id}/complete`, {}, false);
 
   const verifyGets: number[] = [];
@@ -605,7 +646,9 @@ try {
   if (KILL >= 0) {
     console.log(
       `replica ${KILL} SIGKILLed after ${killInfo.atExecute} of ${totalExecutes} executes answered, at ${(((killInfo.at ?? began) - began) / 1000).toFixed(1)} s; ` +
-        (killInfo.restartError ? `did NOT restart: ${killInfo.restartError}` : `restarted ${RESTART_AFTER_MS} ms later, listening after ${ms(killInfo.restartMs ?? NaN, 0)}; its viewer back ${ms(killInfo.viewerBackMs ?? NaN, 0)} after the kill`),
+        (killInfo.restartError
+          ? `did NOT restart: ${killInfo.restartError}`
+          : `restarted ${RESTART_AFTER_MS} ms later, listening after ${ms(killInfo.restartMs ?? NaN, 0)}; its viewer back ${ms(killInfo.viewerBackMs ?? NaN, 0)} after the kill`),
     );
   }
   console.log(`\nthroughput: ${rate.toFixed(1)} executes/s (${executed.length} executes answered 200 in ${(executeWall / 1000).toFixed(2)} s, the execute phase)`);
@@ -623,11 +666,19 @@ try {
   }
   const notRetried = firstTry.execute;
   console.log(`execute without the retried ones: n ${notRetried.length}, p50 ${ms(median(notRetried))}, p99 ${ms(quantile(notRetried, 0.99))}, max ${ms(Math.max(...notRetried))}`);
-  console.log(`GET run, the check after the load (each run from each replica, 8 at once): n ${verifyGets.length}, p50 ${ms(median(verifyGets))}, p99 ${ms(quantile(verifyGets, 0.99))}`);
+  console.log(
+    `GET run, the check after the load (each run from each replica, 8 at once): n ${verifyGets.length}, p50 ${ms(median(verifyGets))}, p99 ${ms(quantile(verifyGets, 0.99))}`,
+  );
   console.log(`\nerrors (non-2xx answers, failed executions): ${errorCount}${errorCount ? ` — ${[...errors].map(([k, v]) => `${k}: ${v}`).join('; ')}` : ''}`);
-  console.log(`connection-level retries: ${totalRetries} (${retriesDead} to the dead replica, ${totalRetries - retriesDead} to a live one)${totalRetries ? ` — by route: ${retryRoutes}; by code: ${retryCodes}` : ''}`);
-  console.log(`runs: ${runIds.length} started, ${runIds.length - notCompleted.length} completed${notCompleted.length ? ` (NOT: ${notCompleted.slice(0, 5).join(', ')})` : ''}; runs started but never answered (completed by the bench): ${orphans.length}; executions recorded without a 200 answer: ${unanswered}`);
-  console.log(`lost records: ${lostInRun + lostInAudit} (not in the run as a replica serves it: ${lostInRun}; no audit record: ${lostInAudit}) of ${executed.length} executes answered 200`);
+  console.log(
+    `connection-level retries: ${totalRetries} (${retriesDead} to the dead replica, ${totalRetries - retriesDead} to a live one)${totalRetries ? ` — by route: ${retryRoutes}; by code: ${retryCodes}` : ''}`,
+  );
+  console.log(
+    `runs: ${runIds.length} started, ${runIds.length - notCompleted.length} completed${notCompleted.length ? ` (NOT: ${notCompleted.slice(0, 5).join(', ')})` : ''}; runs started but never answered (completed by the bench): ${orphans.length}; executions recorded without a 200 answer: ${unanswered}`,
+  );
+  console.log(
+    `lost records: ${lostInRun + lostInAudit} (not in the run as a replica serves it: ${lostInRun}; no audit record: ${lostInAudit}) of ${executed.length} executes answered 200`,
+  );
   for (const s of lostSamples) console.log(`  ${s}`);
   console.log(
     `\nevent delays, execute's answer → step.succeeded at the other replicas' viewers: n ${delays.length}, p50 ${ms(median(delays))}, p99 ${ms(quantile(delays, 0.99))}, max ${ms(Math.max(...delays))}, min ${ms(Math.min(...delays))}; over 1 s: ${late}; missed: ${missed}; not owed (viewer away in the second after the answer): ${away}`,
@@ -635,7 +686,9 @@ try {
   for (const s of missedSamples) console.log(`  ${s}`);
   const sinceKill = (t: number) => (killInfo.at === undefined ? '' : `, ${((t - killInfo.at) / 1000).toFixed(1)} s after the kill`);
   for (const { a, viewer, delay } of lateSamples.sort((x, y) => y.delay - x.delay).slice(0, 8)) {
-    const retriedHere = executed.filter((e) => e.runId === a.runId && e.retried).map((e) => `${e.step} (answered by replica ${e.replica} at ${((e.at - began) / 1000).toFixed(1)} s)`);
+    const retriedHere = executed
+      .filter((e) => e.runId === a.runId && e.retried)
+      .map((e) => `${e.step} (answered by replica ${e.replica} at ${((e.at - began) / 1000).toFixed(1)} s)`);
     console.log(
       `  late: ${a.runId}/${a.step}/${a.n} answered by replica ${a.replica} at ${((a.at - began) / 1000).toFixed(1)} s${sinceKill(a.at)}, at viewer ${viewer} after ${delay.toFixed(0)} ms; ` +
         `the run's executes sent again after a connection failure: ${retriedHere.length ? retriedHere.join(', ') : 'none'}`,
@@ -655,7 +708,9 @@ try {
         (t.errors.size ? `  ${[...t.errors].map(([k, v]) => `${k} ${v}`).join(', ')}` : ''),
     );
   }
-  console.log(`replicas over the whole load (CPU since the execute phase began; the restarted one since its restart): ${replicas.map((p, i) => `${i}: CPU ${(cpu[i] / 1000).toFixed(1)} s, RSS ${memory[i].rssMb.toFixed(0)} MB (peak ${memory[i].peakMb.toFixed(0)})`).join('; ')}`);
+  console.log(
+    `replicas over the whole load (CPU since the execute phase began; the restarted one since its restart): ${replicas.map((p, i) => `${i}: CPU ${(cpu[i] / 1000).toFixed(1)} s, RSS ${memory[i].rssMb.toFixed(0)} MB (peak ${memory[i].peakMb.toFixed(0)})`).join('; ')}`,
+  );
   console.log(`stopped with SIGTERM: ${stops.map((s, i) => `${i}: exit ${s.code}${s.forced ? ' (SIGKILLed after 30 s)' : ''}`).join(', ')}`);
   console.log(`audit verify --store dynamodb: exit ${verify1.code} ${verify1.out.trim()}\n  (by ${verify1.how})`);
 
@@ -664,7 +719,9 @@ try {
     const { onDynamo, onFile, batchMedians, rounds, overheadErrors, verify2, othersCores } = overhead;
     const p50d = median(onDynamo);
     const p50f = median(onFile);
-    console.log(`\nstore overhead, sequential executes (c = 1), ${rounds} alternating batches of ${BATCH} (other processes than these meanwhile: ${othersCores.toFixed(2)} cores):`);
+    console.log(
+      `\nstore overhead, sequential executes (c = 1), ${rounds} alternating batches of ${BATCH} (other processes than these meanwhile: ${othersCores.toFixed(2)} cores):`,
+    );
     console.log(`  dynamodb store  n ${onDynamo.length}  p50 ${ms(p50d, 2)}  p99 ${ms(quantile(onDynamo, 0.99), 2)}  mean ${ms(mean(onDynamo), 2)}`);
     console.log(`  file store      n ${onFile.length}  p50 ${ms(p50f, 2)}  p99 ${ms(quantile(onFile, 0.99), 2)}  mean ${ms(mean(onFile), 2)}`);
     console.log(
@@ -675,13 +732,21 @@ try {
     overheadJson = { dynamo: { p50: p50d, p99: quantile(onDynamo, 0.99) }, file: { p50: p50f, p99: quantile(onFile, 0.99) }, p50Difference: p50d - p50f, othersCores };
   }
 
-  const notes = [...replicas, ...others].flatMap((p) => p.stderr.filter((l) => !/runs and the audit chain in the DynamoDB tables|runs and the audit log in|SIGTERM: stopping|\] runbooks: stopped$|\] $/.test(l)).map((l) => `${p.name}: ${l}`));
+  const notes = [...replicas, ...others].flatMap((p) =>
+    p.stderr
+      .filter((l) => !/runs and the audit chain in the DynamoDB tables|runs and the audit log in|SIGTERM: stopping|\] runbooks: stopped$|\] $/.test(l))
+      .map((l) => `${p.name}: ${l}`),
+  );
   if (notes.length) {
     console.log(`\nserver stderr (${notes.length} lines besides start and stop):`);
     for (const l of notes.slice(0, 40)) console.log(`  ${l.slice(0, 400)}`);
     if (notes.length > 40) console.log(`  … ${notes.length - 40} more`);
   }
-  console.log(`\nwhole bench: ${((performance.now() - began) / 1000).toFixed(0)} s; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `\nwhole bench: ${((performance.now() - began) / 1000).toFixed(0)} s; load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(
     JSON.stringify({
       host,
@@ -777,7 +842,14 @@ async function* query(client: DynamoDBClient, table: string, chain: string): Asy
   let start: Record<string, AttributeValue> | undefined;
   do {
     const page = await client.send(
-      new QueryCommand({ TableName: table, KeyConditionExpression: '#c = :c', ExpressionAttributeNames: { '#c': 'chain' }, ExpressionAttributeValues: { ':c': { S: chain } }, ConsistentRead: true, ExclusiveStartKey: start }),
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: '#c = :c',
+        ExpressionAttributeNames: { '#c': 'chain' },
+        ExpressionAttributeValues: { ':c': { S: chain } },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
     );
     yield* page.Items ?? [];
     start = page.LastEvaluatedKey;
@@ -804,6 +876,10 @@ async function auditVerify(env: NodeJS.ProcessEnv, storePrefix: string, base: st
   const cli = await run([join(SERVER ?? '.', 'bin/runbooks.js'), 'audit', 'verify', '--store', 'dynamodb', '--store-prefix', storePrefix, '--data', data, '--json']);
   if (!/unknown option '--store'/.test(cli.out)) return { ...cli, how: 'runbooks audit verify --store dynamodb' };
   const options = JSON.stringify({ store: 'dynamodb', storePrefix, data, json: true });
-  const direct = await run(['--input-type=module', '-e', `const { auditVerifyCommand } = await import(${JSON.stringify(resolve(SERVER ?? '.', 'dist/server/cli/audit.js'))}); process.exitCode = await auditVerifyCommand(${options});`]);
+  const direct = await run([
+    '--input-type=module',
+    '-e',
+    `const { auditVerifyCommand } = await import(${JSON.stringify(resolve(SERVER ?? '.', 'dist/server/cli/audit.js'))}); process.exitCode = await auditVerifyCommand(${options});`,
+  ]);
   return { ...direct, how: `auditVerifyCommand of dist/server/cli/audit.js (the CLI answered: ${cli.out.split('\n')[0].trim()})` };
 }

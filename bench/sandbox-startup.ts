@@ -26,7 +26,9 @@ async function startup(): Promise<Array<{ dynamoLocalMs: number; seedMs: number;
     const t = performance.now();
     await sandbox.stop();
     runs.push({ ...sandbox.timings, stopMs: performance.now() - t });
-    process.stdout.write(`  run ${i + 1}: ready in ${ms(sandbox.timings.totalMs)} (DynamoDB Local ${ms(sandbox.timings.dynamoLocalMs)}, seeding ${ms(sandbox.timings.seedMs)}), stopped in ${ms(runs[i].stopMs)}\n`);
+    process.stdout.write(
+      `  run ${i + 1}: ready in ${ms(sandbox.timings.totalMs)} (DynamoDB Local ${ms(sandbox.timings.dynamoLocalMs)}, seeding ${ms(sandbox.timings.seedMs)}), stopped in ${ms(runs[i].stopMs)}\n`,
+    );
   }
   return runs;
 }
@@ -35,7 +37,14 @@ async function overhead(sandbox: Sandbox): Promise<{ direct: number[]; gateway: 
   const sts = new STSClient({ endpoint: sandbox.endpoint, region: sandbox.region, credentials: sandbox.baseCredentials });
   const policy = {
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: `arn:aws:dynamodb:${sandbox.region}:${sandbox.account}:table/Orders`, Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CUSTOMER#C1001'] } } }],
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:Query',
+        Resource: `arn:aws:dynamodb:${sandbox.region}:${sandbox.account}:table/Orders`,
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CUSTOMER#C1001'] } },
+      },
+    ],
   };
   const out = await sts.send(new AssumeRoleCommand({ RoleArn: sandbox.roles[0].arn, RoleSessionName: 'bench', Policy: JSON.stringify(policy) }));
   sts.destroy();

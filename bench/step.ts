@@ -163,7 +163,9 @@ try {
   console.log(`Query of 3 items, ${iterations} iterations of each path, interleaved (ms)`);
   console.log(`path       median      p95     mean  median/sdk   CPU/call (mean)`);
   names.forEach((name, i) =>
-    console.log(`${name.padEnd(7)} ${fmt(wall[i].median)} ${fmt(wall[i].p95)} ${fmt(wall[i].mean)}  ${(wall[i].median / wall[sdk].median).toFixed(2).padStart(10)}   ${fmt(cpu[i].mean)}`),
+    console.log(
+      `${name.padEnd(7)} ${fmt(wall[i].median)} ${fmt(wall[i].p95)} ${fmt(wall[i].mean)}  ${(wall[i].median / wall[sdk].median).toFixed(2).padStart(10)}   ${fmt(cpu[i].mean)}`,
+    ),
   );
   const e = names.indexOf('engine');
   const ratio = wall[e].median / wall[sdk].median;
@@ -173,7 +175,9 @@ try {
   console.log(
     JSON.stringify({
       iterations,
-      paths: Object.fromEntries(names.map((n, i) => [n, { median: +wall[i].median.toFixed(3), p95: +wall[i].p95.toFixed(3), mean: +wall[i].mean.toFixed(3), cpuMean: +cpu[i].mean.toFixed(3) }])),
+      paths: Object.fromEntries(
+        names.map((n, i) => [n, { median: +wall[i].median.toFixed(3), p95: +wall[i].p95.toFixed(3), mean: +wall[i].mean.toFixed(3), cpuMean: +cpu[i].mean.toFixed(3) }]),
+      ),
       engineOverSdk: +ratio.toFixed(3),
       serverCpuPerExecution: +serverCpu.toFixed(3),
     }),

@@ -19,7 +19,16 @@ import { numberOption } from './common.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const ROWS = numberOption('rows', 10_000);
 const SECONDS = numberOption('seconds', 4);
@@ -32,7 +41,14 @@ type Item = Record<string, unknown>;
 /** Orders as a shop table holds them: keys, scalars, a map and a list; about 300 bytes of JSON each. */
 function orders(count: number): Item[] {
   const statuses = ['PENDING', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED'];
-  const cities = [['London', 'GB'], ['Lyon', 'FR'], ['Porto', 'PT'], ['Leipzig', 'DE'], ['Utrecht', 'NL'], ['Malmö', 'SE']];
+  const cities = [
+    ['London', 'GB'],
+    ['Lyon', 'FR'],
+    ['Porto', 'PT'],
+    ['Leipzig', 'DE'],
+    ['Utrecht', 'NL'],
+    ['Malmö', 'SE'],
+  ];
   const out: Item[] = [];
   for (let i = 0; i < count; i++) {
     const customer = 1000 + ((i * 7919) % 4000);
@@ -78,7 +94,8 @@ async function serve(items: Item[]): Promise<{ base: string; requests: () => num
   });
   const script = bundled.outputFiles[0].text;
   const styles = await readFile(`${ROOT}client/styles.css`, 'utf8');
-  const html = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>table scroll</title><link rel="stylesheet" href="/styles.css"></head><body><main id="root"></main><script type="module" src="/page.js"></script></body></html>';
+  const html =
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>table scroll</title><link rel="stylesheet" href="/styles.css"></head><body><main id="root"></main><script type="module" src="/page.js"></script></body></html>';
   let requests = 0;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -168,7 +185,9 @@ const server = await serve(items);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 let accepted = true;
 try {
-  process.stdout.write(`${ROWS.toLocaleString('en-US')} items of 9–10 attributes (${(bytes / 1e6).toFixed(2)} MB of JSON); wheel events of ${DELTA} px, each 16 ms after the last was delivered, for ${SECONDS} s; Chromium ${browser.version()}\n`);
+  process.stdout.write(
+    `${ROWS.toLocaleString('en-US')} items of 9–10 attributes (${(bytes / 1e6).toFixed(2)} MB of JSON); wheel events of ${DELTA} px, each 16 ms after the last was delivered, for ${SECONDS} s; Chromium ${browser.version()}\n`,
+  );
   const titles = {
     table: 'result table (first 100 items with the execution, the rest fetched in chunks of 500)',
     plain: 'baseline: a plain scroller of the same size, empty',

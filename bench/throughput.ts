@@ -38,7 +38,22 @@ import { deriveSessionPolicy } from '../server/access/derive-policy.js';
 import { parseRunbook } from '../server/runbook/parse.js';
 import { renderStep } from '../server/runbook/render.js';
 import { startSandbox, type Sandbox } from '../server/cli/local-sandbox.js';
-import { checkBuilt, cpuOf, cpuPartsOf, freePort, median, memoryOf, numberOption, option, ordersRunbook, quantile, sandboxEnv, serverRequest, spawnServer, type ServerProcess } from './common.js';
+import {
+  checkBuilt,
+  cpuOf,
+  cpuPartsOf,
+  freePort,
+  median,
+  memoryOf,
+  numberOption,
+  option,
+  ordersRunbook,
+  quantile,
+  sandboxEnv,
+  serverRequest,
+  spawnServer,
+  type ServerProcess,
+} from './common.js';
 
 const ROUNDS = numberOption('rounds', 5);
 const LEVELS = (option('concurrency') ?? '1,50,200').split(',').map(Number);
@@ -53,7 +68,6 @@ const RUNS_AT_ONE = 10;
 const { text: RUNBOOK, names: NAMES } = ordersRunbook('Throughput bench', STEPS);
 
 // -- measuring ------------------------------------------------------------------------------------
-
 
 /** The process's open sockets, by what they connect: from its fds and /proc/net/tcp{,6}. */
 function socketsOf(pid: number, ports: { server: number; gateway: number }): Record<string, number> {
@@ -85,9 +99,6 @@ function socketsOf(pid: number, ports: { server: number; gateway: number }): Rec
   return out;
 }
 
-
-
-
 // -- the server, over HTTP ------------------------------------------------------------------------
 
 interface Server extends ServerProcess {
@@ -98,7 +109,23 @@ async function startServer(opts: { root: string; data: string; sandbox: Sandbox;
   const token = randomBytes(24).toString('hex');
   const port = await freePort();
   const server = await spawnServer(
-    [opts.root, '--aws', '--role', opts.roleArn, '--iam-revocation', '--data', opts.data, '--audit-key', join(opts.data, 'bench-audit-key.pem'), '--port', String(port), '--token', token, '--idle-timeout', '0'],
+    [
+      opts.root,
+      '--aws',
+      '--role',
+      opts.roleArn,
+      '--iam-revocation',
+      '--data',
+      opts.data,
+      '--audit-key',
+      join(opts.data, 'bench-audit-key.pem'),
+      '--port',
+      String(port),
+      '--token',
+      token,
+      '--idle-timeout',
+      '0',
+    ],
     { env: sandboxEnv(opts.sandbox), checkout: SERVER, nodeFlags: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] },
   );
   const call = async (method: string, path: string, body?: unknown, agent = opts.agent) => {
@@ -161,7 +188,8 @@ async function httpBatch(server: Server, c: number, runsPerWorker: number): Prom
       runs.map(async (id) => {
         for (const name of NAMES) {
           const res = await timed(() => server.call('POST', `/api/runs/${id}/steps/${name}/execute`, {}), latencies);
-          if (res.status !== 200 || res.body.execution.status !== 'succeeded' || res.body.execution.count !== 3) throw new Error(`execute: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+          if (res.status !== 200 || res.body.execution.status !== 'succeeded' || res.body.execution.count !== 3)
+            throw new Error(`execute: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
         }
       }),
     );
@@ -300,8 +328,14 @@ try {
     const rate = (b: Batch) => (b.steps / b.wall) * 1000;
     const row = (bs: Batch[]) => ({
       rate: median(bs.map(rate)),
-      p50: quantile(bs.flatMap((b) => b.latencies), 0.5),
-      p99: quantile(bs.flatMap((b) => b.latencies), 0.99),
+      p50: quantile(
+        bs.flatMap((b) => b.latencies),
+        0.5,
+      ),
+      p99: quantile(
+        bs.flatMap((b) => b.latencies),
+        0.99,
+      ),
       cpu: median(bs.map((b) => b.serverCpu / b.steps)),
       system: median(bs.map((b) => b.serverSystem / b.steps)),
       cpuWhole: median(bs.map((b) => b.serverCpuWhole / b.steps)),
@@ -312,14 +346,22 @@ try {
     // Per round, http against the direct batch just before it: the ratios the targets are about.
     const p50Ratio = median(h.map((b, i) => median(b.latencies) / median(d[i].latencies)));
     const rateRatio = median(h.map((b, i) => rate(b) / rate(d[i])));
-    console.log(`${String(c).padStart(4)}  direct ${f(dr.rate)} ${f(dr.p50, 2)} ${f(dr.p99, 2)}                                                  ${f(dr.cpu, 2)} (server idle)                   ${f(dr.bench, 2)}`);
-    console.log(`${String(c).padStart(4)}  http   ${f(hr.rate)} ${f(hr.p50, 2)} ${f(hr.p99, 2)}  ${f(p50Ratio, 2)}×        ${f(rateRatio, 2)}×                ${f(hr.cpu, 2)} | ${f(hr.cpuWhole, 2)}              ${f(hr.bench, 2)}`);
+    console.log(
+      `${String(c).padStart(4)}  direct ${f(dr.rate)} ${f(dr.p50, 2)} ${f(dr.p99, 2)}                                                  ${f(dr.cpu, 2)} (server idle)                   ${f(dr.bench, 2)}`,
+    );
+    console.log(
+      `${String(c).padStart(4)}  http   ${f(hr.rate)} ${f(hr.p50, 2)} ${f(hr.p99, 2)}  ${f(p50Ratio, 2)}×        ${f(rateRatio, 2)}×                ${f(hr.cpu, 2)} | ${f(hr.cpuWhole, 2)}              ${f(hr.bench, 2)}`,
+    );
     const starts = h.flatMap((b) => b.start ?? []);
     const completes = h.flatMap((b) => b.complete ?? []);
-    console.log(`        server CPU per step, of which system ${hr.system.toFixed(2)} ms; start p50 ${median(starts).toFixed(1)} ms, p99 ${quantile(starts, 0.99).toFixed(1)} ms; complete p50 ${median(completes).toFixed(1)} ms, p99 ${quantile(completes, 0.99).toFixed(1)} ms`);
+    console.log(
+      `        server CPU per step, of which system ${hr.system.toFixed(2)} ms; start p50 ${median(starts).toFixed(1)} ms, p99 ${quantile(starts, 0.99).toFixed(1)} ms; complete p50 ${median(completes).toFixed(1)} ms, p99 ${quantile(completes, 0.99).toFixed(1)} ms`,
+    );
     summary.push({ c, direct: dr, http: hr, p50Ratio, rateRatio, startP50: median(starts), completeP50: median(completes) });
   }
-  console.log(`\n${REPEATS} executions of one step in one run: p50 ${median(repeat).toFixed(2)} ms, p99 ${quantile(repeat, 0.99).toFixed(2)} ms; complete ${completeLong[0].toFixed(1)} ms`);
+  console.log(
+    `\n${REPEATS} executions of one step in one run: p50 ${median(repeat).toFixed(2)} ms, p99 ${quantile(repeat, 0.99).toFixed(2)} ms; complete ${completeLong[0].toFixed(1)} ms`,
+  );
   console.log(`server sockets before: ${JSON.stringify(socketsBefore)}`);
   console.log(`server sockets after ${REPEATS} executions: ${JSON.stringify(socketsAfter)}`);
   console.log(`server sockets after every level, bench disconnected, 6 s idle: ${JSON.stringify(socketsIdle)}`);
@@ -334,7 +376,9 @@ try {
   if (fifty) console.log(`  throughput at c = 50 ≥ 0.8× direct: ${fifty.rateRatio.toFixed(2)}× ${fifty.rateRatio >= 0.8 ? 'met' : 'NOT met'}`);
   console.log(`  sockets after ${REPEATS} executions of one run ≤ 10: ${socketsAfter.total} ${socketsAfter.total <= 10 ? 'met' : 'NOT met'}`);
   console.log(`\nwhole bench: ${((performance.now() - began) / 1000).toFixed(0)} s`);
-  console.log(JSON.stringify({ rounds: ROUNDS, levels: summary, repeat: { p50: median(repeat), p99: quantile(repeat, 0.99) }, socketsBefore, socketsAfter, socketsIdle, memory0, memory1 }));
+  console.log(
+    JSON.stringify({ rounds: ROUNDS, levels: summary, repeat: { p50: median(repeat), p99: quantile(repeat, 0.99) }, socketsBefore, socketsAfter, socketsIdle, memory0, memory1 }),
+  );
 } finally {
   await server?.stop();
   direct?.sts.destroy();

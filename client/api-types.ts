@@ -13,12 +13,7 @@ export interface Me {
   roles: string[];
 }
 
-export type {
-  RunbookSummary,
-  StepView as StepSummary,
-  SectionView as RunbookSection,
-  RunbookView as RunbookDetail,
-} from '../server/http/view-types.js';
+export type { RunbookSummary, StepView as StepSummary, SectionView as RunbookSection, RunbookView as RunbookDetail } from '../server/http/view-types.js';
 
 /**
  * An execution as the client reads it (with `keys`, the table's key attribute names, when the server
@@ -80,7 +75,9 @@ export function imagesOf(record: unknown, field: 'before' | 'images'): WriteImag
   const v = value as Record<string, unknown>;
   if (typeof v.unavailable === 'string') return { unavailable: v.unavailable };
   if (!Array.isArray(v.items)) return undefined;
-  const items = v.items.filter((i): i is ItemImage => !!i && typeof i === 'object' && typeof (i as ItemImage).table === 'string' && !!(i as ItemImage).key && typeof (i as ItemImage).key === 'object');
+  const items = v.items.filter(
+    (i): i is ItemImage => !!i && typeof i === 'object' && typeof (i as ItemImage).table === 'string' && !!(i as ItemImage).key && typeof (i as ItemImage).key === 'object',
+  );
   return { ...(typeof v.readAt === 'string' ? { readAt: v.readAt } : {}), items };
 }
 

@@ -112,7 +112,10 @@ export class ItemOrder {
     if (!item) return '';
     let text = this.searchText.get(item);
     if (text === undefined) {
-      text = Object.values(item).map((v) => formatValue(v)).join('\u0000').toLowerCase();
+      text = Object.values(item)
+        .map((v) => formatValue(v))
+        .join('\u0000')
+        .toLowerCase();
       this.searchText.set(item, text);
     }
     return text;

@@ -75,13 +75,29 @@ class Shell {
         { class: 'topbar' },
         h('a', { class: 'brand', href: '#/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '▤'), APP),
         h('nav', { 'aria-label': 'Main' }, Object.values(this.nav)),
-        h('span', { class: 'topbar-right' }, this.liveState, h('span', { class: 'user', title: `Roles: ${me.roles.join(', ') || 'none'}` }, h('span', { class: 'visually-hidden' }, 'Signed in as '), me.user, h('span', { class: 'roles' }, me.roles.join(' · ')))),
+        h(
+          'span',
+          { class: 'topbar-right' },
+          this.liveState,
+          h(
+            'span',
+            { class: 'user', title: `Roles: ${me.roles.join(', ') || 'none'}` },
+            h('span', { class: 'visually-hidden' }, 'Signed in as '),
+            me.user,
+            h('span', { class: 'roles' }, me.roles.join(' · ')),
+          ),
+        ),
       ),
       this.banners,
       this.main,
       this.announcer,
     );
-    onAuthRequired(() => this.banner('auth', 'Your access token is no longer accepted (the server may have restarted with a new one). Open the URL printed by `runbooks serve` again; what you see here stays until you do.'));
+    onAuthRequired(() =>
+      this.banner(
+        'auth',
+        'Your access token is no longer accepted (the server may have restarted with a new one). Open the URL printed by `runbooks serve` again; what you see here stays until you do.',
+      ),
+    );
     this.live.onState((state, reconnected) => this.onLiveState(state, reconnected));
     this.live.onEvent((event) => this.onEvent(event));
     this.live.start();

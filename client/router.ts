@@ -4,12 +4,7 @@
  */
 
 export type Route =
-  | { name: 'runbooks' }
-  | { name: 'runbook'; id: string }
-  | { name: 'runs' }
-  | { name: 'run'; id: string }
-  | { name: 'approvals' }
-  | { name: 'not-found'; path: string };
+  { name: 'runbooks' } | { name: 'runbook'; id: string } | { name: 'runs' } | { name: 'run'; id: string } | { name: 'approvals' } | { name: 'not-found'; path: string };
 
 function decode(segment: string): string | undefined {
   try {

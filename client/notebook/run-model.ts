@@ -7,7 +7,19 @@
  * each change is reported to the listeners, the views, which render it (views/notebook.ts, with
  * what a cell shows derived in cell-state.ts).
  */
-import { approvalName, approvalTarget, hasRole, itemTotal, type Approval, type Execution, type Me, type Run, type RunbookDetail, type RunEvent, type StepSummary } from '../api-types.js';
+import {
+  approvalName,
+  approvalTarget,
+  hasRole,
+  itemTotal,
+  type Approval,
+  type Execution,
+  type Me,
+  type Run,
+  type RunbookDetail,
+  type RunEvent,
+  type StepSummary,
+} from '../api-types.js';
 import { approvalTitle, type ApprovalKind } from '../approvals.js';
 import type { ShownError } from '../shown-error.js';
 

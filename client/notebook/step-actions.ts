@@ -87,7 +87,9 @@ export class StepActions {
     } finally {
       model.runningAll = false;
     }
-    const message = stoppedAt ? `Stopped at “${stoppedAt.title}”: it did not succeed. ${plural(ran, 'read step')} succeeded before it.` : `All ${plural(ran, 'read step')} succeeded.`;
+    const message = stoppedAt
+      ? `Stopped at “${stoppedAt.title}”: it did not succeed. ${plural(ran, 'read step')} succeeded before it.`
+      : `All ${plural(ran, 'read step')} succeeded.`;
     model.setBar({ runningAll: false, status: message });
     this.hooks.announce(message);
     return { ran, stoppedAt };
@@ -173,7 +175,6 @@ export class StepActions {
     else this.model.setNotice(name, { kind: 'warning', text: attempt.message });
     return attempt.kind;
   }
-
 }
 
 function notRun(why: Extract<StepOutcome, { kind: 'not-run' }>['why']): StepOutcome {

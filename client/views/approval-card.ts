@@ -32,12 +32,7 @@ export function approvalCard(a: Approval, options: CardOptions): HTMLElement {
   return h(
     'div',
     { class: 'approval-card' },
-    h(
-      'div',
-      { class: 'approval-step' },
-      h(hx, {}, title),
-      step && step.prose.some((n) => n.textContent?.trim()) ? h('div', { class: 'prose' }, step.prose) : null,
-    ),
+    h('div', { class: 'approval-step' }, h(hx, {}, title), step && step.prose.some((n) => n.textContent?.trim()) ? h('div', { class: 'prose' }, step.prose) : null),
     h('p', { class: 'approval-times' }, `Request rendered at ${formatTime(a.renderedAt)}: it runs exactly as shown. The request expires at ${formatTime(a.expiresAt)}.`),
     h(
       'div',

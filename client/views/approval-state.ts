@@ -42,7 +42,14 @@ export function renderApprovalState(box: HTMLElement, a: Approval | undefined, c
   box.className = `${c.kind === 'step' ? 'approval-box' : 'approval-box-revert'} approval-${a.status}`;
   switch (a.status) {
     case 'pending': {
-      parts.push(h('p', {}, h('strong', {}, w.waiting), `Requested by ${a.requestedBy}${when(a.requestedAt)}; the request was rendered then and runs exactly as shown. The request expires${when(a.expiresAt)}.`));
+      parts.push(
+        h(
+          'p',
+          {},
+          h('strong', {}, w.waiting),
+          `Requested by ${a.requestedBy}${when(a.requestedAt)}; the request was rendered then and runs exactly as shown. The request expires${when(a.expiresAt)}.`,
+        ),
+      );
       parts.push(h('p', { class: 'muted' }, `Who may approve: anyone with the approver role except ${a.requestedBy}.`));
       if (mayDecide(c.me, a) && c.open) {
         parts.push(
@@ -60,7 +67,13 @@ export function renderApprovalState(box: HTMLElement, a: Approval | undefined, c
     case 'approved':
       parts.push(h('p', {}, h('strong', {}, 'Approved '), `by ${a.decidedBy ?? 'an approver'}${when(a.decidedAt)}`, said ? ': ' : '.', said));
       if (c.me.user === a.requestedBy && c.canRun) {
-        parts.push(h('p', { class: 'muted' }, `${w.run} to execute it before ${formatTime(a.expiresAt)}; the approval covers one ${w.runs} of exactly the request rendered${when(a.renderedAt)}.`));
+        parts.push(
+          h(
+            'p',
+            { class: 'muted' },
+            `${w.run} to execute it before ${formatTime(a.expiresAt)}; the approval covers one ${w.runs} of exactly the request rendered${when(a.renderedAt)}.`,
+          ),
+        );
       } else if (c.open) {
         parts.push(h('p', { class: 'muted' }, `Only ${a.requestedBy}, who asked, can run it now.`));
       }
@@ -72,10 +85,19 @@ export function renderApprovalState(box: HTMLElement, a: Approval | undefined, c
     case 'expired':
     case 'stale':
     case 'cancelled':
-      parts.push(h('p', {}, h('strong', {}, a.status === 'expired' ? 'Approval expired. ' : a.status === 'stale' ? 'Approval no longer applies. ' : 'Approval cancelled. '), a.reason ?? ''));
+      parts.push(
+        h('p', {}, h('strong', {}, a.status === 'expired' ? 'Approval expired. ' : a.status === 'stale' ? 'Approval no longer applies. ' : 'Approval cancelled. '), a.reason ?? ''),
+      );
       if (a.decidedBy) parts.push(h('p', { class: 'muted' }, `${a.decidedBy} had approved it${when(a.decidedAt)}.`));
       if (a.difference) {
-        parts.push(h('details', {}, h('summary', {}, 'What changed in the step'), h('div', { class: 'json-pair' }, jsonBlock(a.difference.approved, 'Step as approved'), jsonBlock(a.difference.now, 'Step now'))));
+        parts.push(
+          h(
+            'details',
+            {},
+            h('summary', {}, 'What changed in the step'),
+            h('div', { class: 'json-pair' }, jsonBlock(a.difference.approved, 'Step as approved'), jsonBlock(a.difference.now, 'Step now')),
+          ),
+        );
       }
       if (a.status !== 'cancelled') parts.push(h('p', { class: 'muted' }, w.again));
       break;

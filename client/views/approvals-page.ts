@@ -30,7 +30,13 @@ export class ApprovalsView implements View {
       'div',
       { class: 'page' },
       h('div', { class: 'page-head' }, h('h1', {}, 'Approvals')),
-      h('p', { class: 'muted' }, isApprover ? 'Steps waiting for a second person. Check the request and its session policy, then approve or deny.' : 'Steps waiting for a second person. Only users with the approver role can decide them.'),
+      h(
+        'p',
+        { class: 'muted' },
+        isApprover
+          ? 'Steps waiting for a second person. Check the request and its session policy, then approve or deny.'
+          : 'Steps waiting for a second person. Only users with the approver role can decide them.',
+      ),
       this.status,
       this.list,
     );
@@ -98,7 +104,11 @@ export class ApprovalsView implements View {
       'article',
       { class: 'card approval-request', 'aria-labelledby': titleId },
       h('h2', { id: titleId }, 'Step ', h('code', {}, approval.step), ' of ', h('a', { href: routeHash({ name: 'run', id: run.id }) }, run.title)),
-      h('p', { class: 'muted' }, `Run ${run.id} · requested by ${approval.requestedBy} at ${formatTime(approval.requestedAt)} · run started by ${run.user}, ${plural(run.executions.length, 'execution')} so far`),
+      h(
+        'p',
+        { class: 'muted' },
+        `Run ${run.id} · requested by ${approval.requestedBy} at ${formatTime(approval.requestedAt)} · run started by ${run.user}, ${plural(run.executions.length, 'execution')} so far`,
+      ),
       approvalCard(approval, {
         heading: 'h3',
         step: runbook ? cardStep(runbook, approval.step) : undefined,

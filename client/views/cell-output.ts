@@ -113,7 +113,12 @@ export class CellOutput {
         'div',
         { class: 'json-pair' },
         h('div', {}, h('h4', {}, 'Rendered request'), jsonBlock(exec.request, `Rendered request of ${this.step.title}`)),
-        h('div', {}, h('h4', {}, 'Session policy'), exec.policy !== undefined ? jsonBlock(exec.policy, `Session policy of ${this.step.title}`) : h('p', { class: 'muted' }, 'No session was issued.')),
+        h(
+          'div',
+          {},
+          h('h4', {}, 'Session policy'),
+          exec.policy !== undefined ? jsonBlock(exec.policy, `Session policy of ${this.step.title}`) : h('p', { class: 'muted' }, 'No session was issued.'),
+        ),
       ),
     );
   }
@@ -125,14 +130,31 @@ export class CellOutput {
     const reverts = revertOf(exec);
     const canRevert = images !== undefined && 'items' in images && images.items.length > 0 && !reverted && exec.status === 'succeeded' && s.canAct;
     this.revertButton = canRevert
-      ? h('button', { type: 'button', class: 'button', disabled: s.busy, 'aria-label': `Revert execution ${exec.n} of ${this.step.title}`, onclick: () => this.controls.revert(exec.n) }, 'Revert')
+      ? h(
+          'button',
+          { type: 'button', class: 'button', disabled: s.busy, 'aria-label': `Revert execution ${exec.n} of ${this.step.title}`, onclick: () => this.controls.revert(exec.n) },
+          'Revert',
+        )
       : undefined;
     replaceChildren(
       this.imagesSlot,
       writeChanges(images),
       reverts !== undefined ? h('p', { class: 'muted' }, `This execution put back the items as they were before execution #${reverts}.`) : null,
-      reverted ? h('p', { class: 'notice notice-info' }, `Reverted${reverted.n !== undefined ? ` by execution #${reverted.n}` : ''}: the items were put back as they were before this write.`) : null,
-      this.revertButton ? h('div', { class: 'revert-actions' }, this.revertButton, h('span', { class: 'muted' }, 'Puts back the items as they were before this write, if nothing changed them since.')) : null,
+      reverted
+        ? h(
+            'p',
+            { class: 'notice notice-info' },
+            `Reverted${reverted.n !== undefined ? ` by execution #${reverted.n}` : ''}: the items were put back as they were before this write.`,
+          )
+        : null,
+      this.revertButton
+        ? h(
+            'div',
+            { class: 'revert-actions' },
+            this.revertButton,
+            h('span', { class: 'muted' }, 'Puts back the items as they were before this write, if nothing changed them since.'),
+          )
+        : null,
     );
   }
 }
@@ -148,7 +170,14 @@ function inputsOf(exec: Execution): HTMLElement | null {
       'ul',
       {},
       exec.inputs.map((input) =>
-        h('li', {}, h('code', {}, `{{${input.ref}}}`), ' = ', h('code', { class: 'input-value' }, JSON.stringify(input.value)), h('span', { class: 'muted' }, ` from ${input.step} #${input.n}`)),
+        h(
+          'li',
+          {},
+          h('code', {}, `{{${input.ref}}}`),
+          ' = ',
+          h('code', { class: 'input-value' }, JSON.stringify(input.value)),
+          h('span', { class: 'muted' }, ` from ${input.step} #${input.n}`),
+        ),
       ),
     ),
   );

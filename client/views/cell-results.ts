@@ -66,7 +66,13 @@ export class CellResults {
         const items = await source.all();
         // Each item's attributes in the table's column order, as in the CSV and the transcripts.
         const columns = columnsOf(items, hintsOf(exec));
-        const ok = await copyText(JSON.stringify(items.map((item) => inColumnOrder(item, columns)), null, 2));
+        const ok = await copyText(
+          JSON.stringify(
+            items.map((item) => inColumnOrder(item, columns)),
+            null,
+            2,
+          ),
+        );
         copyStatus.textContent = ok ? `Copied ${plural(items.length, 'item')} as JSON.` : 'The browser refused to copy; use the CSV download instead.';
       } catch (err) {
         copyStatus.textContent = `Nothing was copied: ${toShownError(err).message}`;
@@ -75,9 +81,17 @@ export class CellResults {
       }
     };
     copy.addEventListener('click', () => void copyAll());
-    const csv = runId ? h('a', { class: 'button', href: csvUrl(runId, this.step.name), download: `${runId}-${this.step.name}.csv`, 'aria-label': `Download items of ${title} as CSV` }, 'Download CSV') : null;
+    const csv = runId
+      ? h(
+          'a',
+          { class: 'button', href: csvUrl(runId, this.step.name), download: `${runId}-${this.step.name}.csv`, 'aria-label': `Download items of ${title} as CSV` },
+          'Download CSV',
+        )
+      : null;
     this.moreButton =
-      exec.hasMore && canLoadMore ? h('button', { type: 'button', class: 'button', 'aria-label': `Load more items of ${title}`, onclick: () => this.controls.more() }, 'Load more') : undefined;
+      exec.hasMore && canLoadMore
+        ? h('button', { type: 'button', class: 'button', 'aria-label': `Load more items of ${title}`, onclick: () => this.controls.more() }, 'Load more')
+        : undefined;
     this.setLoadingMore(loadingMore);
     bar.replaceChildren(
       h('span', { class: 'results-count' }, plural(total, 'item'), exec.hasMore ? ' · more available' : ''),

@@ -44,7 +44,7 @@ function summary(details: ConfirmDetails): string {
   const input = details.request.input as Record<string, unknown>;
   const tables = new Set<string>();
   if (typeof input.TableName === 'string') tables.add(input.TableName);
-  for (const t of Object.keys((input.RequestItems ?? {}))) tables.add(t);
+  for (const t of Object.keys(input.RequestItems ?? {})) tables.add(t);
   for (const part of (input.TransactItems ?? []) as Array<Record<string, { TableName?: string }>>) {
     for (const action of Object.values(part)) if (action?.TableName) tables.add(action.TableName);
   }
@@ -118,8 +118,19 @@ export function confirmComplete(requests: OpenApproval[]): Promise<boolean> {
       'dialog',
       { class: 'dialog confirm-dialog', 'aria-labelledby': titleId, 'aria-describedby': textId },
       h('h2', { id: titleId }, 'Complete the run and cancel its approval requests?'),
-      h('p', { id: textId }, requests.length === 1 ? 'Completing the run cancels the approval request of this step: ' : `Completing the run cancels the approval requests of these ${requests.length} steps: `, 'nothing they cover can run afterwards, and whoever is asked to decide sees them cancelled.'),
-      h('ul', { class: 'open-approvals' }, requests.map((o) => h('li', {}, h('strong', {}, o.title), ` — ${state(o.approval)}`))),
+      h(
+        'p',
+        { id: textId },
+        requests.length === 1
+          ? 'Completing the run cancels the approval request of this step: '
+          : `Completing the run cancels the approval requests of these ${requests.length} steps: `,
+        'nothing they cover can run afterwards, and whoever is asked to decide sees them cancelled.',
+      ),
+      h(
+        'ul',
+        { class: 'open-approvals' },
+        requests.map((o) => h('li', {}, h('strong', {}, o.title), ` — ${state(o.approval)}`)),
+      ),
       h('p', { class: 'muted' }, 'Every session of the run is revoked as well.'),
       h('div', { class: 'dialog-actions' }, cancel, complete),
     );
@@ -172,7 +183,13 @@ export function offerToComplete(runId: string, title: string): Promise<NewRunCho
       'dialog',
       { class: 'dialog confirm-dialog', 'aria-labelledby': titleId, 'aria-describedby': textId },
       h('h2', { id: titleId }, 'Complete this run first?'),
-      h('p', { id: textId }, 'Run ', h('strong', { class: 'mono' }, runId), ` of “${title}” is still active. Completing it revokes its sessions and cancels its open approval requests; kept active, it stays in the run list as yours until it is completed or idles out.`),
+      h(
+        'p',
+        { id: textId },
+        'Run ',
+        h('strong', { class: 'mono' }, runId),
+        ` of “${title}” is still active. Completing it revokes its sessions and cancels its open approval requests; kept active, it stays in the run list as yours until it is completed or idles out.`,
+      ),
       h('div', { class: 'dialog-actions' }, cancel, keep, complete),
     );
     let result: NewRunChoice = 'cancel';

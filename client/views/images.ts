@@ -10,7 +10,14 @@ import { formatTime, formatValue } from '../format.js';
 type Heading = 'h3' | 'h4';
 
 function keyLine(item: ItemImage): HTMLElement {
-  return h('p', { class: 'image-key' }, h('span', { class: 'muted' }, 'Table '), h('code', {}, item.table), h('span', { class: 'muted' }, ' · key '), h('code', {}, JSON.stringify(item.key)));
+  return h(
+    'p',
+    { class: 'image-key' },
+    h('span', { class: 'muted' }, 'Table '),
+    h('code', {}, item.table),
+    h('span', { class: 'muted' }, ' · key '),
+    h('code', {}, JSON.stringify(item.key)),
+  );
 }
 
 /** The items a write would change, as read before it runs; null when the server sent none. */
@@ -55,11 +62,27 @@ function itemChanges(item: ItemImage): HTMLElement {
           'table',
           { class: 'data-table diff-table' },
           h('caption', { class: 'visually-hidden' }, `Changes to ${item.table} ${JSON.stringify(item.key)}`),
-          h('thead', {}, h('tr', {}, ['Attribute', 'Before', 'After'].map((c) => h('th', { scope: 'col' }, c)))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['Attribute', 'Before', 'After'].map((c) => h('th', { scope: 'col' }, c)),
+            ),
+          ),
           h(
             'tbody',
             {},
-            diff.map((d) => h('tr', { class: `change-${d.change}` }, h('td', { class: 'mono' }, d.attribute), h('td', { class: 'mono' }, value(d.before)), h('td', { class: 'mono' }, value(d.after)))),
+            diff.map((d) =>
+              h(
+                'tr',
+                { class: `change-${d.change}` },
+                h('td', { class: 'mono' }, d.attribute),
+                h('td', { class: 'mono' }, value(d.before)),
+                h('td', { class: 'mono' }, value(d.after)),
+              ),
+            ),
           ),
         ),
   );
@@ -68,6 +91,7 @@ function itemChanges(item: ItemImage): HTMLElement {
 /** What an executed write changed, item by item; null when the server sent no images. */
 export function writeChanges(images: WriteImages | undefined): HTMLElement | null {
   if (!images) return null;
-  if ('unavailable' in images) return h('section', { class: 'write-images' }, h('h4', {}, 'Before and after'), h('p', { class: 'muted' }, `No before and after images: ${images.unavailable}`));
+  if ('unavailable' in images)
+    return h('section', { class: 'write-images' }, h('h4', {}, 'Before and after'), h('p', { class: 'muted' }, `No before and after images: ${images.unavailable}`));
   return h('section', { class: 'write-images' }, h('h4', {}, 'Before and after'), images.items.map(itemChanges));
 }

@@ -6,7 +6,13 @@ import type { ShownError } from '../shown-error.js';
 import { errorBox } from './error-box.js';
 
 function breadcrumbs(current: string): HTMLElement {
-  return h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumbs' }, h('a', { href: '#/' }, 'Runbooks'), h('span', { 'aria-hidden': 'true' }, ' / '), h('span', { 'aria-current': 'page' }, current));
+  return h(
+    'nav',
+    { class: 'breadcrumbs', 'aria-label': 'Breadcrumbs' },
+    h('a', { href: '#/' }, 'Runbooks'),
+    h('span', { 'aria-hidden': 'true' }, ' / '),
+    h('span', { 'aria-current': 'page' }, current),
+  );
 }
 
 /** The runbook's title, description, tags and access, and its errors, which keep every step from running. */
@@ -20,14 +26,22 @@ export function runbookHeader(rb: RunbookDetail): Children[] {
       { class: 'nb-facts' },
       h('code', { class: 'chip' }, rb.id),
       rb.tags.map((t) => h('span', { class: 'tag' }, t)),
-      h('span', { class: 'muted' }, `${plural(rb.sections.filter((s) => s.kind === 'step').length, 'step')} · sessions last up to ${Math.round(rb.access.duration / 60)} min · approval: ${rb.access.approval}`),
+      h(
+        'span',
+        { class: 'muted' },
+        `${plural(rb.sections.filter((s) => s.kind === 'step').length, 'step')} · sessions last up to ${Math.round(rb.access.duration / 60)} min · approval: ${rb.access.approval}`,
+      ),
     ),
     rb.problems.length > 0
       ? h(
           'div',
           { class: 'error-box', role: 'alert' },
           h('p', { class: 'error-title' }, h('strong', {}, 'This runbook has errors and cannot run until they are fixed')),
-          h('ul', { class: 'problems' }, rb.problems.map((p) => h('li', { class: 'mono' }, `${p.file}:${p.line}:${p.column}: ${p.message}`))),
+          h(
+            'ul',
+            { class: 'problems' },
+            rb.problems.map((p) => h('li', { class: 'mono' }, `${p.file}:${p.line}:${p.column}: ${p.message}`)),
+          ),
           h('p', { class: 'error-advice' }, 'Fix each line named above (`runbooks check` lists the same errors), then reload.'),
         )
       : null,

@@ -79,7 +79,8 @@ export class NotebookView implements View {
       replaceChildren(this.header, ...failedHeader(heading, loaded.error, `The ${loaded.what} could not be loaded`));
       return;
     }
-    if (loaded.kind === 'run' && loaded.runbookError) replaceChildren(this.header, ...failedHeader(loaded.run.title, loaded.runbookError, 'The runbook of this run cannot be loaded'));
+    if (loaded.kind === 'run' && loaded.runbookError)
+      replaceChildren(this.header, ...failedHeader(loaded.run.title, loaded.runbookError, 'The runbook of this run cannot be loaded'));
     else if (loaded.runbook) this.renderRunbook(loaded.runbook);
     this.unsubscribe.push(this.model.onChange((change) => this.render(change)));
     this.render({ type: 'run' });

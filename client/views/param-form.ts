@@ -35,7 +35,11 @@ export class ParamForm {
       { class: 'card params', novalidate: true, 'aria-labelledby': titleId },
       h('h2', { id: titleId }, 'Parameters'),
       decls.length === 0 ? h('p', { class: 'muted' }, 'This runbook takes no parameters.') : null,
-      h('div', { class: 'param-grid' }, decls.map((decl) => this.field(decl, initial[decl.name]))),
+      h(
+        'div',
+        { class: 'param-grid' },
+        decls.map((decl) => this.field(decl, initial[decl.name])),
+      ),
       this.formError,
       h('div', { class: 'form-actions' }, submit, h('span', { class: 'muted' }, 'or run any step: a run starts with these values.')),
     );
@@ -54,7 +58,12 @@ export class ParamForm {
     if (decl.type === 'enum' || decl.type === 'boolean') {
       const values = decl.type === 'enum' ? (decl.values ?? []) : ['true', 'false'];
       const blank = decl.default === undefined ? [h('option', { value: '' }, decl.required ? 'Choose…' : '(none)')] : [];
-      control = h('select', { id, name: decl.name }, blank, values.map((v) => h('option', { value: v }, v)));
+      control = h(
+        'select',
+        { id, name: decl.name },
+        blank,
+        values.map((v) => h('option', { value: v }, v)),
+      );
       control.value = value;
     } else {
       control = h('input', {

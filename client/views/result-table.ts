@@ -258,7 +258,12 @@ export class ResultTable {
     const columns = orderColumns(source.names, { keys: this.options.keys, projection: this.options.projection });
     if (columns.join('\u0000') === this.columns.join('\u0000')) return;
     this.columns = columns;
-    estimateWidths(source, columns.filter((name) => !this.widths.has(name)), this.options.keys, this.widths);
+    estimateWidths(
+      source,
+      columns.filter((name) => !this.widths.has(name)),
+      this.options.keys,
+      this.widths,
+    );
     this.renderHead();
     this.pool.setColumns(columns);
     for (const spacer of [this.topSpacer, this.bottomSpacer]) spacer.firstElementChild?.setAttribute('colspan', String(columns.length + 1));

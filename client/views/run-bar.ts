@@ -36,7 +36,11 @@ const formats: Array<[TranscriptFormat, string]> = [
 export function renderRunBar(bar: HTMLElement, s: BarView, me: Me, c: RunBarControls): void {
   const { run, watching } = s;
   const canRun = s.runnable && (!run || run.status === 'active');
-  const runAll = h('button', { type: 'button', class: 'button', disabled: !canRun || !s.hasReads || s.runningAll, onclick: () => c.onRunAll() }, s.runningAll ? 'Running reads…' : 'Run all reads');
+  const runAll = h(
+    'button',
+    { type: 'button', class: 'button', disabled: !canRun || !s.hasReads || s.runningAll, onclick: () => c.onRunAll() },
+    s.runningAll ? 'Running reads…' : 'Run all reads',
+  );
   const status = typeof s.status === 'string' || s.status === undefined ? (s.status ?? '') : errorBox(s.status.error, s.status.title);
   const statusLine = h('p', { class: 'run-bar-status', role: 'status' }, status);
   if (!run) {
@@ -46,7 +50,11 @@ export function renderRunBar(bar: HTMLElement, s: BarView, me: Me, c: RunBarCont
         'div',
         { class: 'run-bar-info' },
         h('strong', {}, 'No run yet. '),
-        watching ? watchOnlyNote(me, 'runbook') : s.runnable ? 'Fill in the parameters, then start a run or run any step (Shift+Enter runs the focused step and moves to the next).' : 'Fix the errors above first.',
+        watching
+          ? watchOnlyNote(me, 'runbook')
+          : s.runnable
+            ? 'Fill in the parameters, then start a run or run any step (Shift+Enter runs the focused step and moves to the next).'
+            : 'Fix the errors above first.',
       ),
       watching ? null : h('div', { class: 'run-bar-actions' }, runAll),
       statusLine,
@@ -74,7 +82,9 @@ export function renderRunBar(bar: HTMLElement, s: BarView, me: Me, c: RunBarCont
         'span',
         { class: 'transcripts', role: 'group', 'aria-label': 'Download the transcript' },
         h('span', { class: 'muted' }, 'Transcript:'),
-        formats.map(([format, name]) => h('a', { class: 'button small', href: transcriptUrl(run.id, format), download: `${run.id}.${format}`, 'aria-label': `Download transcript as ${name}` }, name)),
+        formats.map(([format, name]) =>
+          h('a', { class: 'button small', href: transcriptUrl(run.id, format), download: `${run.id}.${format}`, 'aria-label': `Download transcript as ${name}` }, name),
+        ),
       ),
     ),
     run.status !== 'active' ? endedBanner(run) : null,
@@ -84,11 +94,22 @@ export function renderRunBar(bar: HTMLElement, s: BarView, me: Me, c: RunBarCont
           { class: 'ended-banner warning', role: 'status' },
           h('strong', {}, 'The runbook has changed since this run started. '),
           'This run keeps using the version it started with, shown here.',
-          watching ? null : [' ', h('a', { href: routeHash({ name: 'runbook', id: run.runbook }), onclick: (event: Event) => c.onNewRun(event) }, 'Start a new run with the current version'), '.'],
+          watching
+            ? null
+            : [
+                ' ',
+                h('a', { href: routeHash({ name: 'runbook', id: run.runbook }), onclick: (event: Event) => c.onNewRun(event) }, 'Start a new run with the current version'),
+                '.',
+              ],
         )
       : null,
     run.elsewhere && run.status === 'active'
-      ? h('div', { class: 'ended-banner', role: 'status' }, h('strong', {}, 'This run is run elsewhere. '), `${run.elsewhere} runs it on this data folder and holds its sessions; its steps run there, and this page follows along.`)
+      ? h(
+          'div',
+          { class: 'ended-banner', role: 'status' },
+          h('strong', {}, 'This run is run elsewhere. '),
+          `${run.elsewhere} runs it on this data folder and holds its sessions; its steps run there, and this page follows along.`,
+        )
       : null,
     statusLine,
   );

@@ -74,7 +74,11 @@ export class RunHistoryView implements View {
         h(
           'thead',
           {},
-          h('tr', {}, ['Runbook', 'Run', 'Status', 'User', 'Started', 'Ended', 'Executions', 'Transcript'].map((c) => h('th', { scope: 'col' }, c))),
+          h(
+            'tr',
+            {},
+            ['Runbook', 'Run', 'Status', 'User', 'Started', 'Ended', 'Executions', 'Transcript'].map((c) => h('th', { scope: 'col' }, c)),
+          ),
         ),
         h(
           'tbody',
@@ -90,7 +94,13 @@ export class RunHistoryView implements View {
               h('td', { class: 'nowrap' }, formatTime(run.startedAt)),
               h('td', { class: 'nowrap' }, formatTime(run.endedAt)),
               h('td', {}, summary(run)),
-              h('td', { class: 'nowrap transcript-links' }, formats.map(([format, name]) => h('a', { href: transcriptUrl(run.id, format), download: `${run.id}.${format}`, 'aria-label': `Download the transcript of run ${run.id} as ${name}` }, format))),
+              h(
+                'td',
+                { class: 'nowrap transcript-links' },
+                formats.map(([format, name]) =>
+                  h('a', { href: transcriptUrl(run.id, format), download: `${run.id}.${format}`, 'aria-label': `Download the transcript of run ${run.id} as ${name}` }, format),
+                ),
+              ),
             ),
           ),
         ),
@@ -132,7 +142,13 @@ function activeByUser(runs: RunSummary[]): HTMLElement {
       'ul',
       {},
       [...active].map(([user, list]) =>
-        h('li', {}, h('strong', {}, user), ` — ${plural(list.length, 'active run')}: `, list.map((run, i) => [i > 0 ? ', ' : '', h('a', { href: routeHash({ name: 'run', id: run.id }) }, run.title)])),
+        h(
+          'li',
+          {},
+          h('strong', {}, user),
+          ` — ${plural(list.length, 'active run')}: `,
+          list.map((run, i) => [i > 0 ? ', ' : '', h('a', { href: routeHash({ name: 'run', id: run.id }) }, run.title)]),
+        ),
       ),
     ),
   );

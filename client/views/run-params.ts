@@ -32,7 +32,18 @@ export function runParams(run: Run, onNewRun?: (event: Event) => void): HTMLElem
     'section',
     { class: 'card params-summary', 'aria-label': 'Parameters of this run' },
     h('h2', {}, 'Parameters'),
-    entries.length === 0 ? h('p', { class: 'muted' }, 'This run has no parameters.') : h('dl', { class: 'param-values' }, entries.map(([k, v]) => [h('dt', { class: 'mono' }, k), h('dd', { class: 'mono' }, String(v))])),
-    h('p', { class: 'muted' }, 'A run keeps its parameters. ', onNewRun ? h('a', { href: routeHash({ name: 'runbook', id: run.runbook }), onclick: onNewRun }, 'Start a new run with other values') : null),
+    entries.length === 0
+      ? h('p', { class: 'muted' }, 'This run has no parameters.')
+      : h(
+          'dl',
+          { class: 'param-values' },
+          entries.map(([k, v]) => [h('dt', { class: 'mono' }, k), h('dd', { class: 'mono' }, String(v))]),
+        ),
+    h(
+      'p',
+      { class: 'muted' },
+      'A run keeps its parameters. ',
+      onNewRun ? h('a', { href: routeHash({ name: 'runbook', id: run.runbook }), onclick: onNewRun }, 'Start a new run with other values') : null,
+    ),
   );
 }

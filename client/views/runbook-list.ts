@@ -70,13 +70,22 @@ export class RunbookListView implements View {
             h('span', { class: 'chip chip-quiet' }, plural(rb.steps, 'step')),
           ),
           rb.description ? h('p', { class: 'description' }, rb.description) : null,
-          h('p', { class: 'runbook-facts' }, h('code', { class: 'muted' }, rb.id), rb.tags.map((t) => h('span', { class: 'tag' }, t))),
+          h(
+            'p',
+            { class: 'runbook-facts' },
+            h('code', { class: 'muted' }, rb.id),
+            rb.tags.map((t) => h('span', { class: 'tag' }, t)),
+          ),
           rb.problems.length
             ? h(
                 'div',
                 { class: 'problems-box' },
                 h('p', {}, h('strong', {}, plural(rb.problems.length, 'problem')), ': fix before running'),
-                h('ul', { class: 'problems' }, rb.problems.map((p) => h('li', { class: 'mono' }, `${p.file}:${p.line}:${p.column}: ${p.message}`))),
+                h(
+                  'ul',
+                  { class: 'problems' },
+                  rb.problems.map((p) => h('li', { class: 'mono' }, `${p.file}:${p.line}:${p.column}: ${p.message}`)),
+                ),
               )
             : null,
         ),

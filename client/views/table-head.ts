@@ -67,7 +67,12 @@ export function renderHead(parts: HeadParts, columns: readonly string[], widths:
           { scope: 'col', title: name, class: keys.has(name) ? 'key' : undefined, 'aria-sort': direction },
           h(
             'button',
-            { type: 'button', class: 'sort-button', 'data-column': name, title: `Sort by ${name}${direction === 'ascending' ? ', descending' : direction === 'descending' ? ': back to the stored order' : ''}` },
+            {
+              type: 'button',
+              class: 'sort-button',
+              'data-column': name,
+              title: `Sort by ${name}${direction === 'ascending' ? ', descending' : direction === 'descending' ? ': back to the stored order' : ''}`,
+            },
             h('span', { class: 'sort-name' }, name),
             keys.has(name) ? h('span', { class: 'key-mark' }, 'key') : null,
             h('span', { class: `sort-indicator${direction ? ' sorted' : ''}`, 'aria-hidden': 'true' }, direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕'),

@@ -24,6 +24,10 @@ export function paramList(decls: ParamDecl[]): HTMLElement {
     h('h2', {}, 'Parameters'),
     decls.length === 0
       ? h('p', { class: 'muted' }, 'This runbook takes no parameters.')
-      : h('dl', { class: 'param-values' }, decls.map((d) => [h('dt', { class: 'mono' }, d.name), h('dd', {}, [d.description, paramHint(d)].filter(Boolean).join(' — '))])),
+      : h(
+          'dl',
+          { class: 'param-values' },
+          decls.map((d) => [h('dt', { class: 'mono' }, d.name), h('dd', {}, [d.description, paramHint(d)].filter(Boolean).join(' — '))]),
+        ),
   );
 }

@@ -153,11 +153,7 @@ export function stsError(err: unknown, roleArn: string): RbError {
   switch (awsCode) {
     case 'PackedPolicyTooLarge':
     case 'PackedPolicyTooLargeException':
-      return new RbError(
-        'RB_ERR_ACCESS_POLICY_TOO_LARGE',
-        `STS refused the step's session policy as too large (${awsMessage}); split the step into smaller requests.`,
-        details,
-      );
+      return new RbError('RB_ERR_ACCESS_POLICY_TOO_LARGE', `STS refused the step's session policy as too large (${awsMessage}); split the step into smaller requests.`, details);
     case 'Throttling':
     case 'ThrottlingException':
     case 'RequestLimitExceeded':

@@ -27,10 +27,7 @@ export function grantsOf(request: RenderedRequest): Grant[] {
   if (request.operation === 'ExecuteStatement') {
     const target = partiqlTarget(String(request.input.Statement ?? ''));
     if (target.kind !== request.statementKind) {
-      throw new RbError(
-        'RB_ERR_ACCESS_POLICY_DERIVE',
-        `The PartiQL statement is ${target.kind.toUpperCase()} but the step was parsed as ${request.statementKind.toUpperCase()}.`,
-      );
+      throw new RbError('RB_ERR_ACCESS_POLICY_DERIVE', `The PartiQL statement is ${target.kind.toUpperCase()} but the step was parsed as ${request.statementKind.toUpperCase()}.`);
     }
     return [{ action: partiqlActions[target.kind], table: target.table, index: target.index }];
   }
@@ -57,16 +54,12 @@ function operationGrants(operation: OperationName, input: Record<string, unknown
         // LeadingKeys always names the table's partition key, which an index query does not fix.
         return [{ action: fact.actions[0], table, index: checkName(input.IndexName, 'index') }];
       }
-      return operation === 'Query'
-        ? [{ action: fact.actions[0], table, leadingKey: (pk) => queryLeadingKey(input, pk) }]
-        : [{ action: fact.actions[0], table }];
+      return operation === 'Query' ? [{ action: fact.actions[0], table, leadingKey: (pk) => queryLeadingKey(input, pk) }] : [{ action: fact.actions[0], table }];
     }
     case 'DescribeTable':
       return [{ action: fact.actions[0], table: checkName(input.TableName, 'table') }];
     case 'BatchGetItem':
-      return perTable(input.RequestItems, (table, entry) =>
-        list(isRecord(entry) ? entry.Keys : undefined, 'Keys').map((key) => fixed(fact.actions[0], table, key)),
-      );
+      return perTable(input.RequestItems, (table, entry) => list(isRecord(entry) ? entry.Keys : undefined, 'Keys').map((key) => fixed(fact.actions[0], table, key)));
     case 'BatchWriteItem':
       return perTable(input.RequestItems, (table, requests) =>
         list(requests, 'write requests').map((req) => {

@@ -68,4 +68,3 @@ function stripParens(term: string): string {
   while (t.startsWith('(') && t.endsWith(')')) t = t.slice(1, -1).trim();
   return t;
 }
-

@@ -56,10 +56,7 @@ function tokenize(statement: string): Token[] {
 }
 
 function underivable(what: string): RbError {
-  return new RbError(
-    'RB_ERR_ACCESS_POLICY_DERIVE',
-    `The PartiQL statement has ${what}; its target table cannot be determined, so no session policy can be derived.`,
-  );
+  return new RbError('RB_ERR_ACCESS_POLICY_DERIVE', `The PartiQL statement has ${what}; its target table cannot be determined, so no session policy can be derived.`);
 }
 
 const isWord = (t: Token | undefined, w: string): boolean => t?.type === 'word' && t.text.toUpperCase() === w;

@@ -6,12 +6,7 @@
  * Updates of one role are serialised within this process; several servers sharing a role could
  * race (the last write wins), which the run engine avoids by retrying completion.
  */
-import {
-  DeleteRolePolicyCommand,
-  GetRolePolicyCommand,
-  IAMClient,
-  PutRolePolicyCommand,
-} from '@aws-sdk/client-iam';
+import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { RbError } from '../errors.js';
 import { parseRoleArn } from '../aws/arn.js';
 import { forget, type AwsCredentialIdentity, type AwsCredentialIdentityProvider, type Session } from '../aws/credentials.js';
@@ -91,9 +86,7 @@ export function createIamRevoker(options: RevokerOptions): IamRevoker {
   }
 
   async function write(roleName: string, doc: PolicyDocument): Promise<void> {
-    await iam.send(
-      new PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOCATION_POLICY_NAME, PolicyDocument: JSON.stringify(doc) }),
-    );
+    await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOCATION_POLICY_NAME, PolicyDocument: JSON.stringify(doc) }));
   }
 
   return {

@@ -19,8 +19,7 @@ export function checkName(name: unknown, what: 'table' | 'index'): string {
   if (typeof name === 'string' && (NAME.test(name) || (what === 'table' && TABLE_ARN.test(name)))) return name;
   throw new RbError(
     'RB_ERR_ACCESS_POLICY_DERIVE',
-    `${JSON.stringify(name)} is not a valid DynamoDB ${what} name (3-255 characters of A-Z a-z 0-9 _ . -); ` +
-      'the session policy cannot be derived from this request.',
+    `${JSON.stringify(name)} is not a valid DynamoDB ${what} name (3-255 characters of A-Z a-z 0-9 _ . -); ` + 'the session policy cannot be derived from this request.',
   );
 }
 
@@ -49,10 +48,7 @@ export function accountOfRoleArn(text: string): string | undefined {
 export function parseRoleArn(roleArn: string): { partition: string; account: string; roleName: string } {
   const m = ROLE_ARN.exec(roleArn);
   if (!m) {
-    throw new RbError(
-      'RB_ERR_CONFIG_INVALID',
-      `${JSON.stringify(roleArn)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).`,
-    );
+    throw new RbError('RB_ERR_CONFIG_INVALID', `${JSON.stringify(roleArn)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).`);
   }
   return { partition: m[1], account: m[2], roleName: m[3] };
 }

@@ -70,7 +70,14 @@ export async function auditVerifyCommand(opts: AuditVerifyOptions): Promise<numb
       else process.stderr.write(`runbooks: ${message}\n`);
       return 2;
     }
-    place = { field: 'table', name: table, described: `DynamoDB table ${table}`, position: 'item seq', positionField: 'item', empty: `the audit chain in DynamoDB table ${table} is empty: nothing to check` };
+    place = {
+      field: 'table',
+      name: table,
+      described: `DynamoDB table ${table}`,
+      position: 'item seq',
+      positionField: 'item',
+      empty: `the audit chain in DynamoDB table ${table} is empty: nothing to check`,
+    };
   } else {
     const file = auditLogPath(resolve(opts.data));
     place = { field: 'file', name: file, described: file, position: 'line', positionField: 'line', empty: `the audit log ${file} is empty: nothing to check` };

@@ -59,7 +59,10 @@ export function placeholderOutputs(step: Step): StepOutputs {
 /** The trust policy that lets the server's principal assume the role and name the session's user. */
 export function trustPolicy(principal: string): PolicyDocument & Record<string, unknown> {
   if (!PRINCIPAL_ARN.test(principal)) {
-    throw new RbError('RB_ERR_CLI_USAGE', `--trust ${JSON.stringify(principal)}: the ARN of the principal the server runs as (arn:aws:iam::<account>:role/<name>, a user, or the account's root).`);
+    throw new RbError(
+      'RB_ERR_CLI_USAGE',
+      `--trust ${JSON.stringify(principal)}: the ARN of the principal the server runs as (arn:aws:iam::<account>:role/<name>, a user, or the account's root).`,
+    );
   }
   return {
     Version: '2012-10-17',
@@ -86,7 +89,10 @@ async function runbooksOf(paths: string[]): Promise<Array<{ id: string; runbook:
   }
   if (problems.length > 0) {
     const lines = problems.map((p) => `${p.file}:${p.line}:${p.column}: error: ${p.message}`);
-    throw new RbError('RB_ERR_RUNBOOK_INVALID', `${lines.join('\n')}\n${problems.length} error${problems.length === 1 ? '' : 's'}; fix them (runbooks check) before deriving their policy.`);
+    throw new RbError(
+      'RB_ERR_RUNBOOK_INVALID',
+      `${lines.join('\n')}\n${problems.length} error${problems.length === 1 ? '' : 's'}; fix them (runbooks check) before deriving their policy.`,
+    );
   }
   if (found.length === 0) throw new RbError('RB_ERR_CLI_USAGE', `No runbooks in ${paths.join(', ')}.`);
   return found;
@@ -105,7 +111,8 @@ export async function rolePolicyOf(paths: string[], opts: TargetOptions): Promis
     account ??= config.account;
   }
   if (!region) throw new RbError('RB_ERR_CLI_USAGE', 'Name the region the tables are in: AWS_REGION=eu-west-1 (or a sandbox.yaml above the runbooks).');
-  if (!account) throw new RbError('RB_ERR_CLI_USAGE', 'Name the account the tables are in: --role arn:aws:iam::<account>:role/<name> (or access.role in the runbooks, or a sandbox.yaml).');
+  if (!account)
+    throw new RbError('RB_ERR_CLI_USAGE', 'Name the account the tables are in: --role arn:aws:iam::<account>:role/<name> (or access.role in the runbooks, or a sandbox.yaml).');
   const scope = { region, account };
   const policies: PolicyDocument[] = [];
   for (const { runbook } of runbooks) {

@@ -132,7 +132,9 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
       try {
         const execution = await engine.executeStep(run.id, name, { user: run.user, confirm });
         if (execution.status === 'succeeded') {
-          progress(`step ${name}: ${execution.count} item${execution.count === 1 ? '' : 's'}${execution.hasMore ? ' (more pages not fetched: raise maxItems)' : ''} in ${execution.durationMs} ms`);
+          progress(
+            `step ${name}: ${execution.count} item${execution.count === 1 ? '' : 's'}${execution.hasMore ? ' (more pages not fetched: raise maxItems)' : ''} in ${execution.durationMs} ms`,
+          );
           outcomes.push({ name, status: 'succeeded', execution });
         } else {
           progress(`step ${name}: failed — ${execution.error?.awsCode ? `${execution.error.awsCode}: ` : ''}${execution.error?.message}`);
@@ -161,7 +163,10 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(jsonReport(ended, outcomes))}\n`);
     } else {
-      printTables(runbook.steps.map((s) => s.name), outcomes);
+      printTables(
+        runbook.steps.map((s) => s.name),
+        outcomes,
+      );
     }
     if (opts.transcript) {
       const { renderTranscript } = await import('../runs/transcript.js');
@@ -251,9 +256,16 @@ async function waitForApproval(
       return confirm ? undefined : { code: 'RB_ERR_RUN_CONFIRM_REQUIRED', message: `Step ${step} was approved but writes data: pass --yes to run it.` };
     }
     if (approval && approval.status !== 'pending') {
-      return { code: 'RB_ERR_RUN_APPROVAL_REQUIRED', message: `Step ${step} was not approved: its approval is ${approval.status}${approval.decidedBy ? ` (by ${approval.decidedBy})` : ''}.` };
+      return {
+        code: 'RB_ERR_RUN_APPROVAL_REQUIRED',
+        message: `Step ${step} was not approved: its approval is ${approval.status}${approval.decidedBy ? ` (by ${approval.decidedBy})` : ''}.`,
+      };
     }
-    if (Date.now() >= deadline) return { code: 'RB_ERR_RUN_APPROVAL_REQUIRED', message: `Step ${step} waited ${Math.round(waitMs / 1000)} s for approval without a decision; completing the run cancels the request.` };
+    if (Date.now() >= deadline)
+      return {
+        code: 'RB_ERR_RUN_APPROVAL_REQUIRED',
+        message: `Step ${step} waited ${Math.round(waitMs / 1000)} s for approval without a decision; completing the run cancels the request.`,
+      };
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

@@ -96,7 +96,10 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
     const publicUrl = opts.publicUrl === undefined ? undefined : checkPublicUrl(opts.publicUrl);
     if (opts.trustedProxyHeader && !isLoopback(opts.host)) {
       // Anyone who reaches the server directly could claim any user with the header.
-      throw new RbError('RB_ERR_CLI_USAGE', `--trusted-proxy-header needs --host on loopback (127.0.0.1), with the proxy on the same machine; ${opts.host} would let anyone set the header.`);
+      throw new RbError(
+        'RB_ERR_CLI_USAGE',
+        `--trusted-proxy-header needs --host on loopback (127.0.0.1), with the proxy on the same machine; ${opts.host} would let anyone set the header.`,
+      );
     }
     const idleSeconds = Number(opts.idleTimeout ?? '3600');
     if (!Number.isInteger(idleSeconds) || idleSeconds < 0) {
@@ -176,7 +179,8 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
     if (redact) note(`redacting ${redact.join(', ')} in every run's results (besides each runbook's own redact list)`);
     if (opts.trustedProxyHeader) say(`  trusted proxy header: ${opts.trustedProxyHeader} (users not in the users file get the runner role)`);
     if (!isLoopback(opts.host)) note(`listening on ${opts.host}: traffic is plain HTTP, so put a TLS proxy in front of it for use beyond this machine.`);
-    if (store) note(`runs and the audit chain in the DynamoDB tables ${store.prefix}*, shared with every replica on them; Ctrl+C stops this replica (its runs stay active for the others)`);
+    if (store)
+      note(`runs and the audit chain in the DynamoDB tables ${store.prefix}*, shared with every replica on them; Ctrl+C stops this replica (its runs stay active for the others)`);
     else note(`runs and the audit log in ${dataDir}; Ctrl+C stops the server and revokes the sessions of active runs`);
 
     const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
@@ -211,7 +215,10 @@ function checkPublicUrl(text: string): string {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
-    throw new RbError('RB_ERR_CLI_USAGE', `--public-url ${JSON.stringify(text)}: the notebook's address as people open it, an http(s) URL without query, fragment or credentials (https://runbooks.example.com).`);
+    throw new RbError(
+      'RB_ERR_CLI_USAGE',
+      `--public-url ${JSON.stringify(text)}: the notebook's address as people open it, an http(s) URL without query, fragment or credentials (https://runbooks.example.com).`,
+    );
   }
   return url.href.replace(/\/+$/, '');
 }

@@ -37,7 +37,10 @@ export async function storeClientFromEnv(): Promise<StoreClient> {
   }
   if (!region) {
     client.destroy();
-    throw new RbError('RB_ERR_CLI_USAGE', 'With --store dynamodb, set the region of the store\'s tables: AWS_REGION=eu-west-1 (or AWS_DEFAULT_REGION, or region in the AWS profile).');
+    throw new RbError(
+      'RB_ERR_CLI_USAGE',
+      "With --store dynamodb, set the region of the store's tables: AWS_REGION=eu-west-1 (or AWS_DEFAULT_REGION, or region in the AWS profile).",
+    );
   }
   const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
   return { client, region, ...(endpoint ? { endpoint } : {}) };

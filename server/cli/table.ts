@@ -20,7 +20,11 @@ export function formatTable(items: Record<string, unknown>[], width = 160, sourc
   const columns = columnsOf(items, isNames(source) ? { keys: source } : hintsOf(source));
   const rows = items.map((item) => columns.map((c) => cell(item[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const out = [line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   return out.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l)).join('\n');
 }

@@ -15,12 +15,7 @@ interface AwsError {
   CancellationReasons?: Array<{ Code?: string; Message?: string; Item?: Record<string, Record<string, unknown>> }>;
 }
 
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-]);
+const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'LimitExceededException']);
 const SESSION_REFUSED = new Set([
   'UnrecognizedClientException',
   'ExpiredTokenException',
@@ -70,10 +65,7 @@ export function dynamoError(err: unknown, secrets: readonly string[] = []): RbEr
     );
   }
   if (awsCode === 'ResourceNotFoundException') {
-    return fail(
-      'RB_ERR_DYNAMO_NOT_FOUND',
-      `The table or index does not exist here (${awsCode}: ${awsMessage}). Check TableName and IndexName, and the region the server uses.`,
-    );
+    return fail('RB_ERR_DYNAMO_NOT_FOUND', `The table or index does not exist here (${awsCode}: ${awsMessage}). Check TableName and IndexName, and the region the server uses.`);
   }
   if (THROTTLING.has(awsCode)) {
     return fail('RB_ERR_DYNAMO_THROTTLED', `DynamoDB is throttling this request (${awsCode}: ${awsMessage}); wait a moment and run the step again.`);

@@ -196,7 +196,14 @@ async function paged(
     if (!countOnly) limit = Math.min(limit ?? Infinity, options.maxItems - returned);
     if (limit !== undefined && limit <= 0) break;
     const page: Record<string, unknown> = { ...input, ...(limit !== undefined ? { Limit: limit } : {}) };
-    let out: { Items?: Record<string, unknown>[]; Count?: number; ScannedCount?: number; ConsumedCapacity?: unknown; LastEvaluatedKey?: Record<string, unknown>; NextToken?: string };
+    let out: {
+      Items?: Record<string, unknown>[];
+      Count?: number;
+      ScannedCount?: number;
+      ConsumedCapacity?: unknown;
+      LastEvaluatedKey?: Record<string, unknown>;
+      NextToken?: string;
+    };
     if (statement) {
       out = await doc.send(new ExecuteStatementCommand({ ...page, ...(nextToken ? { NextToken: nextToken } : {}) } as never));
       nextToken = out.NextToken;
@@ -223,11 +230,7 @@ async function paged(
   }
   const hasMore = statement ? nextToken !== undefined : startKey !== undefined;
   const delivered = (options.cursor?.delivered ?? 0) + returned;
-  const cursor: Cursor | undefined = !hasMore
-    ? undefined
-    : statement
-      ? { nextToken, delivered }
-      : { exclusiveStartKey: storeKey(startKey!), delivered };
+  const cursor: Cursor | undefined = !hasMore ? undefined : statement ? { nextToken, delivered } : { exclusiveStartKey: storeKey(startKey!), delivered };
   return {
     items,
     count,

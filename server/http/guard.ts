@@ -92,7 +92,7 @@ export function authenticateHook(gate: Gate) {
         // Not counted: a cookie's HMAC cannot be guessed, and any page on this host (another port)
         // can plant cookies that the browser then sends here. Dropping it stops the polls that send it.
         reply.header('set-cookie', clearCookieHeader());
-        return sendError(reply, 'RB_ERR_AUTH_REQUIRED', 'Your sign-in is no longer valid (the server\'s token changed): open the URL printed by `runbooks serve` again.');
+        return sendError(reply, 'RB_ERR_AUTH_REQUIRED', "Your sign-in is no longer valid (the server's token changed): open the URL printed by `runbooks serve` again.");
       }
     } else {
       principal = auth.byProxyHeader(request.headers);

@@ -33,6 +33,6 @@ export function loggerOptions(logger: boolean | object | undefined): false | Rec
   return {
     ...base,
     redact,
-    serializers: { ...((base.serializers) ?? {}), ...serializers },
+    serializers: { ...(base.serializers ?? {}), ...serializers },
   };
 }

@@ -119,7 +119,8 @@ export function parseUsersFile(text: string, path: string): UserDecl[] {
     const first = names.get(canonicalUser(name));
     if (first) {
       const where = first.line !== undefined ? ` (line ${first.line})` : '';
-      const same = first.name === name ? `the user name ${name} appears twice` : `the user names ${first.name}${where} and ${name} are the same person (names are compared without case)`;
+      const same =
+        first.name === name ? `the user name ${name} appears twice` : `the user names ${first.name}${where} and ${name} are the same person (names are compared without case)`;
       fail(`${label}: ${first.name === name ? `${same}${where}` : same}; keep one`, node);
     }
     if (tokens.has(u.token as string)) fail(`${label}: user ${name} has the same token as another user; give each user a token of their own`, node);
@@ -129,4 +130,3 @@ export function parseUsersFile(text: string, path: string): UserDecl[] {
   });
   return users;
 }
-

@@ -196,7 +196,13 @@ export function createWebhookDispatcher(options: WebhookOptions): WebhookDispatc
       url: originOf(d.hook.url),
       ...(result.status !== undefined ? { status: result.status } : { error: result.error }),
     };
-    const what = { webhook: hostOf(d.hook.url), event: d.event, delivery: d.id, attempt: d.attempts, ...(result.status !== undefined ? { status: result.status } : { error: result.error }) };
+    const what = {
+      webhook: hostOf(d.hook.url),
+      event: d.event,
+      delivery: d.id,
+      attempt: d.attempts,
+      ...(result.status !== undefined ? { status: result.status } : { error: result.error }),
+    };
     if (retryable(result) && d.attempts < maxAttempts) {
       const wait = backoff[d.attempts - 1];
       log.warn({ ...what, retryInMs: wait }, `webhooks: delivery to ${what.webhook} failed (${result.status ?? result.error}); retrying`);
@@ -279,7 +285,10 @@ export function createWebhookDispatcher(options: WebhookOptions): WebhookDispatc
         settle(d);
       }
       ready.length = 0;
-      log.warn({ abandoned: abandoned.length, webhooks: [...new Set(abandoned.map((d) => hostOf(d.hook.url)))] }, `webhooks: stopping; abandoned ${abandoned.length} pending deliver${abandoned.length === 1 ? 'y' : 'ies'}`);
+      log.warn(
+        { abandoned: abandoned.length, webhooks: [...new Set(abandoned.map((d) => hostOf(d.hook.url)))] },
+        `webhooks: stopping; abandoned ${abandoned.length} pending deliver${abandoned.length === 1 ? 'y' : 'ies'}`,
+      );
     },
   };
   return dispatcher;

@@ -78,8 +78,7 @@ function readAttributeStyle(text: string, problems: LocalProblem[]): Raw {
         problems.push({ offset: m.index + m[0].indexOf(raw), message: `${raw} is not a valid quoted value: use JSON string escapes (\\\\, \\", \\n)` });
         return out;
       }
-    }
-    else if (raw.startsWith("'")) value = raw.slice(1, -1);
+    } else if (raw.startsWith("'")) value = raw.slice(1, -1);
     else if (raw === 'true' || raw === 'false') value = raw === 'true';
     else if (/^-?\d+$/.test(raw)) value = Number(raw);
     out.push({ key: m[1], value, offset: m.index + m[0].length - m[0].trimStart().length });

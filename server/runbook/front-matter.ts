@@ -132,7 +132,10 @@ class Reader {
 function readParam(r: Reader, name: string, pair: Pair, lineOf: (offset: number) => number): ParamDecl | undefined {
   const keyOffset = start(pair.key);
   if (!PARAM_NAME.test(name) || name.startsWith('__') || RESERVED.has(name) || isPrototypeName(name)) {
-    return r.fail(pair.key, `parameter name \`${name}\` is not allowed: use letters, digits and \`_\` (not starting with a digit or \`__\`, at most 64 characters, not a JavaScript or Handlebars keyword, not \`steps\`)`);
+    return r.fail(
+      pair.key,
+      `parameter name \`${name}\` is not allowed: use letters, digits and \`_\` (not starting with a digit or \`__\`, at most 64 characters, not a JavaScript or Handlebars keyword, not \`steps\`)`,
+    );
   }
   if (isHelperName(name)) return r.fail(pair.key, `parameter name \`${name}\` is the name of a helper; choose another name`);
   if (!isMap(pair.value)) {

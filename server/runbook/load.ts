@@ -21,7 +21,10 @@ function skipped(name: string): boolean {
 }
 
 function badId(id: string): RbError {
-  return new RbError('RB_ERR_RUNBOOK_BAD_ID', `${JSON.stringify(id.slice(0, 200))} is not a runbook id: ids are paths inside the runbooks folder, like orders/refund-check, without \`..\`, backslashes or NUL.`);
+  return new RbError(
+    'RB_ERR_RUNBOOK_BAD_ID',
+    `${JSON.stringify(id.slice(0, 200))} is not a runbook id: ids are paths inside the runbooks folder, like orders/refund-check, without \`..\`, backslashes or NUL.`,
+  );
 }
 
 /**

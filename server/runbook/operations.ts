@@ -39,17 +39,7 @@ export interface FieldFact {
 export type FieldTable = Readonly<Record<string, FieldFact>>;
 
 export type OperationName =
-  | 'GetItem'
-  | 'Query'
-  | 'Scan'
-  | 'PutItem'
-  | 'UpdateItem'
-  | 'DeleteItem'
-  | 'BatchGetItem'
-  | 'BatchWriteItem'
-  | 'TransactGetItems'
-  | 'TransactWriteItems'
-  | 'DescribeTable';
+  'GetItem' | 'Query' | 'Scan' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchGetItem' | 'BatchWriteItem' | 'TransactGetItems' | 'TransactWriteItems' | 'DescribeTable';
 
 export type PartiqlKind = 'select' | 'insert' | 'update' | 'delete';
 

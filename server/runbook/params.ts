@@ -123,10 +123,7 @@ function expected(decl: ParamDecl): string {
  * `null` or the empty string counts as not given: the default applies, or a required parameter is
  * reported missing. Names the runbook does not declare are errors too.
  */
-export function coerceParams(
-  decls: ParamDecl[],
-  raw: Record<string, unknown>,
-): { values: ParamValues; errors: Array<{ param: string; message: string }> } {
+export function coerceParams(decls: ParamDecl[], raw: Record<string, unknown>): { values: ParamValues; errors: Array<{ param: string; message: string }> } {
   const values: ParamValues = {};
   const errors: Array<{ param: string; message: string }> = [];
   const declared = new Set(decls.map((d) => d.name));

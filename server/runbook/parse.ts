@@ -86,7 +86,11 @@ class RunbookParser {
     } else {
       if (attributes.values !== undefined) {
         // PartiQL binds its values as `?` parameters, which have no second form.
-        this.problem(block.line, block.attributesColumn + Math.max(0, block.attributes.indexOf('values')), '`values` applies to dynamodb blocks; a partiql statement writes its values in PartiQL: remove the attribute');
+        this.problem(
+          block.line,
+          block.attributesColumn + Math.max(0, block.attributes.indexOf('values')),
+          '`values` applies to dynamodb blocks; a partiql statement writes its values in PartiQL: remove the attribute',
+        );
       }
       const scan = scanPartiql(block.content);
       for (const p of scan.problems) this.problems.push(map.problem(this.file, p.offset, p.message));
@@ -222,7 +226,12 @@ export function parseRunbook(text: string, file: string, options: { id?: string 
     if (!LANGUAGES.includes(language)) {
       const lower = lang[1].toLowerCase();
       if (LANGUAGES.includes(lower as StepLanguage)) {
-        problems.push({ file, line, column: markerAt + token.markup.length + lang[0].length - lang[1].length + 1, message: `write the language in lower case, \`${lower}\`, or the block is not run` });
+        problems.push({
+          file,
+          line,
+          column: markerAt + token.markup.length + lang[0].length - lang[1].length + 1,
+          message: `write the language in lower case, \`${lower}\`, or the block is not run`,
+        });
       }
       continue;
     }

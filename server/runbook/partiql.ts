@@ -78,7 +78,12 @@ function scan_(s: string): PartiqlScan {
   while (i < s.length) {
     const c = s[i];
     if (c === "'") {
-      inQuoted("'", i, 'string literal', 'a template cannot stand inside a quoted string literal: remove the quotes and write the whole value as one template (`{{concat "PREFIX#" param}}` builds one); it is bound as a parameter');
+      inQuoted(
+        "'",
+        i,
+        'string literal',
+        'a template cannot stand inside a quoted string literal: remove the quotes and write the whole value as one template (`{{concat "PREFIX#" param}}` builds one); it is bound as a parameter',
+      );
     } else if (c === '"') {
       inQuoted('"', i, 'quoted name', 'table and attribute names cannot be parameters: write the name out');
     } else if (s.startsWith('--', i)) {

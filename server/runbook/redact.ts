@@ -85,7 +85,10 @@ export function checkRedactList(entries: readonly string[]): { paths: string[]; 
 
 /** `--redact a,b --redact c` (and RUNBOOKS_REDACT) as one list of entries. */
 export function splitRedactFlags(flags: readonly string[]): string[] {
-  return flags.flatMap((f) => f.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return flags
+    .flatMap((f) => f.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /**

@@ -192,7 +192,8 @@ class Validator {
         if (typeof v !== 'string') return this.fail(node, `\`${path}\` must be a string, not ${describeNode(node)}`);
         if (v.trim() === '') return this.fail(node, `\`${path}\` must not be empty`);
         const type = this.string(node as Scalar, v, path, literal);
-        if (type !== undefined && type !== 'string') this.fail(node, `\`${path}\` must be a string, but its template yields ${type === 'integer' ? 'a whole number' : `a ${type}`}`);
+        if (type !== undefined && type !== 'string')
+          this.fail(node, `\`${path}\` must be a string, but its template yields ${type === 'integer' ? 'a whole number' : `a ${type}`}`);
         return;
       }
       case 'integer':
@@ -204,7 +205,10 @@ class Validator {
           // A lone expression keeps its parameter's type: `Limit: "{{limit}}"` with an integer parameter.
           const type = this.string(node as Scalar, v, path, false);
           if (type === undefined || type === shape) return;
-          return this.fail(node, `\`${path}\` needs ${shape === 'integer' ? 'a whole number' : 'true or false'}: use exactly one template naming ${shape === 'integer' ? 'an integer' : 'a boolean'} parameter, like "{{limit}}"`);
+          return this.fail(
+            node,
+            `\`${path}\` needs ${shape === 'integer' ? 'a whole number' : 'true or false'}: use exactly one template naming ${shape === 'integer' ? 'an integer' : 'a boolean'} parameter, like "{{limit}}"`,
+          );
         }
         const unquote = typeof v === 'string' && (shape === 'integer' ? /^\d+$/.test(v) : v === 'true' || v === 'false') ? ` (write ${v} without quotes)` : '';
         return this.fail(node, `\`${path}\` must be ${shape === 'integer' ? 'a whole number, at least 0' : 'true or false'}, not ${describeNode(node)}${unquote}`);
@@ -343,4 +347,3 @@ export function readRequest(body: string, params: ReadonlyMap<string, ParamDecl>
   delete request.operation;
   return { operation, request, ...(values === 'typed' ? { values } : {}), problems: [] };
 }
-

@@ -183,9 +183,12 @@ class Checker {
     if (isPrototypeName(name)) return this.fail(path, `\`${name}\` cannot be used in a template`);
     if (!isHelperName(name) && !this.params.has(name)) {
       const hint = didYouMean(name, [...this.params.keys(), ...helperNames]);
-      return this.fail(path, hint
-        ? `unknown parameter \`${name}\`${hint}`
-        : `\`${name}\` is neither a declared parameter nor a helper: declare it under \`params:\` in the front matter, or use a helper (${helperNames.join(', ')})`);
+      return this.fail(
+        path,
+        hint
+          ? `unknown parameter \`${name}\`${hint}`
+          : `\`${name}\` is neither a declared parameter nor a helper: declare it under \`params:\` in the front matter, or use a helper (${helperNames.join(', ')})`,
+      );
     }
     return name;
   }
@@ -361,7 +364,11 @@ export function outputValue(outputs: StepOutputs | undefined, ref: OutputRef): u
   const [attribute, ...inner] = ref.path;
   const own = (record: Record<string, unknown> | undefined) => (record && Object.prototype.hasOwnProperty.call(record, attribute) ? record[attribute] : undefined);
   let value: unknown = own(ref.kind === 'first' ? output?.first : output?.all);
-  for (const key of inner) value = value !== null && typeof value === 'object' && !Array.isArray(value) && Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+  for (const key of inner)
+    value =
+      value !== null && typeof value === 'object' && !Array.isArray(value) && Object.prototype.hasOwnProperty.call(value, key)
+        ? (value as Record<string, unknown>)[key]
+        : undefined;
   if (value === undefined) {
     throw new Error(
       ref.kind === 'first'

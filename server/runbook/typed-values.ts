@@ -197,7 +197,10 @@ class TypedChecker {
           const lone = this.v.string(inner as Scalar, v, at, false);
           if (lone === undefined || lone === 'boolean') return;
         }
-        return this.v.fail(inner ?? node, `\`${at}\` must be true or false${typeof v === 'string' && v.includes('{{') ? ': use one template naming a boolean parameter' : `, not ${describeNode(inner)}`}`);
+        return this.v.fail(
+          inner ?? node,
+          `\`${at}\` must be true or false${typeof v === 'string' && v.includes('{{') ? ': use one template naming a boolean parameter' : `, not ${describeNode(inner)}`}`,
+        );
       }
       case 'NULL':
         if (isScalar(inner) && inner.value === true) return;
@@ -231,7 +234,7 @@ class TypedChecker {
           if (!this.scalar(item, member, `${at}[${i}]`)) return;
           const v = (item as Scalar).value;
           if (typeof v === 'string' && v.includes('{{')) return;
-          const key = member === 'N' ? canonical(String((item as Scalar).source ?? v)) ?? String(v) : String(v);
+          const key = member === 'N' ? (canonical(String((item as Scalar).source ?? v)) ?? String(v)) : String(v);
           if (seen.has(key)) this.v.fail(item, `\`${at}\` holds ${quote(String(v))} twice; a set holds each member once`);
           seen.add(key);
         });
@@ -253,7 +256,10 @@ class TypedChecker {
     }
     if (typeof v !== 'string') {
       const hint = type === 'S' && isScalar(node) && v !== null ? ` (quote it: "${node.source ?? JSON.stringify(v)}")` : '';
-      this.v.fail(node ?? undefined, `\`${at}\` must be ${type === 'S' ? 'a string' : type === 'N' ? 'a number written as a string, like "42"' : 'base64 text, like "aGVsbG8="'}, not ${describeNode(node)}${hint}`);
+      this.v.fail(
+        node ?? undefined,
+        `\`${at}\` must be ${type === 'S' ? 'a string' : type === 'N' ? 'a number written as a string, like "42"' : 'base64 text, like "aGVsbG8="'}, not ${describeNode(node)}${hint}`,
+      );
       return false;
     }
     if (v.includes('{{')) {
@@ -278,7 +284,6 @@ class TypedChecker {
 }
 
 // ---- rendering (JS values, after templates)
-
 
 function own(target: Record<string, unknown>, key: string, value: unknown): void {
   // defineProperty: an attribute or table named `__proto__` must stay one.
@@ -392,7 +397,8 @@ class Renderer {
     if ('map' in shape) {
       for (const [key, v] of Object.entries(value)) own(out, key, this.shape(v, shape.map, [...path, key]));
     } else {
-      for (const [key, v] of Object.entries(value)) own(out, key, Object.prototype.hasOwnProperty.call(shape.oneOf, key) ? this.shape(v, shape.oneOf[key].shape, [...path, key]) : v);
+      for (const [key, v] of Object.entries(value))
+        own(out, key, Object.prototype.hasOwnProperty.call(shape.oneOf, key) ? this.shape(v, shape.oneOf[key].shape, [...path, key]) : v);
     }
     return out;
   }

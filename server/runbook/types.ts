@@ -64,9 +64,7 @@ export interface Step {
   inputs?: OutputRef[];
 }
 
-export type Section =
-  | { kind: 'prose'; markdown: string; line: number }
-  | { kind: 'step'; step: string };
+export type Section = { kind: 'prose'; markdown: string; line: number } | { kind: 'step'; step: string };
 
 export interface Runbook {
   /** path relative to the runbooks folder without `.md`, using `/` (absent for a lone file) */

@@ -47,7 +47,10 @@ export function yamlProblems(doc: Document.Parsed, text: string): LocalProblem[]
 }
 
 function keyText(text: string, offset: number): string {
-  return /^[^:\n]*/.exec(text.slice(offset))![0].trim().replace(/^["']|["']$/g, '');
+  return /^[^:\n]*/
+    .exec(text.slice(offset))![0]
+    .trim()
+    .replace(/^["']|["']$/g, '');
 }
 
 /** Where a node starts (its first character), or where its pair's key starts when it is empty. */

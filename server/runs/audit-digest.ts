@@ -52,12 +52,6 @@ export function parseDigestData(data: unknown): DigestData | undefined {
   if (!data || typeof data !== 'object') return undefined;
   const d = data as DigestData;
   const previousOk = d.previous === null || (typeof d.previous === 'object' && Number.isSafeInteger(d.previous.seq) && isHash(d.previous.hash));
-  const ok =
-    previousOk &&
-    Number.isSafeInteger(d.first) &&
-    Number.isSafeInteger(d.last) &&
-    isHash(d.head) &&
-    isHash(d.fingerprint) &&
-    typeof d.signature === 'string';
+  const ok = previousOk && Number.isSafeInteger(d.first) && Number.isSafeInteger(d.last) && isHash(d.head) && isHash(d.fingerprint) && typeof d.signature === 'string';
   return ok ? d : undefined;
 }

@@ -28,7 +28,9 @@ export function defaultAuditKeyPath(env: NodeJS.ProcessEnv = process.env): strin
 }
 
 export function keyFingerprint(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 export function publicKeyPem(publicKey: KeyObject): string {
@@ -37,7 +39,10 @@ export function publicKeyPem(publicKey: KeyObject): string {
 
 function keyError(path: string, what: string, err?: unknown): RbError {
   const cause = err instanceof Error ? `: ${(err as NodeJS.ErrnoException).code ?? err.message}` : '';
-  return new RbError('RB_ERR_AUDIT_KEY', `The audit signing key ${path} ${what}${cause}. Point --audit-key (or RUNBOOKS_AUDIT_KEY) at a key file this user can read, or at a path where one can be created.`);
+  return new RbError(
+    'RB_ERR_AUDIT_KEY',
+    `The audit signing key ${path} ${what}${cause}. Point --audit-key (or RUNBOOKS_AUDIT_KEY) at a key file this user can read, or at a path where one can be created.`,
+  );
 }
 
 function fromPem(path: string, pem: string): AuditKey {
@@ -106,6 +111,9 @@ export async function readPublicKey(path: string): Promise<KeyObject> {
     if (key.asymmetricKeyType !== 'ed25519') throw new Error(`an ${key.asymmetricKeyType} key`);
     return key;
   } catch (err) {
-    throw new RbError('RB_ERR_AUDIT_KEY', `${path} holds no Ed25519 public key in PEM (${err instanceof Error ? err.message : String(err)}): pass the output of \`runbooks audit key\`.`);
+    throw new RbError(
+      'RB_ERR_AUDIT_KEY',
+      `${path} holds no Ed25519 public key in PEM (${err instanceof Error ? err.message : String(err)}): pass the output of \`runbooks audit key\`.`,
+    );
   }
 }

@@ -44,7 +44,6 @@ function parseHolder(text: string): Holder | undefined {
   }
 }
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `fn` holding the lock file at `path`; the lock is released however `fn` ends. */
@@ -74,7 +73,10 @@ async function acquire(path: string, options: LockOptions): Promise<string> {
     if (Date.now() > deadline) {
       const holder = parseHolder(await readFile(path, 'utf8').catch(() => ''));
       const who = holder ? `process ${holder.pid} on ${holder.host}` : 'another process';
-      throw new RbError(options.code ?? 'RB_ERR_AUDIT_WRITE', `${capital(options.what ?? 'the audit log')} is not writable: ${who} has held its lock ${path} for too long. If no runbooks process is running on this data folder, delete the lock file.`);
+      throw new RbError(
+        options.code ?? 'RB_ERR_AUDIT_WRITE',
+        `${capital(options.what ?? 'the audit log')} is not writable: ${who} has held its lock ${path} for too long. If no runbooks process is running on this data folder, delete the lock file.`,
+      );
     }
     await sleep(delay * (0.5 + Math.random()));
     delay = Math.min(delay * 2, 50);
@@ -93,7 +95,10 @@ function tryCreate(path: string, content: string, options: LockOptions): boolean
     fd = openSync(path, 'wx', 0o644);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new RbError(code, `${what} is not writable: its lock ${path} cannot be created (${(err as NodeJS.ErrnoException).code ?? String(err)}). Check the data folder's permissions and free space.`);
+    throw new RbError(
+      code,
+      `${what} is not writable: its lock ${path} cannot be created (${(err as NodeJS.ErrnoException).code ?? String(err)}). Check the data folder's permissions and free space.`,
+    );
   }
   try {
     writeSync(fd, content);
@@ -101,7 +106,10 @@ function tryCreate(path: string, content: string, options: LockOptions): boolean
     // An empty lock would hold others off until it is stale.
     closeQuietly(fd);
     unlinkQuietly(path);
-    throw new RbError(code, `${what} is not writable: its lock ${path} cannot be written (${(err as NodeJS.ErrnoException).code ?? String(err)}). Free disk space on the data folder's file system.`);
+    throw new RbError(
+      code,
+      `${what} is not writable: its lock ${path} cannot be written (${(err as NodeJS.ErrnoException).code ?? String(err)}). Free disk space on the data folder's file system.`,
+    );
   }
   closeSync(fd);
   return true;

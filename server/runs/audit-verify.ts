@@ -240,7 +240,10 @@ export async function verifyAuditChain(input: ChainInput, options: VerifyOptions
       const data = parseDigestData(rec.data);
       if (!data) return fail(i, { kind: 'forged-digest', seq: rec.seq, reason: 'a digest record without the fields of a digest' });
       if (!publicKey) {
-        throw new RbError('RB_ERR_AUDIT_KEY', `No key to check the log's digests with: ${keyMissing} does not exist. Pass --key with the writer's public key (\`runbooks audit key\` prints it), or --audit-key with its key file.`);
+        throw new RbError(
+          'RB_ERR_AUDIT_KEY',
+          `No key to check the log's digests with: ${keyMissing} does not exist. Pass --key with the writer's public key (\`runbooks audit key\` prints it), or --audit-key with its key file.`,
+        );
       }
       if (data.fingerprint !== fingerprint) {
         return fail(i, { kind: 'forged-digest', seq: rec.seq, reason: `the digest is signed by key ${data.fingerprint}, not by the audit key ${fingerprint}` });
@@ -251,14 +254,26 @@ export async function verifyAuditChain(input: ChainInput, options: VerifyOptions
       const previous = lastDigest ? { seq: lastDigest.seq, hash: lastDigest.hash } : null;
       if (data.previous?.seq !== previous?.seq || data.previous?.hash !== previous?.hash) {
         const named = data.previous ? `digest ${data.previous.seq} (${data.previous.hash})` : 'no previous digest';
-        return fail(i, { kind: 'rewritten', seq: rec.seq, reason: `it signed ${named} as the one before it, which is not the log's (digests or records before it were removed and the chain rebuilt)` });
+        return fail(i, {
+          kind: 'rewritten',
+          seq: rec.seq,
+          reason: `it signed ${named} as the one before it, which is not the log's (digests or records before it were removed and the chain rebuilt)`,
+        });
       }
       const first = (previous?.seq ?? 0) + 1;
       if (data.first !== first || data.last > rec.seq - 1) {
-        return fail(i, { kind: 'truncated', seq: rec.seq, reason: `it signed ${range(data.first, data.last)}, but the log holds ${range(first, rec.seq - 1)} before it (signed records are missing)` });
+        return fail(i, {
+          kind: 'truncated',
+          seq: rec.seq,
+          reason: `it signed ${range(data.first, data.last)}, but the log holds ${range(first, rec.seq - 1)} before it (signed records are missing)`,
+        });
       }
       if (data.last < rec.seq - 1) {
-        return fail(i, { kind: 'rewritten', seq: rec.seq, reason: `it signed ${range(data.first, data.last)}, but the log holds ${range(first, rec.seq - 1)} before it (records were inserted)` });
+        return fail(i, {
+          kind: 'rewritten',
+          seq: rec.seq,
+          reason: `it signed ${range(data.first, data.last)}, but the log holds ${range(first, rec.seq - 1)} before it (records were inserted)`,
+        });
       }
       if (data.head !== rec.prev) {
         return fail(i, {

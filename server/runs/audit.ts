@@ -193,7 +193,7 @@ export class AuditLog implements AuditSink {
         batch = this.waiting.splice(0);
         const every = this.options.digestEvery ?? 100;
         // In parts that end where a digest is due, so that one still follows every `every` records.
-        for (let rest = batch; rest.length > 0; ) {
+        for (let rest = batch; rest.length > 0;) {
           const room = Math.max(1, every - (this.seq - (this.lastDigest?.seq ?? 0)));
           const written = await this.writeMany(rest.slice(0, room));
           rest = rest.slice(room);
@@ -323,7 +323,7 @@ export class AuditLog implements AuditSink {
     }
     const sha = createHash('sha256');
     try {
-      for (let pos = end; pos < size; ) {
+      for (let pos = end; pos < size;) {
         const chunk = Buffer.alloc(Math.min(1024 * 1024, size - pos));
         await readFully(this.file, chunk, pos);
         sha.update(chunk);

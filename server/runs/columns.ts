@@ -90,12 +90,22 @@ export function projectionOf(request: RenderedRequest | undefined): string[] {
   if (request.operation === 'ExecuteStatement') {
     const m = /^\s*SELECT\s+([\s\S]*?)\s+FROM\s/i.exec(request.input.Statement);
     if (!m || m[1].trim() === '*') return [];
-    return unique(m[1].split(',').map((p) => topLevel(p.trim().replace(/^"(.*)"$/, '$1'))).filter((p) => p !== ''));
+    return unique(
+      m[1]
+        .split(',')
+        .map((p) => topLevel(p.trim().replace(/^"(.*)"$/, '$1')))
+        .filter((p) => p !== ''),
+    );
   }
   const input = request.input;
   const projection = input.ProjectionExpression;
   if (typeof projection !== 'string') return [];
-  return unique(projection.split(',').map((p) => topLevel(resolve(p.trim(), input.ExpressionAttributeNames))).filter((p) => p !== ''));
+  return unique(
+    projection
+      .split(',')
+      .map((p) => topLevel(resolve(p.trim(), input.ExpressionAttributeNames)))
+      .filter((p) => p !== ''),
+  );
 }
 
 /** The hints of an execution: its `keys` when the schema was read, else the request's; its projection. */

@@ -370,11 +370,9 @@ export class DynamoAuditLog implements AuditSink {
     const parts = value.parts;
     if (!parts) return;
     for (const [i, data] of parts.data.entries()) {
-      await this.client
-        .send(new PutItemCommand({ TableName: this.table, Item: { chain: { S: parts.blob }, seq: { N: String(i) }, data: { B: data } } }))
-        .catch((err: unknown) => {
-          throw auditStoreError(`PutItem (${what}, part ${i})`, this.table, this.prefix, err);
-        });
+      await this.client.send(new PutItemCommand({ TableName: this.table, Item: { chain: { S: parts.blob }, seq: { N: String(i) }, data: { B: data } } })).catch((err: unknown) => {
+        throw auditStoreError(`PutItem (${what}, part ${i})`, this.table, this.prefix, err);
+      });
     }
   }
 
@@ -432,7 +430,7 @@ export class DynamoAuditLog implements AuditSink {
         }
       }
     } catch (err) {
-      throw auditStoreError('Query (finding the chain\'s end)', this.table, this.prefix, err);
+      throw auditStoreError("Query (finding the chain's end)", this.table, this.prefix, err);
     } finally {
       await items.return(undefined);
     }

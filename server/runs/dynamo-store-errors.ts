@@ -47,5 +47,7 @@ export function storeError(what: string, table: string, prefix: string, err: unk
 export function auditStoreError(what: string, table: string, prefix: string, err: unknown): RbError {
   if (isRbError(err)) return err;
   const code = awsCode(err);
-  return new RbError('RB_ERR_AUDIT_WRITE', `The audit log is not writable: ${what} on DynamoDB table ${table} failed (${code}), so nothing was recorded. ${advice(code, prefix)}`, { awsCode: code });
+  return new RbError('RB_ERR_AUDIT_WRITE', `The audit log is not writable: ${what} on DynamoDB table ${table} failed (${code}), so nothing was recorded. ${advice(code, prefix)}`, {
+    awsCode: code,
+  });
 }

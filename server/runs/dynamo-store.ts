@@ -122,8 +122,7 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
     }
   }
 
-  const expiry = (): Item =>
-    options.itemRetentionSeconds ? { [TTL_ATTRIBUTE]: { N: String(Math.floor(Date.now() / 1000) + options.itemRetentionSeconds) } } : {};
+  const expiry = (): Item => (options.itemRetentionSeconds ? { [TTL_ATTRIBUTE]: { N: String(Math.floor(Date.now() / 1000) + options.itemRetentionSeconds) } } : {});
 
   /** Stores a split value's parts; they go first, so that no item ever names parts not yet there. */
   async function putParts(value: Encoded, extra: Item = {}): Promise<void> {
@@ -140,7 +139,10 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
     if (!split) return;
     await eachLimited(
       Array.from({ length: split.parts }, (_, i) => i),
-      (i) => send('removing a part of a replaced value', tables.items, () => client.send(new DeleteItemCommand({ TableName: tables.items, Key: { id: { S: split.blob }, chunk: { N: String(i) } } }))),
+      (i) =>
+        send('removing a part of a replaced value', tables.items, () =>
+          client.send(new DeleteItemCommand({ TableName: tables.items, Key: { id: { S: split.blob }, chunk: { N: String(i) } } })),
+        ),
     );
   }
 
@@ -166,7 +168,11 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
       if (!(err instanceof ConditionalCheckFailedException)) throw storeError(what, table, prefix, err);
       const found =
         err.Item ??
-        (await send(what, table, () => client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true, ProjectionExpression: '#t', ExpressionAttributeNames: { '#t': 'token' } })))).Item;
+        (
+          await send(what, table, () =>
+            client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true, ProjectionExpression: '#t', ExpressionAttributeNames: { '#t': 'token' } })),
+          )
+        ).Item;
       if (found?.token?.S === item.token.S) return true;
       // This value lost: its parts belong to nothing.
       await dropParts(value.parts && { blob: value.parts.blob, parts: value.parts.data.length }).catch(() => undefined);
@@ -227,7 +233,14 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
       const value = await encodeValue(text, id, true);
       const key = { run: { S: id }, seq: { N: String(record.seq) } };
       // The feed is keyed by this replica's clock at the append, not the record's (an engine's clock may be a test's).
-      const item: Item = { ...key, type: { S: record.type }, at: { S: record.at }, ...feedKeys(new Date().toISOString(), id, record.seq), token: { S: writeToken() }, ...value.attributes };
+      const item: Item = {
+        ...key,
+        type: { S: record.type },
+        at: { S: record.at },
+        ...feedKeys(new Date().toISOString(), id, record.seq),
+        token: { S: writeToken() },
+        ...value.attributes,
+      };
       if (!(await putOnce(`appending to run ${id}'s journal`, tables.journal, item, 'seq', key, value))) {
         throw new RbError('RB_ERR_STORE_CONFLICT', `Run ${id} changed in another process (another writer took record ${record.seq}); reload it and try again.`);
       }
@@ -247,7 +260,9 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
         return items;
       };
       const readHeader = async (): Promise<RunHeader | undefined> => {
-        const found = await send(`reading run ${id}`, tables.runs, () => client.send(new GetItemCommand({ TableName: tables.runs, Key: { run: { S: id } }, ConsistentRead: true })));
+        const found = await send(`reading run ${id}`, tables.runs, () =>
+          client.send(new GetItemCommand({ TableName: tables.runs, Key: { run: { S: id } }, ConsistentRead: true })),
+        );
         return found.Item && (JSON.parse(await decode(found.Item, tables.runs)) as RunHeader);
       };
       const [header, items] = await Promise.all([headers.get(id) ?? readHeader(), journal()]);
@@ -263,7 +278,9 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
       let start: Item | undefined;
       do {
         const out = await send('listing runs', tables.runs, () =>
-          client.send(new ScanCommand({ TableName: tables.runs, ProjectionExpression: '#run', ExpressionAttributeNames: { '#run': 'run' }, ConsistentRead: true, ExclusiveStartKey: start })),
+          client.send(
+            new ScanCommand({ TableName: tables.runs, ProjectionExpression: '#run', ExpressionAttributeNames: { '#run': 'run' }, ConsistentRead: true, ExclusiveStartKey: start }),
+          ),
         );
         for (const item of out.Items ?? []) if (item.run?.S && RUN_ID.test(item.run.S)) ids.push(item.run.S);
         start = out.LastEvaluatedKey;
@@ -314,7 +331,12 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
           },
         );
         if (straddling) {
-          await putChunk(id, runId, Number(straddling.item.chunk.N), straddling.keep.map((x) => JSON.stringify(x)));
+          await putChunk(
+            id,
+            runId,
+            Number(straddling.item.chunk.N),
+            straddling.keep.map((x) => JSON.stringify(x)),
+          );
           await dropParts(blobOf(straddling.item));
         }
         await eachLimited(chunks, (c) => putChunk(id, runId, c.first, c.texts));

@@ -56,7 +56,10 @@ export type StoreTables = {
 /** The table names under `prefix`; RB_ERR_CONFIG_INVALID for a prefix no table name can start with. */
 export function storeTables(prefix: string): StoreTables {
   if (!PREFIX.test(prefix)) {
-    throw new RbError('RB_ERR_CONFIG_INVALID', `The store prefix ${JSON.stringify(prefix)} cannot start a DynamoDB table name: use 1-248 characters of A-Z a-z 0-9 _ . - (default ${DEFAULT_STORE_PREFIX}).`);
+    throw new RbError(
+      'RB_ERR_CONFIG_INVALID',
+      `The store prefix ${JSON.stringify(prefix)} cannot start a DynamoDB table name: use 1-248 characters of A-Z a-z 0-9 _ . - (default ${DEFAULT_STORE_PREFIX}).`,
+    );
   }
   return { runs: `${prefix}runs`, journal: `${prefix}journal`, items: `${prefix}items`, audit: `${prefix}audit` };
 }
@@ -157,7 +160,8 @@ export async function createStoreTables(options: { client: DynamoDBClient; prefi
           break;
         }
         if (described.Table?.TableStatus === 'ACTIVE') break;
-        if (Date.now() > deadline) throw new RbError('RB_ERR_STORE_WRITE', `Table ${table} is still ${described.Table?.TableStatus ?? 'not active'}: run runbooks store init again in a minute.`);
+        if (Date.now() > deadline)
+          throw new RbError('RB_ERR_STORE_WRITE', `Table ${table} is still ${described.Table?.TableStatus ?? 'not active'}: run runbooks store init again in a minute.`);
         await new Promise((resolve) => setTimeout(resolve, 2000));
       }
       if (kind === 'items') await enableTtl(table, step);
@@ -173,9 +177,14 @@ export async function createStoreTables(options: { client: DynamoDBClient; prefi
     const attribute = ttl.TimeToLiveDescription?.AttributeName;
     if ((status === 'ENABLED' || status === 'ENABLING') && attribute === TTL_ATTRIBUTE) return;
     if (status === 'ENABLED' || status === 'ENABLING') {
-      throw new RbError('RB_ERR_CONFIG_INVALID', `Table ${table} has TTL on ${attribute}, not on ${TTL_ATTRIBUTE}: turn it off (or use another --store-prefix), then run runbooks store init again.`);
+      throw new RbError(
+        'RB_ERR_CONFIG_INVALID',
+        `Table ${table} has TTL on ${attribute}, not on ${TTL_ATTRIBUTE}: turn it off (or use another --store-prefix), then run runbooks store init again.`,
+      );
     }
-    await step('UpdateTimeToLive', table, () => client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: TTL_ATTRIBUTE } })));
+    await step('UpdateTimeToLive', table, () =>
+      client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: TTL_ATTRIBUTE } })),
+    );
   }
 }
 
@@ -197,6 +206,9 @@ export function checkKeys(table: string, kind: keyof StoreTables, schema: KeySch
   const actual = schema.map((k) => `${k.AttributeName} ${types.get(k.AttributeName) ?? '?'}`);
   const wanted = expected.map((k) => `${k.name} ${k.type}`);
   if (actual.join(', ') !== wanted.join(', ')) {
-    throw new RbError('RB_ERR_CONFIG_INVALID', `Table ${table} has the keys (${actual.join(', ')}), not the run store's (${wanted.join(', ')}): choose another --store-prefix, or remove that table.`);
+    throw new RbError(
+      'RB_ERR_CONFIG_INVALID',
+      `Table ${table} has the keys (${actual.join(', ')}), not the run store's (${wanted.join(', ')}): choose another --store-prefix, or remove that table.`,
+    );
   }
 }

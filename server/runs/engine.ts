@@ -482,7 +482,12 @@ export class RunEngine {
       }
       if (!input.confirm) {
         const before = redactImages(this.redactorOf(entry), await this.imagesBefore(entry, live, step.name, request, input.user));
-        throw new RbError('RB_ERR_RUN_CONFIRM_REQUIRED', `Reverting execution ${input.n} of step ${step.name} writes data: confirm it to run it.`, { request, policy, before, revertOf: input.n });
+        throw new RbError('RB_ERR_RUN_CONFIRM_REQUIRED', `Reverting execution ${input.n} of step ${step.name} writes data: confirm it to run it.`, {
+          request,
+          policy,
+          before,
+          revertOf: input.n,
+        });
       }
       if (approval) {
         await this.transition(entry, approvals.markUsed(approval, { user: input.user, now: this.clock(), execution: this.nextN(run, step.name) }), input.user);
@@ -674,7 +679,11 @@ export class RunEngine {
   }
 
   /** Items `offset`… of execution `n` of a step (its last execution by default), from the store. */
-  async items(runId: string, stepName: string, query: { n?: number; offset: number; limit: number }): Promise<{ n: number; offset: number; total: number; items: Record<string, unknown>[] }> {
+  async items(
+    runId: string,
+    stepName: string,
+    query: { n?: number; offset: number; limit: number },
+  ): Promise<{ n: number; offset: number; total: number; items: Record<string, unknown>[] }> {
     const execution = this.executionOf(runId, stepName, query.n);
     const total = execution.itemCount ?? execution.items.length;
     const items = query.offset >= total ? [] : await this.store.readItems(runId, stepName, execution.n, query.offset, Math.min(query.limit, total - query.offset));
@@ -856,7 +865,10 @@ export class RunEngine {
     // Already redacted: the sink masks only what it receives from the executor itself.
     if (result && result.returned === undefined && result.items.length > 0) void sink.write(result.items, 0, true);
     // The items' last write overlaps the audit append; the journal record waits for both (recorder.ts).
-    const lost = sink.written().then(() => undefined, (err: unknown) => err as Error);
+    const lost = sink.written().then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
     const { items: _items, ...stored } = execution;
     const recordCursor = this.holdCursor(live, redactor, step.name, execution.n, result?.hasMore ? result.cursor : undefined);
     try {
@@ -898,7 +910,11 @@ export class RunEngine {
       return execution;
     }
     const recorded = lastExecution(run, step.name)!;
-    this.emit(recorded.status === 'succeeded' ? { type: 'step.succeeded', runId: run.id, step: step.name, execution: recorded } : { type: 'step.failed', runId: run.id, step: step.name, execution: recorded });
+    this.emit(
+      recorded.status === 'succeeded'
+        ? { type: 'step.succeeded', runId: run.id, step: step.name, execution: recorded }
+        : { type: 'step.failed', runId: run.id, step: step.name, execution: recorded },
+    );
     // A read whose items could not be kept is recorded without them (its audit record went alongside) and fails.
     const failure = await lost;
     if (failure !== undefined && !performed && recorded.status === 'succeeded') throw failure;
@@ -954,7 +970,11 @@ export class RunEngine {
       const output = (outputs[ref.step] ??= {});
       if (ref.kind === 'first') {
         if (!source.items[0]) {
-          throw new RbError('RB_ERR_STEP_INPUT_MISSING', `Step ${step.name} uses ${text}, but execution ${source.n} of step ${ref.step} found no items: run step ${ref.step} again so that it finds one.`, { step: ref.step });
+          throw new RbError(
+            'RB_ERR_STEP_INPUT_MISSING',
+            `Step ${step.name} uses ${text}, but execution ${source.n} of step ${ref.step} found no items: run step ${ref.step} again so that it finds one.`,
+            { step: ref.step },
+          );
         }
         output.first = source.items[0];
       } else {
@@ -965,7 +985,10 @@ export class RunEngine {
           for await (const item of this.store.items(run.id, ref.step, source.n)) {
             if (!Object.prototype.hasOwnProperty.call(item, attribute)) continue;
             if (list.length >= MAX_OUTPUT_LIST) {
-              throw new RbError('RB_ERR_TEMPLATE_RENDER', `step \`${step.name}\`: ${text} would be a list of more than ${MAX_OUTPUT_LIST} values; narrow step ${ref.step} so that it returns fewer items.`);
+              throw new RbError(
+                'RB_ERR_TEMPLATE_RENDER',
+                `step \`${step.name}\`: ${text} would be a list of more than ${MAX_OUTPUT_LIST} values; narrow step ${ref.step} so that it returns fewer items.`,
+              );
             }
             list.push(item[attribute]);
           }
@@ -979,12 +1002,12 @@ export class RunEngine {
         throw new RbError('RB_ERR_TEMPLATE_RENDER', `step \`${step.name}\`: ${(err as Error).message}`);
       }
       // Masked by a redaction list no longer in force (an earlier server's --redact): refused all the same.
-      if (holdsMask(value)) throw new RbError('RB_ERR_STEP_INPUT_REDACTED', `Step ${step.name}: ${redactedOutputMessage(outputRefText(ref), ref.path.join('.'))}.`, { step: ref.step });
+      if (holdsMask(value))
+        throw new RbError('RB_ERR_STEP_INPUT_REDACTED', `Step ${step.name}: ${redactedOutputMessage(outputRefText(ref), ref.path.join('.'))}.`, { step: ref.step });
       inputs.push({ ref: outputRefText(ref), step: ref.step, n: source.n, value });
     }
     return { outputs, inputs };
   }
-
 
   /**
    * The current items a write addresses by key, read with a read-only session derived from their
@@ -1146,7 +1169,11 @@ export class RunEngine {
     const run = entry.state.run;
     if (run.status !== 'active') throw new RbError('RB_ERR_RUN_NOT_ACTIVE', `Run ${run.id} is already ${run.status}.`);
     for (const approval of Object.values(run.approvals)) {
-      const cancelled = approvals.cancel(approval, this.clock(), `The run ended (${reason}) before the ${approval.status === 'pending' ? 'request was decided' : 'approved request ran'}.`);
+      const cancelled = approvals.cancel(
+        approval,
+        this.clock(),
+        `The run ended (${reason}) before the ${approval.status === 'pending' ? 'request was decided' : 'approved request ran'}.`,
+      );
       if (cancelled) await this.transition(entry, cancelled, user);
     }
     const sessions = entry.live?.sessions ?? [];
@@ -1174,11 +1201,23 @@ export class RunEngine {
     // per role covers them all, even those whose credentials died with a crashed process.
     const recorded: RoleSessions[] = run.executions.flatMap((e) =>
       e.session
-        ? [{ roleArn: e.session.roleArn, roleId: e.session.assumedRoleId.split(':')[0], until: new Date(e.session.expiration), ...(e.session.issuedAt ? { issued: new Date(e.session.issuedAt) } : {}) }]
+        ? [
+            {
+              roleArn: e.session.roleArn,
+              roleId: e.session.assumedRoleId.split(':')[0],
+              until: new Date(e.session.expiration),
+              ...(e.session.issuedAt ? { issued: new Date(e.session.issuedAt) } : {}),
+            },
+          ]
         : [],
     );
     if (run.roleId && run.sessionsUntil) {
-      recorded.push({ roleArn: run.roleArn, roleId: run.roleId, until: new Date(run.sessionsUntil), ...(run.sessionsIssuedUntil ? { issued: new Date(run.sessionsIssuedUntil) } : {}) });
+      recorded.push({
+        roleArn: run.roleArn,
+        roleId: run.roleId,
+        until: new Date(run.sessionsUntil),
+        ...(run.sessionsIssuedUntil ? { issued: new Date(run.sessionsIssuedUntil) } : {}),
+      });
     }
     const infos = run.executions.filter((e) => e.session).length;
     const revocation: NonNullable<Run['revocation']> = { at: this.clock().toISOString(), sessions: sessions.length || infos, iam: this.revoker ? 'done' : 'off' };
@@ -1196,11 +1235,18 @@ export class RunEngine {
     const run = entry.state.run;
     const revocation = await this.revoke(entry, []);
     await this.recorder.commit(entry.state, entry.backlog, {
-      entry: { type: 'run.ended', status: run.status as Exclude<Run['status'], 'active'>, reason: run.endReason ?? 'complete', endedAt: run.endedAt ?? revocation.at, revocation, revokedSessions: [] },
+      entry: {
+        type: 'run.ended',
+        status: run.status as Exclude<Run['status'], 'active'>,
+        reason: run.endReason ?? 'complete',
+        endedAt: run.endedAt ?? revocation.at,
+        revocation,
+        revokedSessions: [],
+      },
       audit: [{ type: 'session.revoked', runId: run.id, user, data: { ...revocation, retry: true } }],
     });
     this.emit({ type: 'session.revoked', runId: run.id, sessions: run.executions.flatMap((e) => (e.session ? [e.session] : [])), revocation });
-    if (revocation.iam === 'failed') throw new RbError('RB_ERR_ACCESS_REVOKE', revocation.error ?? 'Revoking the run\'s sessions through IAM failed again.');
+    if (revocation.iam === 'failed') throw new RbError('RB_ERR_ACCESS_REVOKE', revocation.error ?? "Revoking the run's sessions through IAM failed again.");
   }
 
   private async expireIdle(idleMs: number): Promise<void> {
@@ -1469,7 +1515,6 @@ export class RunEngine {
   }
 }
 
-
 function addSession(live: LiveRun, session: Session): void {
   live.sessions.push(session);
   const prior = live.latest;
@@ -1479,9 +1524,6 @@ function addSession(live: LiveRun, session: Session): void {
     issuedAt: Math.max(prior?.issuedAt ?? 0, session.issuedAt.getTime()),
   };
 }
-
-
-
 
 /** A request that asks for its consumed capacity (`TOTAL`) where the step does not say otherwise. */
 function withCapacity(request: RenderedRequest): RenderedRequest {

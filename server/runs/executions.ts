@@ -9,15 +9,7 @@ import type { RenderedRequest } from '../runbook/types.js';
 import type { ExecutionError, SessionInfo, StepExecution } from './types.js';
 
 /** A new execution of `step`, numbered after the run's earlier ones. */
-export function newExecution(input: {
-  n: number;
-  step: string;
-  user: string;
-  at: Date;
-  request: RenderedRequest;
-  policy?: unknown;
-  confirmed: boolean;
-}): StepExecution {
+export function newExecution(input: { n: number; step: string; user: string; at: Date; request: RenderedRequest; policy?: unknown; confirmed: boolean }): StepExecution {
   return {
     n: input.n,
     step: input.step,

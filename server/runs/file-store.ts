@@ -32,7 +32,7 @@ const flush = promisify(fdatasync);
 
 /** Writes all of `bytes` at `position`. */
 function writeFully(fd: number, bytes: Buffer, position: number): void {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
 }
 
 function closeQuietly(fd: number): void {
@@ -51,7 +51,10 @@ export interface FileStoreOptions {
 function writeError(what: string, err: unknown): RbError {
   if (isRbError(err)) return err;
   const code = (err as NodeJS.ErrnoException)?.code ?? String(err);
-  return new RbError('RB_ERR_STORE_WRITE', `The run store is not writable: ${what} failed (${code}). Free disk space on the data folder's file system, or fix its permissions, then try again.`);
+  return new RbError(
+    'RB_ERR_STORE_WRITE',
+    `The run store is not writable: ${what} failed (${code}). Free disk space on the data folder's file system, or fix its permissions, then try again.`,
+  );
 }
 
 /** Opens (creating) the run store under `dataDir`. */
@@ -161,7 +164,10 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
             }
             if (record.seq !== last.seq + 1) {
               tails.set(id, last);
-              throw new RbError('RB_ERR_STORE_CONFLICT', `Run ${id} changed in another process (its journal is at record ${last.seq}, not ${record.seq - 1}); reload it and try again.`);
+              throw new RbError(
+                'RB_ERR_STORE_CONFLICT',
+                `Run ${id} changed in another process (its journal is at record ${last.seq}, not ${record.seq - 1}); reload it and try again.`,
+              );
             }
             try {
               writeFully(fd, line, last.size);
@@ -200,7 +206,10 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
       // Nothing new since this process's own last append: no need to read the journal again.
       const known = tails.get(id);
       if (known && fromSeq === known.seq + 1) {
-        const size = await stat(join(dir, 'journal.jsonl')).then((s) => s.size, () => -1);
+        const size = await stat(join(dir, 'journal.jsonl')).then(
+          (s) => s.size,
+          () => -1,
+        );
         if (size === known.size) return { header, records: [] };
       }
       const text = await readFile(join(dir, 'journal.jsonl'), 'utf8').catch(() => '');

@@ -36,7 +36,8 @@ export async function migrateLegacyRuns(dataDir: string, store: RunStore): Promi
     if (existing && existing.records.length === 0) {
       const records: JournalRecord[] = [];
       const add = (r: JournalEntry & { at?: string; auditHash?: string }) => records.push({ ...r, seq: records.length + 1, at: r.at ?? run.lastActivityAt });
-      if (run.roleId && run.sessionsUntil) add({ type: 'session.noted', roleId: run.roleId, sessionsUntil: run.sessionsUntil, sessionsIssuedUntil: run.sessionsIssuedUntil ?? run.startedAt });
+      if (run.roleId && run.sessionsUntil)
+        add({ type: 'session.noted', roleId: run.roleId, sessionsUntil: run.sessionsUntil, sessionsIssuedUntil: run.sessionsIssuedUntil ?? run.startedAt });
       for (const e of run.executions) {
         await store.putItems(run.id, e.step, e.n, 0, e.items);
         const { items, ...rest } = e;
@@ -48,7 +49,15 @@ export async function migrateLegacyRuns(dataDir: string, store: RunStore): Promi
         seen.add(a.step);
       }
       if (run.status !== 'active' && run.revocation && run.endReason) {
-        add({ type: 'run.ended', status: run.status, reason: run.endReason, endedAt: run.endedAt ?? run.lastActivityAt, revocation: run.revocation, revokedSessions: [], auditHash: run.auditHash });
+        add({
+          type: 'run.ended',
+          status: run.status,
+          reason: run.endReason,
+          endedAt: run.endedAt ?? run.lastActivityAt,
+          revocation: run.revocation,
+          revokedSessions: [],
+          auditHash: run.auditHash,
+        });
       } else if (records.length > 0 && run.auditHash) {
         records[records.length - 1].auditHash = run.auditHash;
       }

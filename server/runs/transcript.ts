@@ -213,7 +213,8 @@ function mdTable(header: string[], rows: string[][]): string {
 // Block structure only (code blocks and headings): prose is parsed here, never rendered.
 const blocks = new MarkdownIt('default', { html: false });
 
-const AUTOLINK = /^<(?:(?:https?|mailto):[^\s<>]*|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>/i;
+const AUTOLINK =
+  /^<(?:(?:https?|mailto):[^\s<>]*|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>/i;
 
 /**
  * Runbook prose for the Markdown transcript: as written, but with every `<` outside code written
@@ -266,7 +267,7 @@ function inertLine(line: string): string {
 
 /** Where the next backtick run of exactly `n` starts (a code span's end), or -1. */
 function closingRun(line: string, from: number, n: number): number {
-  for (let j = from; j < line.length; ) {
+  for (let j = from; j < line.length;) {
     if (line[j] !== '`') {
       j++;
       continue;
@@ -293,7 +294,10 @@ function markdownTranscript(run: Run, runbook: Runbook | undefined): string {
     ['Role', code(run.roleArn)],
   ];
   if (run.revocation) {
-    facts.push(['Sessions revoked', md(`${run.revocation.sessions} at ${utc(run.revocation.at)}; IAM deny: ${run.revocation.iam}${run.revocation.error ? ` (${run.revocation.error})` : ''}`)]);
+    facts.push([
+      'Sessions revoked',
+      md(`${run.revocation.sessions} at ${utc(run.revocation.at)}; IAM deny: ${run.revocation.iam}${run.revocation.error ? ` (${run.revocation.error})` : ''}`),
+    ]);
   }
   if (run.redact) facts.push(['Redacted', md(`${run.redact.join(', ')} (${REDACT_NOTE})`)]);
   facts.push(['Audit hash', run.auditHash ? code(run.auditHash) : '']);
@@ -301,7 +305,15 @@ function markdownTranscript(run: Run, runbook: Runbook | undefined): string {
 
   out.push('## Parameters', '');
   const params = Object.entries(run.params);
-  out.push(params.length === 0 ? 'None.' : mdTable(['Parameter', 'Value'], params.map(([k, v]) => [md(k), md(cellText(v))])), '');
+  out.push(
+    params.length === 0
+      ? 'None.'
+      : mdTable(
+          ['Parameter', 'Value'],
+          params.map(([k, v]) => [md(k), md(cellText(v))]),
+        ),
+    '',
+  );
 
   out.push('## Runbook', '');
   for (const part of parts(run, runbook)) {
@@ -337,7 +349,10 @@ function markdownTranscript(run: Run, runbook: Runbook | undefined): string {
       '',
     );
   }
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 function markdownExecution(e: StepExecution): string[] {
@@ -353,7 +368,8 @@ function markdownExecution(e: StepExecution): string[] {
   }
   if (e.error) facts.push(`- error ${code(e.error.code)}${e.error.awsCode ? ` (${md(e.error.awsCode)})` : ''}: ${md(e.error.message)}`);
   if (e.consumedCapacity !== undefined) facts.push(`- consumed capacity: ${code(cellText(e.consumedCapacity))}`);
-  for (const input of e.inputs ?? []) facts.push(`- value from an earlier step: ${code(`{{${input.ref}}}`)} = ${code(cellText(input.value))} (execution ${input.n} of ${code(input.step)})`);
+  for (const input of e.inputs ?? [])
+    facts.push(`- value from an earlier step: ${code(`{{${input.ref}}}`)} = ${code(cellText(input.value))} (execution ${input.n} of ${code(input.step)})`);
   out.push(...facts, '');
   out.push('<details><summary>Request</summary>', '', fence(pretty(e.request.input), 'json'), '', '</details>', '');
   if (e.policy !== undefined) out.push('<details><summary>Session policy</summary>', '', fence(pretty(e.policy), 'json'), '', '</details>', '');
@@ -362,12 +378,25 @@ function markdownExecution(e: StepExecution): string[] {
   if (e.revertedBy !== undefined) out.push(`Reverted by execution ${e.revertedBy} of ${code(e.step)}.`, '');
   for (const view of imageViews(e)) {
     out.push(`Item ${code(view.key)} in ${code(view.table)}: ${md(view.summary)}`, '');
-    if (view.rows.length > 0) out.push(mdTable(['Attribute', 'Change', 'Before', 'After'], view.rows.map((r) => [md(r.attribute), r.change, md(r.before), md(r.after)])), '');
+    if (view.rows.length > 0)
+      out.push(
+        mdTable(
+          ['Attribute', 'Change', 'Before', 'After'],
+          view.rows.map((r) => [md(r.attribute), r.change, md(r.before), md(r.after)]),
+        ),
+        '',
+      );
   }
   if (e.images && 'unavailable' in e.images) out.push(`No before-image: ${md(e.images.unavailable)}`, '');
   const columns = resultColumns(e);
   if (columns.length > 0) {
-    out.push(mdTable(columns.map(md), e.items.map((item) => columns.map((c) => md(cellText(item[c]))))), '');
+    out.push(
+      mdTable(
+        columns.map(md),
+        e.items.map((item) => columns.map((c) => md(cellText(item[c])))),
+      ),
+      '',
+    );
   }
   return out;
 }

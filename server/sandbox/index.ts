@@ -80,7 +80,10 @@ export async function startBareSandbox(options: SandboxOptions = {}): Promise<Sa
   // be open to the server's own identity, outside any step's session.
   const clash = config.tables.find((t) => t.input.TableName.startsWith(storePrefix));
   if (clash) {
-    throw new RbError('RB_ERR_CONFIG_INVALID', `The seed table ${clash.input.TableName} starts with the run store's prefix ${storePrefix}, whose tables the server's identity may use: rename it.`);
+    throw new RbError(
+      'RB_ERR_CONFIG_INVALID',
+      `The seed table ${clash.input.TableName} starts with the run store's prefix ${storePrefix}, whose tables the server's identity may use: rename it.`,
+    );
   }
   const local = await startDynamoLocal({ dataDir: options.dataDir });
   try {

@@ -37,11 +37,7 @@ export function parseSandboxFile(text: string, file: string): SandboxConfig {
   }
   const { config, problems } = checkSandboxData(doc.toJS({ maxAliasCount: 100 }) ?? {});
   if (!config) {
-    throw invalid(
-      problems
-        .map((p) => ({ file, ...at(offsetOf(doc, p)), message: p.message }))
-        .sort((a, b) => a.line - b.line || a.column - b.column),
-    );
+    throw invalid(problems.map((p) => ({ file, ...at(offsetOf(doc, p)), message: p.message })).sort((a, b) => a.line - b.line || a.column - b.column));
   }
   return { ...config, file };
 }

@@ -5,8 +5,7 @@
  */
 export const LOCAL_ACCESS_KEY = 'sandboxlocal';
 
-export const LOCAL_AUTHORIZATION =
-  `AWS4-HMAC-SHA256 Credential=${LOCAL_ACCESS_KEY}/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0`;
+export const LOCAL_AUTHORIZATION = `AWS4-HMAC-SHA256 Credential=${LOCAL_ACCESS_KEY}/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0`;
 
 /** Fixed credentials for SDK clients that talk to DynamoDB Local directly (seeding, test set-up). */
 export const LOCAL_CREDENTIALS = { accessKeyId: LOCAL_ACCESS_KEY, secretAccessKey: 'sandboxlocal' } as const;

@@ -45,7 +45,9 @@ async function build(java: string, jar: string): Promise<string | undefined> {
   try {
     mkdirSync(tmp, { recursive: true });
     await new Promise<void>((done, fail) =>
-      execFile(java === 'java' ? 'javac' : javac, ['--release', '17', '-nowarn', '-cp', jar, '-d', tmp, source], { timeout: 60_000 }, (err) => (err ? fail(new Error(err.message, { cause: err })) : done())),
+      execFile(java === 'java' ? 'javac' : javac, ['--release', '17', '-nowarn', '-cp', jar, '-d', tmp, source], { timeout: 60_000 }, (err) =>
+        err ? fail(new Error(err.message, { cause: err })) : done(),
+      ),
     );
     rmSync(out, { recursive: true, force: true });
     renameSync(tmp, out);

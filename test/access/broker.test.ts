@@ -86,7 +86,14 @@ describe('a session with a derived policy', () => {
     expect(otherTable.message).toContain('table/Payments');
 
     const write = await failure(
-      executeRequest({ operation: 'UpdateItem', input: { TableName: 'Customers', Key: { customerId: 'C1001' }, UpdateExpression: 'SET tier = :t', ExpressionAttributeValues: { ':t': 'PLATINUM' } } }, session, target),
+      executeRequest(
+        {
+          operation: 'UpdateItem',
+          input: { TableName: 'Customers', Key: { customerId: 'C1001' }, UpdateExpression: 'SET tier = :t', ExpressionAttributeValues: { ':t': 'PLATINUM' } },
+        },
+        session,
+        target,
+      ),
     );
     expect(write.code).toBe('RB_ERR_DYNAMO_ACCESS_DENIED');
     expect(write.message).toContain('dynamodb:UpdateItem');
@@ -102,7 +109,13 @@ describe('a session with a derived policy', () => {
     expect((await failure(executeRequest(ordersOf('C1002'), session, target))).code).toBe('RB_ERR_DYNAMO_ACCESS_DENIED');
     const byIndex: RenderedRequest = {
       operation: 'Query',
-      input: { TableName: 'Orders', IndexName: 'ByStatus', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'PENDING' } },
+      input: {
+        TableName: 'Orders',
+        IndexName: 'ByStatus',
+        KeyConditionExpression: '#s = :s',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':s': 'PENDING' },
+      },
     };
     expect((await failure(executeRequest(byIndex, session, target))).message).toContain('table/Orders/index/ByStatus');
   });
@@ -110,7 +123,13 @@ describe('a session with a derived policy', () => {
   it('of a Query on an index may query that index, but not the table', async () => {
     const byIndex: RenderedRequest = {
       operation: 'Query',
-      input: { TableName: 'Orders', IndexName: 'ByStatus', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'PENDING' } },
+      input: {
+        TableName: 'Orders',
+        IndexName: 'ByStatus',
+        KeyConditionExpression: '#s = :s',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':s': 'PENDING' },
+      },
     };
     const session = await sessionFor(byIndex, 'pending');
     const ok = await executeRequest(byIndex, session, target);
@@ -195,13 +214,13 @@ describe('STS refusals become step errors', () => {
     expect(err.message).toMatch(/trust policy must allow .*sts:AssumeRole, sts:SetSourceIdentity and sts:TagSession/);
   });
 
-  it('a duration over the role\'s maximum', async () => {
+  it("a duration over the role's maximum", async () => {
     const err = await failure(assume({ durationSeconds: 7200 }));
     expect(err.code).toBe('RB_ERR_ACCESS_ASSUME_ROLE');
     expect(err.message).toContain('exceeds the MaxSessionDuration');
   });
 
-  it('the server\'s own credentials refused', async () => {
+  it("the server's own credentials refused", async () => {
     const wrong = createBroker({ region: info.region, endpoint: info.endpoint, credentials: { accessKeyId: info.accessKeyId, secretAccessKey: 'not-the-secret-at-all' } });
     try {
       const err = await failure(assume({}, wrong));
@@ -213,7 +232,7 @@ describe('STS refusals become step errors', () => {
     }
   });
 
-  it('a policy over STS\'s 2,048 characters, before any call', async () => {
+  it("a policy over STS's 2,048 characters, before any call", async () => {
     const keys = Array.from({ length: 100 }, (_, i) => ({ customerId: `CUSTOMER-WITH-A-LONG-ID-${i}` }));
     const policy = deriveSessionPolicy({ operation: 'BatchGetItem', input: { RequestItems: { Customers: { Keys: keys } } } }, ctx);
     const err = await failure(assume({ policy }));
@@ -235,7 +254,7 @@ describe('STS refusals become step errors', () => {
     expect(err.message).toContain('split the step');
   });
 
-  it('throttling (not producible by the sandbox): the SDK\'s own exception maps to RB_ERR_ACCESS_THROTTLED', () => {
+  it("throttling (not producible by the sandbox): the SDK's own exception maps to RB_ERR_ACCESS_THROTTLED", () => {
     const token = 'IQoJb3JpZ2luX2VjE'.repeat(12);
     const throttled = new STSServiceException({ name: 'Throttling', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: `Rate exceeded for ${token}` });
     const err = stsError(throttled, roleArn('runbook-runner'));

@@ -87,19 +87,21 @@ describe('deriveSessionPolicy: one operation at a time', () => {
   });
 
   it('DescribeTable: DescribeTable on the table', () => {
-    expect(deriveSessionPolicy(op('DescribeTable', { TableName: 'Orders' }), ctx)).toEqual(
-      doc({ Effect: 'Allow', Action: ['dynamodb:DescribeTable'], Resource: [arn('Orders')] }),
-    );
-    expect(describeTablePolicy('Payments', ctx)).toEqual(
-      doc({ Effect: 'Allow', Action: ['dynamodb:DescribeTable'], Resource: [arn('Payments')] }),
-    );
+    expect(deriveSessionPolicy(op('DescribeTable', { TableName: 'Orders' }), ctx)).toEqual(doc({ Effect: 'Allow', Action: ['dynamodb:DescribeTable'], Resource: [arn('Orders')] }));
+    expect(describeTablePolicy('Payments', ctx)).toEqual(doc({ Effect: 'Allow', Action: ['dynamodb:DescribeTable'], Resource: [arn('Payments')] }));
   });
 
   it('BatchGetItem: per table, pinned to every key it names', () => {
     const policy = deriveSessionPolicy(
       op('BatchGetItem', {
         RequestItems: {
-          Payments: { Keys: [{ orderId: 'C9', paymentId: 'P-1003' }, { orderId: 'A7', paymentId: 'P-1001' }, { orderId: 'C9', paymentId: 'P-1004' }] },
+          Payments: {
+            Keys: [
+              { orderId: 'C9', paymentId: 'P-1003' },
+              { orderId: 'A7', paymentId: 'P-1001' },
+              { orderId: 'C9', paymentId: 'P-1004' },
+            ],
+          },
           Customers: { Keys: [{ customerId: 'C1001' }], ProjectionExpression: 'email' },
         },
       }),
@@ -117,17 +119,12 @@ describe('deriveSessionPolicy: one operation at a time', () => {
     const policy = deriveSessionPolicy(
       op('BatchWriteItem', {
         RequestItems: {
-          Orders: [
-            { PutRequest: { Item: { pk: 'CUSTOMER#C1003', sk: 'ORDER#N', total: 1 } } },
-            { DeleteRequest: { Key: { pk: 'CUSTOMER#C1004', sk: 'ORDER#2026-11-22#G8' } } },
-          ],
+          Orders: [{ PutRequest: { Item: { pk: 'CUSTOMER#C1003', sk: 'ORDER#N', total: 1 } } }, { DeleteRequest: { Key: { pk: 'CUSTOMER#C1004', sk: 'ORDER#2026-11-22#G8' } } }],
         },
       }),
       ctx,
     );
-    expect(policy).toEqual(
-      doc({ Effect: 'Allow', Action: ['dynamodb:BatchWriteItem'], Resource: [arn('Orders')], Condition: pinned('CUSTOMER#C1003', 'CUSTOMER#C1004') }),
-    );
+    expect(policy).toEqual(doc({ Effect: 'Allow', Action: ['dynamodb:BatchWriteItem'], Resource: [arn('Orders')], Condition: pinned('CUSTOMER#C1003', 'CUSTOMER#C1004') }));
   });
 
   it('TransactGetItems: GetItem per part, pinned per table', () => {
@@ -195,10 +192,7 @@ describe('deriveSessionPolicy: when it does not pin', () => {
   });
 
   it('leaves a Query unpinned without an equality on the partition key', () => {
-    const policy = deriveSessionPolicy(
-      op('Query', { TableName: 'Orders', KeyConditionExpression: 'sk = :s', ExpressionAttributeValues: { ':s': 'x' } }),
-      ctx,
-    );
+    const policy = deriveSessionPolicy(op('Query', { TableName: 'Orders', KeyConditionExpression: 'sk = :s', ExpressionAttributeValues: { ':s': 'x' } }), ctx);
     expect(policy.Statement[0].Condition).toBeUndefined();
   });
 
@@ -223,10 +217,7 @@ describe('deriveSessionPolicy: when it does not pin', () => {
   });
 
   it('drops the pin of an action when one of its parts on that table cannot be pinned', () => {
-    const policy = deriveSessionPolicy(
-      op('BatchGetItem', { RequestItems: { Payments: { Keys: [{ orderId: 'A7', paymentId: 'P' }, { paymentId: 'P-1' }] } } }),
-      ctx,
-    );
+    const policy = deriveSessionPolicy(op('BatchGetItem', { RequestItems: { Payments: { Keys: [{ orderId: 'A7', paymentId: 'P' }, { paymentId: 'P-1' }] } } }), ctx);
     expect(policy).toEqual(doc({ Effect: 'Allow', Action: ['dynamodb:BatchGetItem'], Resource: [arn('Payments')] }));
   });
 

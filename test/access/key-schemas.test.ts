@@ -53,7 +53,7 @@ describe('the key schema store', () => {
   });
 });
 
-describe('runs reading key schemas through the server\'s store, on the shared sandbox', () => {
+describe("runs reading key schemas through the server's store, on the shared sandbox", () => {
   const info = sandboxInfo();
   let broker: Broker;
   beforeAll(() => {
@@ -78,7 +78,7 @@ describe('runs reading key schemas through the server\'s store, on the shared sa
     return { runId, cache };
   };
 
-  it('looks a table up for the first run of a role only, through that run\'s own DescribeTable session', async () => {
+  it("looks a table up for the first run of a role only, through that run's own DescribeTable session", async () => {
     const store = createKeySchemaStore();
     const first: Session[] = [];
     const a = run(store, 'runbook-runner', first);

@@ -58,7 +58,7 @@ describe('the revocation policy document', () => {
     expect(pruneEntries(entries, at('2026-11-27T11:00:00Z'))).toEqual([entries[1]]);
   });
 
-  it('compacts many runs into one statement with the latest expiry, to stay under IAM\'s limit', () => {
+  it("compacts many runs into one statement with the latest expiry, to stay under IAM's limit", () => {
     let entries: ReturnType<typeof addEntry> = [];
     for (let i = 0; i < 80; i++) entries = addEntry(entries, `${ROLE}:rb-run${String(i).padStart(6, '0')}-*`, new Date(Date.UTC(2026, 10, 27, 10, i)));
     const loose = revocationDocument(entries);

@@ -176,7 +176,7 @@ describe('the revocation policy over time, on a gateway of its own', () => {
     expect(await storedSize()).toBeUndefined();
   });
 
-  it('a pruned run\'s leaked keys stay useless: by then the gateway finds them expired', async () => {
+  it("a pruned run's leaked keys stay useless: by then the gateway finds them expired", async () => {
     await clearAll();
     const runId = `rp${hex(4)}`;
     const session = await broker.assume({
@@ -206,7 +206,7 @@ describe('the revocation policy over time, on a gateway of its own', () => {
     }
   });
 
-  it('keeps concurrent revocations of one role, none lost to another\'s write', async () => {
+  it("keeps concurrent revocations of one role, none lost to another's write", async () => {
     await clearAll();
     const runs = Array.from({ length: 12 }, (_, i) => `cc${i}${hex(3)}`);
     await Promise.all(runs.map((runId) => revoker.revokeRun({ roleArn: arn(), roleId: roleId(), runId, until: new Date(Date.now() + 3_600_000) })));
@@ -273,10 +273,20 @@ describe('the revocation policy over time, on a gateway of its own', () => {
     expect(await revoker.cutoff(arn())).toBeUndefined();
   });
 
-  it('compacts when the role\'s other inline policies leave less room (IAM answers LimitExceeded)', async () => {
+  it("compacts when the role's other inline policies leave less room (IAM answers LimitExceeded)", async () => {
     await clearAll();
     const iam = iamClient(undefined, info);
-    const other = { Version: '2012-10-17', Statement: [{ Sid: 'Padding', Effect: 'Deny', Action: 'dynamodb:DeleteTable', Resource: Array.from({ length: 90 }, (_, i) => `arn:aws:dynamodb:us-east-1:000000000000:table/padding-table-${String(i).padStart(3, '0')}`) }] };
+    const other = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'Padding',
+          Effect: 'Deny',
+          Action: 'dynamodb:DeleteTable',
+          Resource: Array.from({ length: 90 }, (_, i) => `arn:aws:dynamodb:us-east-1:000000000000:table/padding-table-${String(i).padStart(3, '0')}`),
+        },
+      ],
+    };
     expect(JSON.stringify(other).length).toBeGreaterThan(6000);
     await iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: 'other-inline', PolicyDocument: JSON.stringify(other) }));
     try {

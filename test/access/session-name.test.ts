@@ -36,7 +36,7 @@ describe('sessionName', () => {
     expect(() => sessionName('r'.repeat(60), 's')).toThrow(/too long/);
   });
 
-  it('names the aws:userid pattern of all of a run\'s sessions', () => {
+  it("names the aws:userid pattern of all of a run's sessions", () => {
     expect(runUserIdPattern('AROAEXAMPLE1234567890', 'r7f3k2')).toBe('AROAEXAMPLE1234567890:rb-r7f3k2-*');
   });
 });

@@ -75,7 +75,13 @@ describe('runbooks audit verify --store dynamodb', () => {
   it('names the first edited record and its item (exit 1)', async () => {
     const items = (
       await local.send(
-        new QueryCommand({ TableName: table, KeyConditionExpression: '#c = :c', ExpressionAttributeNames: { '#c': 'chain' }, ExpressionAttributeValues: { ':c': { S: 'audit' } }, ConsistentRead: true }),
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: '#c = :c',
+          ExpressionAttributeNames: { '#c': 'chain' },
+          ExpressionAttributeValues: { ':c': { S: 'audit' } },
+          ConsistentRead: true,
+        }),
       )
     ).Items!;
     const record = JSON.parse(items[1].json.S!);

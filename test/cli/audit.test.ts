@@ -23,7 +23,9 @@ describe('runbooks audit verify', () => {
     work = await mkdtemp(join(tmpdir(), 'rb-audit-work-'));
     // A real log: a run with an execution and its completion, through the server.
     const server = await startTestServer({ dataDir });
-    const run = (await server.app.inject({ method: 'POST', url: '/api/runs', headers: bearer('alice'), payload: { runbook: 'shop/customer', params: { customerId: 'C1003' } } })).json().run;
+    const run = (
+      await server.app.inject({ method: 'POST', url: '/api/runs', headers: bearer('alice'), payload: { runbook: 'shop/customer', params: { customerId: 'C1003' } } })
+    ).json().run;
     runId = run.id;
     await server.app.inject({ method: 'POST', url: `/api/runs/${run.id}/steps/read-customer/execute`, headers: bearer('alice') });
     await server.app.inject({ method: 'POST', url: `/api/runs/${run.id}/complete`, headers: bearer('alice') });
@@ -86,7 +88,11 @@ describe('runbooks audit verify', () => {
     expect(removed.stdout).toMatch(/^audit log broken at record 3 \(line 2\): removed: sequence number 3 where 2 was expected/);
     const torn = await verifyEdited((l) => [...l.slice(0, -1), l[l.length - 1].slice(0, 40)], true);
     expect(torn.code).toBe(1);
-    expect(JSON.parse(torn.stdout)).toMatchObject({ ok: false, records: lines.length - 1, firstBad: { record: lines.length, line: lines.length, kind: 'torn', reason: expect.stringContaining('not valid JSON') } });
+    expect(JSON.parse(torn.stdout)).toMatchObject({
+      ok: false,
+      records: lines.length - 1,
+      firstBad: { record: lines.length, line: lines.length, kind: 'torn', reason: expect.stringContaining('not valid JSON') },
+    });
   });
 
   it('names records appended after the last digest as unsigned, even with a correct chain', async () => {
@@ -96,7 +102,9 @@ describe('runbooks audit verify', () => {
       return [...l, JSON.stringify({ ...body, hash: hashRecord(body) })];
     });
     expect(res.code).toBe(1);
-    expect(res.stdout).toMatch(new RegExp(`^audit log broken at record ${lines.length + 1} \\(line ${lines.length + 1}\\): unsigned: record ${lines.length + 1} follows the last digest`));
+    expect(res.stdout).toMatch(
+      new RegExp(`^audit log broken at record ${lines.length + 1} \\(line ${lines.length + 1}\\): unsigned: record ${lines.length + 1} follows the last digest`),
+    );
   });
 
   it('finds a cut end through the run files', async () => {
@@ -105,7 +113,7 @@ describe('runbooks audit verify', () => {
     expect(JSON.parse(res.stdout).firstBad).toMatchObject({ record: lines.length - 1, kind: 'run-cut', reason: expect.stringContaining(`run ${runId}'s last record`) });
   });
 
-  it('checks that a transcript\'s audit hash is in the log, in each format', async () => {
+  it("checks that a transcript's audit hash is in the log, in each format", async () => {
     for (const format of ['md', 'json', 'html']) {
       const file = join(work, `transcript.${format}`);
       const ok = await runCli(['audit', 'verify', '--data', dataDir, '--transcript', file]);
@@ -141,7 +149,11 @@ describe('runbooks audit verify', () => {
     await writeFile(pub, other.publicKey);
     const forged = await runCli(['audit', 'verify', '--data', dataDir, '--key', pub]);
     expect(forged.code).toBe(1);
-    expect(forged.stdout).toMatch(new RegExp(`^audit log broken at record ${lines.length} \\(line ${lines.length}\\): forged-digest: the digest is signed by key ${fingerprint}, not by the audit key ${other.fingerprint}`));
+    expect(forged.stdout).toMatch(
+      new RegExp(
+        `^audit log broken at record ${lines.length} \\(line ${lines.length}\\): forged-digest: the digest is signed by key ${fingerprint}, not by the audit key ${other.fingerprint}`,
+      ),
+    );
     // The environment variable names the key as the flag does.
     const byEnv = await runCli(['audit', 'verify', '--data', dataDir], cleanEnv({ RUNBOOKS_AUDIT_KEY: otherKey }));
     expect(byEnv.code).toBe(1);

@@ -39,7 +39,10 @@ describe('runbooks check', () => {
 
   it('prints each problem as file:line:col: error: message, then a summary, and exits 1', async () => {
     // Folders are listed in id order (the path without `.md`).
-    const ids = readdirSync(join(project, invalid)).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3)).sort();
+    const ids = readdirSync(join(project, invalid))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => f.slice(0, -3))
+      .sort();
     const names = ids.map((id) => `${id}.md`);
     const expected = names.flatMap((name) =>
       readFileSync(join(project, invalid, name.replace(/\.md$/, '.errors')), 'utf8')
@@ -76,17 +79,13 @@ describe('runbooks check', () => {
       ['runbooks/orders/stuck-pending-scan.md', 'stuck-pending-scan'],
       [`${invalid}/field-unknown.md`, undefined],
     ]);
-    expect(out.files[4].problems).toEqual([
-      { file: `${invalid}/field-unknown.md`, line: 9, column: 1, message: 'unknown field `Limt` in the request; did you mean `Limit`?' },
-    ]);
+    expect(out.files[4].problems).toEqual([{ file: `${invalid}/field-unknown.md`, line: 9, column: 1, message: 'unknown field `Limt` in the request; did you mean `Limit`?' }]);
   });
 
   it('exits 2 on a missing path or a file that is not Markdown, after checking the rest', async () => {
     const r = await check('runbooks/customers', 'no-such-folder', 'runbooks/sandbox.yaml');
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
-      'runbooks: no-such-folder: no such file or folder\nrunbooks: runbooks/sandbox.yaml: not a runbook: runbooks are Markdown files ending in .md\n',
-    );
+    expect(r.stderr).toBe('runbooks: no-such-folder: no such file or folder\nrunbooks: runbooks/sandbox.yaml: not a runbook: runbooks are Markdown files ending in .md\n');
     expect(r.stdout).toBe('checked 2 runbooks: 0 errors\n');
   });
 

@@ -46,7 +46,10 @@ describe('runbooks policy on a folder', () => {
     printed = JSON.parse(r.stdout);
     const config = loadSandboxFile(join(SAMPLES, 'sandbox.yaml'));
     // The same policy without UpdateItem: what a step is refused when the role lacks one action.
-    const short: Policy = { ...printed.rolePolicy, Statement: printed.rolePolicy.Statement.map((s) => ({ ...s, Action: s.Action.filter((a) => a !== 'dynamodb:UpdateItem') })).filter((s) => s.Action.length > 0) };
+    const short: Policy = {
+      ...printed.rolePolicy,
+      Statement: printed.rolePolicy.Statement.map((s) => ({ ...s, Action: s.Action.filter((a) => a !== 'dynamodb:UpdateItem') })).filter((s) => s.Action.length > 0),
+    };
     sandbox = await startSandbox({
       config: {
         ...config,
@@ -98,7 +101,10 @@ describe('runbooks policy on a folder', () => {
   it('lets every step of every sample run with a role holding only that policy', async () => {
     for (const id of Object.keys(PARAMS)) {
       const executions = await runAll(id);
-      expect(executions.map((e) => [e.step, e.status, e.error?.awsCode ?? null]), id).toEqual(executions.map((e) => [e.step, 'succeeded', null]));
+      expect(
+        executions.map((e) => [e.step, e.status, e.error?.awsCode ?? null]),
+        id,
+      ).toEqual(executions.map((e) => [e.step, 'succeeded', null]));
     }
   });
 

@@ -65,7 +65,10 @@ afterAll(async () => {
 
 describe('runbooks run', () => {
   it('prints the §5 JSON document and exits 0 when every step succeeds', async () => {
-    const r = await runbooks(['run', join(samples, 'orders/recent-orders.md'), '-p', 'customerId=C1001', '-p', 'days=365', '--json', '--aws', '--role', sandbox.roles[0].arn, '--iam-revocation'], awsEnv());
+    const r = await runbooks(
+      ['run', join(samples, 'orders/recent-orders.md'), '-p', 'customerId=C1001', '-p', 'days=365', '--json', '--aws', '--role', sandbox.roles[0].arn, '--iam-revocation'],
+      awsEnv(),
+    );
     expect(r.stderr).toContain('step recent-orders: 3 items');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
@@ -120,7 +123,10 @@ describe('runbooks run', () => {
 
   it('writes a transcript', async () => {
     const out = join(work, 'transcript.md');
-    const r = await runbooks(['run', join(samples, 'customers/lookup-customer.md'), '-p', 'customerId=C1002', '--step', 'customer-by-id', '--transcript', out, '--aws', '--role', sandbox.roles[0].arn], awsEnv());
+    const r = await runbooks(
+      ['run', join(samples, 'customers/lookup-customer.md'), '-p', 'customerId=C1002', '--step', 'customer-by-id', '--transcript', out, '--aws', '--role', sandbox.roles[0].arn],
+      awsEnv(),
+    );
     expect(r.code).toBe(0);
     const md = await readFile(out, 'utf8');
     expect(md).toContain('C1002');
@@ -154,8 +160,19 @@ describe('runbooks run', () => {
 });
 
 describe('runbooks policy', () => {
-  it('prints each step\'s session policy and the role policy the runbook needs', async () => {
-    const r = await runbooks(['policy', join(samples, 'orders/fix-stuck-order.md'), '-p', 'customerId=C1001', '-p', 'orderId=C9', '-p', 'orderDate=2026-11-25', '-p', 'ticket=SUP-1']);
+  it("prints each step's session policy and the role policy the runbook needs", async () => {
+    const r = await runbooks([
+      'policy',
+      join(samples, 'orders/fix-stuck-order.md'),
+      '-p',
+      'customerId=C1001',
+      '-p',
+      'orderId=C9',
+      '-p',
+      'orderDate=2026-11-25',
+      '-p',
+      'ticket=SUP-1',
+    ]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.steps.map((s: { name: string }) => s.name)).toEqual(['read-order', 'captured-payment', 'set-pending']);

@@ -66,10 +66,16 @@ describe('runbooks serve', () => {
       expect(runbooks).toHaveLength(listed);
       // A sample runbook's first step runs against the sandbox the command started, with its seed data.
       const auth = { authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' };
-      const started = await fetch(`${base}/api/runs`, { method: 'POST', headers: auth, body: JSON.stringify({ runbook: 'customers/lookup-customer', params: { customerId: 'C1001' } }) });
+      const started = await fetch(`${base}/api/runs`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ runbook: 'customers/lookup-customer', params: { customerId: 'C1001' } }),
+      });
       expect(started.status).toBe(201);
       const run = ((await started.json()) as { run: { id: string } }).run;
-      const view = (await (await fetch(`${base}/api/runbooks/customers/lookup-customer`, { headers: auth })).json()) as { runbook: { sections: Array<{ kind: string; step?: { name: string } }> } };
+      const view = (await (await fetch(`${base}/api/runbooks/customers/lookup-customer`, { headers: auth })).json()) as {
+        runbook: { sections: Array<{ kind: string; step?: { name: string } }> };
+      };
       const firstStep = view.runbook.sections.find((s) => s.kind === 'step')!.step!.name;
       const executed = await fetch(`${base}/api/runs/${run.id}/steps/${firstStep}/execute`, { method: 'POST', headers: auth, body: '{}' });
       const { execution } = (await executed.json()) as { execution: { status: string; items: Array<Record<string, unknown>> } };
@@ -111,7 +117,11 @@ describe('runbooks serve', () => {
 
   it('refuses start-up mistakes with exit 2 and a message that says what to do', async () => {
     const refusals: Array<[string[], NodeJS.ProcessEnv, RegExp]> = [
-      [['serve', FIXTURES, '--trusted-proxy-header', 'X-Forwarded-User', '--host', '0.0.0.0', '--aws', '--role', testerRoleArn()], cleanEnv({ AWS_REGION: 'us-east-1' }), /--trusted-proxy-header needs --host on loopback/],
+      [
+        ['serve', FIXTURES, '--trusted-proxy-header', 'X-Forwarded-User', '--host', '0.0.0.0', '--aws', '--role', testerRoleArn()],
+        cleanEnv({ AWS_REGION: 'us-east-1' }),
+        /--trusted-proxy-header needs --host on loopback/,
+      ],
       [['serve', FIXTURES, '--token', 'short'], cleanEnv(), /--token: a token is 16-256 printable ASCII characters/],
       [['serve', join(FIXTURES, 'no-such-folder')], cleanEnv(), /is not a folder/],
       [['serve', FIXTURES], cleanEnv(), /No sandbox file .*sandbox\.yaml: add sandbox\.yaml to the runbooks folder, pass --sandbox-file PATH, or use --aws/],

@@ -59,7 +59,9 @@ describe('runbooks store init', () => {
     // The sandbox's base principal may use the store tables, not create them.
     const r = await runCli(['store', 'init', '--aws', '--store-prefix', `runbooks-${randomUUID().slice(0, 8)}-`], sandboxAwsEnv());
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^runbooks: Creating the run store failed: CreateTable of runbooks-\w+-(runs|journal|items|audit) was refused \(AccessDeniedException\)\. The identity running it needs dynamodb:CreateTable, dynamodb:DescribeTable, dynamodb:DescribeTimeToLive, dynamodb:UpdateTimeToLive, dynamodb:UpdateTable on table\/runbooks-\w+-\* \(docs\/deploy\.md\)\.\n$/);
+    expect(r.stderr).toMatch(
+      /^runbooks: Creating the run store failed: CreateTable of runbooks-\w+-(runs|journal|items|audit) was refused \(AccessDeniedException\)\. The identity running it needs dynamodb:CreateTable, dynamodb:DescribeTable, dynamodb:DescribeTimeToLive, dynamodb:UpdateTimeToLive, dynamodb:UpdateTable on table\/runbooks-\w+-\* \(docs\/deploy\.md\)\.\n$/,
+    );
     expect(r.stderr).not.toContain(info.secretAccessKey);
   });
 

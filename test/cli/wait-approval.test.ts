@@ -24,7 +24,10 @@ describe('runbooks run --wait-approval', { timeout: 120_000 }, () => {
     await createTestTable(table);
     dir = await mkdtemp(join(tmpdir(), 'rb-wait-'));
     file = join(dir, 'stamp.md');
-    await writeFile(file, `---\ntitle: Stamp\nparams:\n  id: { type: string }\naccess:\n  approval: writes\n---\n# Stamp it\n\`\`\`dynamodb {"name":"stamp"}\noperation: PutItem\nTableName: ${table}\nItem: { id: "{{id}}", at: "{{now}}" }\n\`\`\`\n`);
+    await writeFile(
+      file,
+      `---\ntitle: Stamp\nparams:\n  id: { type: string }\naccess:\n  approval: writes\n---\n# Stamp it\n\`\`\`dynamodb {"name":"stamp"}\noperation: PutItem\nTableName: ${table}\nItem: { id: "{{id}}", at: "{{now}}" }\n\`\`\`\n`,
+    );
     server = await startTestServer({ dataDir: join(dir, 'data') });
   });
   afterAll(async () => {
@@ -34,16 +37,44 @@ describe('runbooks run --wait-approval', { timeout: 120_000 }, () => {
 
   const run = (id: string) => {
     const env = sandboxAwsEnv();
-    return runCli(['run', file, '--aws', '--role', testerRoleArn(), '--data', join(dir, 'data'), '-p', `id=${id}`, '--yes', '--wait-approval', '60s', '--notebook-url', 'http://127.0.0.1:4680', '--user', 'alice'], env);
+    return runCli(
+      [
+        'run',
+        file,
+        '--aws',
+        '--role',
+        testerRoleArn(),
+        '--data',
+        join(dir, 'data'),
+        '-p',
+        `id=${id}`,
+        '--yes',
+        '--wait-approval',
+        '60s',
+        '--notebook-url',
+        'http://127.0.0.1:4680',
+        '--user',
+        'alice',
+      ],
+      env,
+    );
   };
 
   /** Decides the CLI's pending request as bob, once it shows up through the server. */
   async function decide(approve: boolean): Promise<string> {
     for (let i = 0; i < 200; i++) {
-      const runs = (await server.app.inject({ method: 'GET', url: '/api/runs', headers: bearer('bob') })).json().runs as Array<{ id: string; approvals: Record<string, { status: string }> }>;
+      const runs = (await server.app.inject({ method: 'GET', url: '/api/runs', headers: bearer('bob') })).json().runs as Array<{
+        id: string;
+        approvals: Record<string, { status: string }>;
+      }>;
       const waiting = runs.find((r) => r.approvals.stamp?.status === 'pending');
       if (waiting) {
-        const res = await server.app.inject({ method: 'POST', url: `/api/runs/${waiting.id}/steps/stamp/${approve ? 'approve' : 'deny'}`, headers: bearer('bob'), payload: { comment: 'checked' } });
+        const res = await server.app.inject({
+          method: 'POST',
+          url: `/api/runs/${waiting.id}/steps/stamp/${approve ? 'approve' : 'deny'}`,
+          headers: bearer('bob'),
+          payload: { comment: 'checked' },
+        });
         expect(res.statusCode, res.body).toBe(200);
         return waiting.id;
       }

@@ -22,7 +22,8 @@ describe('who may decide, and what a request is called', () => {
   });
 
   it('lists pending requests of active runs only, oldest first', () => {
-    const runWith = (id: string, status: Run['status'], approvals: ReturnType<typeof approval>[]) => run({ id, status, approvals: Object.fromEntries(approvals.map((a) => [a.step, a])) });
+    const runWith = (id: string, status: Run['status'], approvals: ReturnType<typeof approval>[]) =>
+      run({ id, status, approvals: Object.fromEntries(approvals.map((a) => [a.step, a])) });
     const runs = [
       runWith('r1', 'active', [approval('b', 'pending', { requestedAt: '2026-11-27T10:05:00Z' }), approval('c', 'approved', { requestedAt: '2026-11-27T10:00:00Z' })]),
       runWith('r2', 'active', [approval('a', 'pending', { requestedAt: '2026-11-27T10:01:00Z' })]),

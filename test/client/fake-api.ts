@@ -35,7 +35,18 @@ export const alice: Me = { user: 'alice', roles: ['runner'] };
 export const bob: Me = { user: 'bob', roles: ['approver'] };
 
 export function step(name: string, more: Partial<StepSummary> = {}): StepSummary {
-  return { name, title: `Title of ${name}`, language: 'dynamodb', source: '', line: 1, operation: more.write ? 'UpdateItem' : 'Query', write: false, needsApproval: false, maxItems: 100, ...more };
+  return {
+    name,
+    title: `Title of ${name}`,
+    language: 'dynamodb',
+    source: '',
+    line: 1,
+    operation: more.write ? 'UpdateItem' : 'Query',
+    write: false,
+    needsApproval: false,
+    maxItems: 100,
+    ...more,
+  };
 }
 
 export function runbook(steps: StepSummary[], more: Partial<RunbookDetail> = {}): RunbookDetail {
@@ -52,13 +63,51 @@ export function runbook(steps: StepSummary[], more: Partial<RunbookDetail> = {})
 }
 
 export function run(more: Partial<Run> = {}): Run {
-  return { id: 'r1', runbook: 'shop/orders', title: 'Orders', user: 'alice', status: 'active', params: { customerId: 'C1' }, roleArn: '', startedAt: '2026-12-01T10:00:00Z', lastActivityAt: '', executions: [], approvals: {}, ...more };
+  return {
+    id: 'r1',
+    runbook: 'shop/orders',
+    title: 'Orders',
+    user: 'alice',
+    status: 'active',
+    params: { customerId: 'C1' },
+    roleArn: '',
+    startedAt: '2026-12-01T10:00:00Z',
+    lastActivityAt: '',
+    executions: [],
+    approvals: {},
+    ...more,
+  };
 }
 
 export function execution(stepName: string, n: number, more: Partial<Execution> = {}): Execution {
-  return { n, step: stepName, user: 'alice', status: 'succeeded', startedAt: '2026-12-01T10:00:00Z', request: { operation: 'Query', input: { TableName: 'T' } }, items: [{ pk: 'a' }], itemCount: 1, count: 1, hasMore: false, pages: 1, confirmed: false, ...more };
+  return {
+    n,
+    step: stepName,
+    user: 'alice',
+    status: 'succeeded',
+    startedAt: '2026-12-01T10:00:00Z',
+    request: { operation: 'Query', input: { TableName: 'T' } },
+    items: [{ pk: 'a' }],
+    itemCount: 1,
+    count: 1,
+    hasMore: false,
+    pages: 1,
+    confirmed: false,
+    ...more,
+  };
 }
 
 export function approval(stepName: string, status: Approval['status'], more: Partial<Approval> = {}): Approval {
-  return { step: stepName, status, requestedBy: 'alice', requestedAt: '2026-12-01T10:00:00Z', renderedAt: '2026-12-01T10:00:00Z', expiresAt: '2026-12-01T11:00:00Z', stepSource: '', request: { operation: 'PutItem', input: { TableName: 'T', Item: {} } }, policy: {}, ...more };
+  return {
+    step: stepName,
+    status,
+    requestedBy: 'alice',
+    requestedAt: '2026-12-01T10:00:00Z',
+    renderedAt: '2026-12-01T10:00:00Z',
+    expiresAt: '2026-12-01T11:00:00Z',
+    stepSource: '',
+    request: { operation: 'PutItem', input: { TableName: 'T', Item: {} } },
+    policy: {},
+    ...more,
+  };
 }

@@ -12,15 +12,26 @@ describe('formatValue', () => {
 
   it('shows maps and lists on one readable line, quoting only ambiguous strings', () => {
     expect(formatValue({ city: 'London', country: 'GB' })).toBe('{city: London, country: GB}');
-    expect(formatValue([{ sku: 'BOOK-1', qty: 1 }, { sku: 'PEN-3', qty: 2 }])).toBe('[{sku: BOOK-1, qty: 1}, {sku: PEN-3, qty: 2}]');
-    expect(formatValue(['a, b', '', ' padded', 'O\'Brien', '{x}'])).toBe('["a, b", "", " padded", O\'Brien, "{x}"]');
+    expect(
+      formatValue([
+        { sku: 'BOOK-1', qty: 1 },
+        { sku: 'PEN-3', qty: 2 },
+      ]),
+    ).toBe('[{sku: BOOK-1, qty: 1}, {sku: PEN-3, qty: 2}]');
+    expect(formatValue(['a, b', '', ' padded', "O'Brien", '{x}'])).toBe('["a, b", "", " padded", O\'Brien, "{x}"]');
     expect(formatValue({ 'odd key': { nested: [] } })).toBe('{odd key: {nested: []}}');
     expect(formatValue({ 'a:b': 1 })).toBe('{"a:b": 1}');
   });
 
   it('classifies values for display', () => {
     expect([valueKind(undefined), valueKind(null), valueKind(1), valueKind(true), valueKind('x'), valueKind([1]), valueKind({})]).toEqual([
-      'absent', 'null', 'number', 'boolean', 'string', 'nested', 'nested',
+      'absent',
+      'null',
+      'number',
+      'boolean',
+      'string',
+      'nested',
+      'nested',
     ]);
   });
 });
@@ -55,7 +66,12 @@ describe('formatCapacity', () => {
   it('sums what DynamoDB reported, read and write apart', () => {
     expect(formatCapacity({ TableName: 'Orders', CapacityUnits: 0.5 })).toBe('0.5 capacity units');
     expect(formatCapacity({ TableName: 'Orders', CapacityUnits: 1 })).toBe('1 capacity unit');
-    expect(formatCapacity([{ CapacityUnits: 1.5, ReadCapacityUnits: 1.5 }, { CapacityUnits: 2, ReadCapacityUnits: 2 }])).toBe('3.5 RCU');
+    expect(
+      formatCapacity([
+        { CapacityUnits: 1.5, ReadCapacityUnits: 1.5 },
+        { CapacityUnits: 2, ReadCapacityUnits: 2 },
+      ]),
+    ).toBe('3.5 RCU');
     expect(formatCapacity([{ ReadCapacityUnits: 1 }, { WriteCapacityUnits: 2 }])).toBe('1 RCU + 2 WCU');
     expect(formatCapacity(undefined)).toBe('');
     expect(formatCapacity([])).toBe('');

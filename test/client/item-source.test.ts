@@ -92,7 +92,10 @@ describe('ItemSource', () => {
   });
 
   it('rejects with the API error and tries again on the next call', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ error: { code: 'RB_ERR_NOT_FOUND', message: 'no such execution' } }), { status: 404 })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response(JSON.stringify({ error: { code: 'RB_ERR_NOT_FOUND', message: 'no such execution' } }), { status: 404 })),
+    );
     const s = source(100, 600);
     await expect(s.ensure(100, 200)).rejects.toBeInstanceOf(ApiError);
     await expect(s.all()).rejects.toMatchObject({ code: 'RB_ERR_NOT_FOUND' });

@@ -9,7 +9,7 @@ const decls: ParamDecl[] = [
   { name: 'since', type: 'date', required: false, line: 11 },
 ];
 
-describe('checkParams (the server\'s rules, in the form)', () => {
+describe("checkParams (the server's rules, in the form)", () => {
   it('accepts valid values and empty optional ones', () => {
     expect(checkParams(decls, { customerId: 'C1001', days: '', status: 'PENDING', since: '' })).toEqual(new Map());
   });
@@ -29,7 +29,7 @@ describe('checkParams (the server\'s rules, in the form)', () => {
 });
 
 describe('patterns in the form', () => {
-  it('follow the server\'s RE2 semantics, in linear time', () => {
+  it("follow the server's RE2 semantics, in linear time", () => {
     const evil: ParamDecl[] = [{ name: 'word', type: 'string', pattern: '(a+)+', required: true, line: 2 }];
     // Seconds (or for ever) in the browser's backtracking RegExp: the form must not freeze the tab.
     expect(checkParams(evil, { word: 'a'.repeat(4095) + '!' }).get('word')).toMatch(/does not match the pattern \(a\+\)\+\.$/);

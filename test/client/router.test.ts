@@ -12,13 +12,7 @@ describe('hash routes', () => {
   });
 
   it('round-trips ids with slashes and characters that need escaping', () => {
-    const routes: Route[] = [
-      { name: 'runbook', id: 'team a/fix #1' },
-      { name: 'run', id: 'r 1' },
-      { name: 'runbooks' },
-      { name: 'runs' },
-      { name: 'approvals' },
-    ];
+    const routes: Route[] = [{ name: 'runbook', id: 'team a/fix #1' }, { name: 'run', id: 'r 1' }, { name: 'runbooks' }, { name: 'runs' }, { name: 'approvals' }];
     for (const route of routes) expect(parseRoute(routeHash(route))).toEqual(route);
     expect(routeHash({ name: 'runbook', id: 'orders/recent-orders' })).toBe('#/runbooks/orders/recent-orders');
   });

@@ -92,9 +92,7 @@ describe('RunModel', () => {
 
   it('names the requests completing would cancel, a revert as one', () => {
     const { m } = model();
-    m.applyRun(
-      run({ approvals: { hold: approval('hold', 'approved'), 'hold.revert': approval('hold.revert', 'pending'), points: approval('points', 'used') } }),
-    );
+    m.applyRun(run({ approvals: { hold: approval('hold', 'approved'), 'hold.revert': approval('hold.revert', 'pending'), points: approval('points', 'used') } }));
     expect(m.openApprovals().map((o) => `${o.title}: ${o.approval.status}`)).toEqual(['Put the order on hold: approved', 'Revert of Put the order on hold: pending']);
   });
 

@@ -27,7 +27,11 @@ describe('running a step', () => {
   });
 
   it('writes nothing when the confirmation is cancelled, and says so', async () => {
-    const { steps, model, api } = notebook({ run: run(), api: { execute: async () => Promise.reject(apiError('RB_ERR_RUN_CONFIRM_REQUIRED', confirmDetails)) }, hooks: { confirmWrite: async () => false } });
+    const { steps, model, api } = notebook({
+      run: run(),
+      api: { execute: async () => Promise.reject(apiError('RB_ERR_RUN_CONFIRM_REQUIRED', confirmDetails)) },
+      hooks: { confirmWrite: async () => false },
+    });
     expect(await steps.runStep('hold')).toEqual({ kind: 'not-run', why: 'cancelled' });
     expect(api.calls).toEqual(['execute r1 hold false']);
     expect(model.stepState('hold')).toMatchObject({ busy: false, notice: { kind: 'info', text: 'Not run: you cancelled the write, so nothing was written.' } });
@@ -41,7 +45,10 @@ describe('running a step', () => {
   });
 
   it('shows why a step could not run, and refetches a run that ended meanwhile', async () => {
-    const { steps, model, api } = notebook({ run: run(), api: { execute: async () => Promise.reject(apiError('RB_ERR_RUN_NOT_ACTIVE')), run: async () => run({ status: 'expired' }) } });
+    const { steps, model, api } = notebook({
+      run: run(),
+      api: { execute: async () => Promise.reject(apiError('RB_ERR_RUN_NOT_ACTIVE')), run: async () => run({ status: 'expired' }) },
+    });
     expect(await steps.runStep('find')).toEqual({ kind: 'not-run', why: 'error' });
     expect(model.stepState('find').notice).toMatchObject({ kind: 'error', title: 'The step could not run', error: { code: 'RB_ERR_RUN_NOT_ACTIVE' } });
     await new Promise((r) => setTimeout(r, 0));
@@ -115,7 +122,10 @@ describe('reverting a write', () => {
 
 describe('the next page', () => {
   it('says it is loading, then shows the longer execution', async () => {
-    const { steps, model, said } = notebook({ run: run({ executions: [execution('find', 1, { hasMore: true })] }), api: { more: async () => execution('find', 1, { pages: 2, itemCount: 150 }) } });
+    const { steps, model, said } = notebook({
+      run: run({ executions: [execution('find', 1, { hasMore: true })] }),
+      api: { more: async () => execution('find', 1, { pages: 2, itemCount: 150 }) },
+    });
     const loading: boolean[] = [];
     model.onChange(() => loading.push(model.stepState('find').loadingMore));
     expect(await steps.nextPage('find')).toBe('loaded');

@@ -31,11 +31,59 @@ const B = { orders: uniqueTableName('exec-orders'), payments: uniqueTableName('e
 const local = DynamoDBDocumentClient.from(localDynamo());
 
 const orders = [
-  { pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-01#A7', orderId: 'A7', status: 'SHIPPED', total: 42.5, currency: 'EUR', createdAt: '2026-11-01T09:12:00Z', lines: [{ sku: 'BOOK-1', qty: 1 }, { sku: 'PEN-3', qty: 2 }] },
-  { pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-20#B2', orderId: 'B2', status: 'PENDING', total: 18, currency: 'EUR', createdAt: '2026-11-20T16:40:00Z', lines: [{ sku: 'MUG-2', qty: 1 }] },
-  { pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-25#C9', orderId: 'C9', status: 'PAYMENT_FAILED', total: 99.9, currency: 'EUR', createdAt: '2026-11-25T11:02:00Z', lines: [{ sku: 'LAMP-7', qty: 1 }] },
-  { pk: 'CUSTOMER#C1002', sk: 'ORDER#2026-10-03#D4', orderId: 'D4', status: 'DELIVERED', total: 250, currency: 'USD', createdAt: '2026-10-03T13:00:00Z', lines: [{ sku: 'DESK-1', qty: 1 }] },
-  { pk: 'CUSTOMER#C1002', sk: 'ORDER#2026-11-24#E5', orderId: 'E5', status: 'PENDING', total: 12.75, currency: 'USD', createdAt: '2026-11-24T07:45:00Z', lines: [{ sku: 'CABLE-9', qty: 3 }] },
+  {
+    pk: 'CUSTOMER#C1001',
+    sk: 'ORDER#2026-11-01#A7',
+    orderId: 'A7',
+    status: 'SHIPPED',
+    total: 42.5,
+    currency: 'EUR',
+    createdAt: '2026-11-01T09:12:00Z',
+    lines: [
+      { sku: 'BOOK-1', qty: 1 },
+      { sku: 'PEN-3', qty: 2 },
+    ],
+  },
+  {
+    pk: 'CUSTOMER#C1001',
+    sk: 'ORDER#2026-11-20#B2',
+    orderId: 'B2',
+    status: 'PENDING',
+    total: 18,
+    currency: 'EUR',
+    createdAt: '2026-11-20T16:40:00Z',
+    lines: [{ sku: 'MUG-2', qty: 1 }],
+  },
+  {
+    pk: 'CUSTOMER#C1001',
+    sk: 'ORDER#2026-11-25#C9',
+    orderId: 'C9',
+    status: 'PAYMENT_FAILED',
+    total: 99.9,
+    currency: 'EUR',
+    createdAt: '2026-11-25T11:02:00Z',
+    lines: [{ sku: 'LAMP-7', qty: 1 }],
+  },
+  {
+    pk: 'CUSTOMER#C1002',
+    sk: 'ORDER#2026-10-03#D4',
+    orderId: 'D4',
+    status: 'DELIVERED',
+    total: 250,
+    currency: 'USD',
+    createdAt: '2026-10-03T13:00:00Z',
+    lines: [{ sku: 'DESK-1', qty: 1 }],
+  },
+  {
+    pk: 'CUSTOMER#C1002',
+    sk: 'ORDER#2026-11-24#E5',
+    orderId: 'E5',
+    status: 'PENDING',
+    total: 12.75,
+    currency: 'USD',
+    createdAt: '2026-11-24T07:45:00Z',
+    lines: [{ sku: 'CABLE-9', qty: 3 }],
+  },
   // A partition long enough to page through.
   ...Array.from({ length: 25 }, (_, i) => ({
     pk: 'CUSTOMER#PAGER',
@@ -59,7 +107,10 @@ async function createTables(set: typeof A): Promise<void> {
     new CreateTableCommand({
       TableName: set.orders,
       BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
@@ -67,7 +118,14 @@ async function createTables(set: typeof A): Promise<void> {
         { AttributeName: 'createdAt', AttributeType: 'S' },
       ],
       GlobalSecondaryIndexes: [
-        { IndexName: 'ByStatus', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
+        {
+          IndexName: 'ByStatus',
+          KeySchema: [
+            { AttributeName: 'status', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
       ],
     }),
   );
@@ -75,8 +133,14 @@ async function createTables(set: typeof A): Promise<void> {
     new CreateTableCommand({
       TableName: set.payments,
       BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'orderId', KeyType: 'HASH' }, { AttributeName: 'paymentId', KeyType: 'RANGE' }],
-      AttributeDefinitions: [{ AttributeName: 'orderId', AttributeType: 'S' }, { AttributeName: 'paymentId', AttributeType: 'S' }],
+      KeySchema: [
+        { AttributeName: 'orderId', KeyType: 'HASH' },
+        { AttributeName: 'paymentId', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'orderId', AttributeType: 'S' },
+        { AttributeName: 'paymentId', AttributeType: 'S' },
+      ],
     }),
   );
   for (const item of orders) await local.send(new PutCommand({ TableName: set.orders, Item: item }));
@@ -160,7 +224,7 @@ async function expectTwinsEqual(): Promise<void> {
   expect(await contents(A.payments)).toEqual(await contents(B.payments));
 }
 
-describe('reads equal the Document Client\'s answer', () => {
+describe("reads equal the Document Client's answer", () => {
   it('GetItem: the item, or none', async () => {
     const input = { TableName: A.orders, Key: { pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-01#A7' } };
     const got = await run({ operation: 'GetItem', input });
@@ -172,14 +236,25 @@ describe('reads equal the Document Client\'s answer', () => {
   });
 
   it('Query of the table and of an index', async () => {
-    const table = { TableName: A.orders, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :o)', ExpressionAttributeValues: { ':pk': 'CUSTOMER#C1001', ':o': 'ORDER#' }, ScanIndexForward: false };
+    const table = {
+      TableName: A.orders,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :o)',
+      ExpressionAttributeValues: { ':pk': 'CUSTOMER#C1001', ':o': 'ORDER#' },
+      ScanIndexForward: false,
+    };
     const got = await run({ operation: 'Query', input: table });
     const expected = await sendDirect(direct, { operation: 'Query', input: table });
     expect(got.items).toEqual(expected.Items);
     expect(got.items.map((i) => i.orderId)).toEqual(['C9', 'B2', 'A7']);
     expect(got).toMatchObject({ count: 3, scannedCount: 3, hasMore: false });
 
-    const index = { TableName: A.orders, IndexName: 'ByStatus', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'PENDING' } };
+    const index = {
+      TableName: A.orders,
+      IndexName: 'ByStatus',
+      KeyConditionExpression: '#s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': 'PENDING' },
+    };
     const byIndex = await run({ operation: 'Query', input: index });
     expect(byIndex.items).toEqual((await sendDirect(direct, { operation: 'Query', input: index })).Items);
     expect(byIndex.count).toBe(11);
@@ -198,7 +273,13 @@ describe('reads equal the Document Client\'s answer', () => {
 
   it('BatchGetItem: the items found, in request order, each with its table', async () => {
     const RequestItems = {
-      [A.payments]: { Keys: [{ orderId: 'C9', paymentId: 'P-1004' }, { orderId: 'NONE', paymentId: 'x' }, { orderId: 'A7', paymentId: 'P-1001' }] },
+      [A.payments]: {
+        Keys: [
+          { orderId: 'C9', paymentId: 'P-1004' },
+          { orderId: 'NONE', paymentId: 'x' },
+          { orderId: 'A7', paymentId: 'P-1001' },
+        ],
+      },
       [A.orders]: { Keys: [{ pk: 'CUSTOMER#C1002', sk: 'ORDER#2026-10-03#D4' }], ProjectionExpression: 'orderId, #t', ExpressionAttributeNames: { '#t': 'total' } },
     };
     const got = await run({ operation: 'BatchGetItem', input: { RequestItems } });
@@ -235,7 +316,11 @@ describe('reads equal the Document Client\'s answer', () => {
     const got = await run({ operation: 'ExecuteStatement', statementKind: 'select', input: { Statement, Parameters: ['CUSTOMER#C1001', 'ORDER#'] } });
     const expected = await sendDirect(direct, { operation: 'ExecuteStatement', input: { Statement, Parameters: ['CUSTOMER#C1001', 'ORDER#'] } });
     expect(got.items).toEqual(expected.Items);
-    expect(got.items).toEqual([{ orderId: 'A7', total: 42.5 }, { orderId: 'B2', total: 18 }, { orderId: 'C9', total: 99.9 }]);
+    expect(got.items).toEqual([
+      { orderId: 'A7', total: 42.5 },
+      { orderId: 'B2', total: 18 },
+      { orderId: 'C9', total: 99.9 },
+    ]);
 
     const onIndex = `SELECT orderId FROM "${A.orders}"."ByStatus" WHERE status = ?`;
     const viaIndex = await run({ operation: 'ExecuteStatement', statementKind: 'select', input: { Statement: onIndex, Parameters: ['PENDING'] } });
@@ -262,7 +347,7 @@ describe('paging: up to maxItems, then a cursor kept by the server', () => {
     expect([...first.items, ...second.items, ...third.items]).toEqual(all);
   });
 
-  it('a request\'s own Limit is the size of each execution, as in the API', async () => {
+  it("a request's own Limit is the size of each execution, as in the API", async () => {
     const input = { ...pager, TableName: A.orders, Limit: 4 };
     const direct1 = await sendDirect(direct, { operation: 'Query', input });
     const direct2 = await sendDirect(direct, { operation: 'Query', input: { ...input, ExclusiveStartKey: direct1.LastEvaluatedKey } });
@@ -274,7 +359,13 @@ describe('paging: up to maxItems, then a cursor kept by the server', () => {
   });
 
   it('a FilterExpression pages on until maxItems items pass it', async () => {
-    const input = { ...pager, TableName: A.orders, FilterExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ...pager.ExpressionAttributeValues, ':s': 'PENDING' } };
+    const input = {
+      ...pager,
+      TableName: A.orders,
+      FilterExpression: '#s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ...pager.ExpressionAttributeValues, ':s': 'PENDING' },
+    };
     const expected = (await sendDirect(direct, { operation: 'Query', input })).Items!;
     expect(expected).toHaveLength(9);
     const first = await run({ operation: 'Query', input }, { maxItems: 5 });
@@ -308,7 +399,7 @@ describe('paging: up to maxItems, then a cursor kept by the server', () => {
   });
 });
 
-describe('writes have the same outcome as the Document Client\'s', () => {
+describe("writes have the same outcome as the Document Client's", () => {
   /** The request through the executor on set A, and sent directly on its twin B: both outcomes, the tables checked equal. */
   async function twin(request: RenderedRequest) {
     const got = await run(request);
@@ -377,8 +468,24 @@ describe('writes have the same outcome as the Document Client\'s', () => {
       operation: 'TransactWriteItems',
       input: {
         TransactItems: [
-          { ConditionCheck: { TableName: A.payments, Key: { orderId: 'C9', paymentId: 'P-1004' }, ConditionExpression: '#s = :c', ExpressionAttributeNames: { '#s': 'state' }, ExpressionAttributeValues: { ':c': 'CAPTURED' } } },
-          { Update: { TableName: A.orders, Key: { pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-25#C9' }, UpdateExpression: 'SET #s = :p', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':p': 'PAID' } } },
+          {
+            ConditionCheck: {
+              TableName: A.payments,
+              Key: { orderId: 'C9', paymentId: 'P-1004' },
+              ConditionExpression: '#s = :c',
+              ExpressionAttributeNames: { '#s': 'state' },
+              ExpressionAttributeValues: { ':c': 'CAPTURED' },
+            },
+          },
+          {
+            Update: {
+              TableName: A.orders,
+              Key: { pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-25#C9' },
+              UpdateExpression: 'SET #s = :p',
+              ExpressionAttributeNames: { '#s': 'status' },
+              ExpressionAttributeValues: { ':p': 'PAID' },
+            },
+          },
           { Put: { TableName: A.payments, Item: { orderId: 'C9', paymentId: 'P-2002', state: 'REFUNDED', amount: -99.9 } } },
         ],
       },
@@ -388,12 +495,24 @@ describe('writes have the same outcome as the Document Client\'s', () => {
   });
 
   it('PartiQL INSERT, UPDATE (with RETURNING) and DELETE', async () => {
-    const insert = await twin({ operation: 'ExecuteStatement', statementKind: 'insert', input: { Statement: `INSERT INTO "${A.payments}" VALUE {'orderId': ?, 'paymentId': ?, 'state': ?, 'amount': ?}`, Parameters: ['D4', 'P-3001', 'CAPTURED', 1.5] } });
+    const insert = await twin({
+      operation: 'ExecuteStatement',
+      statementKind: 'insert',
+      input: { Statement: `INSERT INTO "${A.payments}" VALUE {'orderId': ?, 'paymentId': ?, 'state': ?, 'amount': ?}`, Parameters: ['D4', 'P-3001', 'CAPTURED', 1.5] },
+    });
     expect(insert.got).toMatchObject({ items: [], count: 1 });
-    const update = await twin({ operation: 'ExecuteStatement', statementKind: 'update', input: { Statement: `UPDATE "${A.payments}" SET amount = ? WHERE orderId = ? AND paymentId = ? RETURNING ALL NEW *`, Parameters: [2.5, 'D4', 'P-3001'] } });
+    const update = await twin({
+      operation: 'ExecuteStatement',
+      statementKind: 'update',
+      input: { Statement: `UPDATE "${A.payments}" SET amount = ? WHERE orderId = ? AND paymentId = ? RETURNING ALL NEW *`, Parameters: [2.5, 'D4', 'P-3001'] },
+    });
     expect(update.got.items).toEqual(update.expected.Items);
     expect(update.got.items).toEqual([{ orderId: 'D4', paymentId: 'P-3001', state: 'CAPTURED', amount: 2.5 }]);
-    await twin({ operation: 'ExecuteStatement', statementKind: 'delete', input: { Statement: `DELETE FROM "${A.payments}" WHERE orderId = ? AND paymentId = ?`, Parameters: ['D4', 'P-3001'] } });
+    await twin({
+      operation: 'ExecuteStatement',
+      statementKind: 'delete',
+      input: { Statement: `DELETE FROM "${A.payments}" WHERE orderId = ? AND paymentId = ?`, Parameters: ['D4', 'P-3001'] },
+    });
     expect((await contents(A.payments)).some((p) => p.paymentId === 'P-3001')).toBe(false);
   });
 });
@@ -438,7 +557,12 @@ describe('AWS errors become step errors with the AWS code and what to do', () =>
   it('ConditionalCheckFailedException, with the item as it is', async () => {
     const err = await runError({
       operation: 'PutItem',
-      input: { TableName: A.payments, Item: { orderId: 'A7', paymentId: 'P-1001', state: 'VOID' }, ConditionExpression: 'attribute_not_exists(orderId)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
+      input: {
+        TableName: A.payments,
+        Item: { orderId: 'A7', paymentId: 'P-1001', state: 'VOID' },
+        ConditionExpression: 'attribute_not_exists(orderId)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
     });
     expect(err.code).toBe('RB_ERR_DYNAMO_CONDITION_FAILED');
     expect(err.details).toMatchObject({ awsCode: 'ConditionalCheckFailedException', item: payments[0] });
@@ -451,12 +575,26 @@ describe('AWS errors become step errors with the AWS code and what to do', () =>
       input: {
         TransactItems: [
           { Put: { TableName: A.payments, Item: { orderId: 'A7', paymentId: 'P-9' } } },
-          { ConditionCheck: { TableName: A.orders, Key: { pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-01#A7' }, ConditionExpression: '#s = :x', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':x': 'CANCELLED' } } },
+          {
+            ConditionCheck: {
+              TableName: A.orders,
+              Key: { pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-01#A7' },
+              ConditionExpression: '#s = :x',
+              ExpressionAttributeNames: { '#s': 'status' },
+              ExpressionAttributeValues: { ':x': 'CANCELLED' },
+            },
+          },
         ],
       },
     });
     expect(err.code).toBe('RB_ERR_DYNAMO_TRANSACTION_CANCELED');
-    expect(err.details).toMatchObject({ awsCode: 'TransactionCanceledException', reasons: [{ part: 1, code: 'None' }, { part: 2, code: 'ConditionalCheckFailed' }] });
+    expect(err.details).toMatchObject({
+      awsCode: 'TransactionCanceledException',
+      reasons: [
+        { part: 1, code: 'None' },
+        { part: 2, code: 'ConditionalCheckFailed' },
+      ],
+    });
     expect(err.message).toContain('part 2: ConditionalCheckFailed');
     expect((await contents(A.payments)).some((p) => p.paymentId === 'P-9')).toBe(false);
   });
@@ -475,14 +613,16 @@ describe('AWS errors become step errors with the AWS code and what to do', () =>
     expect(err.message).toContain('Check TableName and IndexName');
   });
 
-  it('AccessDeniedException for anything beyond the step\'s policy', async () => {
+  it("AccessDeniedException for anything beyond the step's policy", async () => {
     const own = await run({ operation: 'GetItem', input: { TableName: A.orders, Key: { pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-01#A7' } } });
     const err = await executeRequest({ operation: 'Scan', input: { TableName: A.orders } }, own.session, { ...target, maxItems: 10 }).catch((e: RbError) => e);
     expect(err).toMatchObject({ code: 'RB_ERR_DYNAMO_ACCESS_DENIED', details: { awsCode: 'AccessDeniedException' } });
   });
 
-  it('throttling, which DynamoDB Local never does: the SDK\'s exception maps to RB_ERR_DYNAMO_THROTTLED', () => {
-    const err = dynamoError(new ProvisionedThroughputExceededException({ $metadata: { httpStatusCode: 400 }, message: 'The level of configured provisioned throughput for the table was exceeded.' }));
+  it("throttling, which DynamoDB Local never does: the SDK's exception maps to RB_ERR_DYNAMO_THROTTLED", () => {
+    const err = dynamoError(
+      new ProvisionedThroughputExceededException({ $metadata: { httpStatusCode: 400 }, message: 'The level of configured provisioned throughput for the table was exceeded.' }),
+    );
     expect(err.code).toBe('RB_ERR_DYNAMO_THROTTLED');
     expect(err.details).toMatchObject({ awsCode: 'ProvisionedThroughputExceededException' });
     expect(err.message).toContain('wait a moment and run the step again');
@@ -494,7 +634,12 @@ describe('a session DynamoDB no longer accepts', () => {
     // A gateway of its own whose clock can run ahead of this one (same DynamoDB Local).
     let offsetMs = 0;
     const gateway = await startGateway({
-      config: { account: info.account, region: info.region, roles: [{ name: 'expiry-tester', maxSessionDuration: 3600, policies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] }] }], tables: [] },
+      config: {
+        account: info.account,
+        region: info.region,
+        roles: [{ name: 'expiry-tester', maxSessionDuration: 3600, policies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] }] }],
+        tables: [],
+      },
       dynamoLocalEndpoint: info.dynamoLocalEndpoint,
       clock: () => Date.now() + offsetMs,
     });

@@ -191,8 +191,14 @@ async function createTables(t: Tables): Promise<void> {
   const keyed = (TableName: string, hash: string, range: string, extra: Partial<CreateTableCommandInput> = {}): CreateTableCommandInput => ({
     TableName,
     BillingMode: 'PAY_PER_REQUEST',
-    KeySchema: [{ AttributeName: hash, KeyType: 'HASH' }, { AttributeName: range, KeyType: 'RANGE' }],
-    AttributeDefinitions: [{ AttributeName: hash, AttributeType: 'S' }, { AttributeName: range, AttributeType: 'S' }],
+    KeySchema: [
+      { AttributeName: hash, KeyType: 'HASH' },
+      { AttributeName: range, KeyType: 'RANGE' },
+    ],
+    AttributeDefinitions: [
+      { AttributeName: hash, AttributeType: 'S' },
+      { AttributeName: range, AttributeType: 'S' },
+    ],
     ...extra,
   });
   try {
@@ -200,12 +206,22 @@ async function createTables(t: Tables): Promise<void> {
     const reply = keyed(t.reply, 'Id', 'ReplyDateTime');
     reply.AttributeDefinitions!.push({ AttributeName: 'PostedBy', AttributeType: 'S' });
     reply.LocalSecondaryIndexes = [
-      { IndexName: 'PostedBy-Index', KeySchema: [{ AttributeName: 'Id', KeyType: 'HASH' }, { AttributeName: 'PostedBy', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+      {
+        IndexName: 'PostedBy-Index',
+        KeySchema: [
+          { AttributeName: 'Id', KeyType: 'HASH' },
+          { AttributeName: 'PostedBy', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
     ];
     await local.send(new CreateTableCommand(reply));
     await local.send(new CreateTableCommand(keyed(t.music, 'Artist', 'SongTitle')));
     const seed: Array<[string, Record<string, AttributeValue>]> = [
-      [t.thread, { ForumName: S('Amazon DynamoDB'), Subject: S('Maximum number of items?'), LastPostedBy: S('fred@example.com'), Views: { N: '3' }, Tags: { SS: ['Items', 'Limits'] } }],
+      [
+        t.thread,
+        { ForumName: S('Amazon DynamoDB'), Subject: S('Maximum number of items?'), LastPostedBy: S('fred@example.com'), Views: { N: '3' }, Tags: { SS: ['Items', 'Limits'] } },
+      ],
       [t.reply, { Id: S('Amazon DynamoDB#DynamoDB Thread 1'), ReplyDateTime: S('2015-09-15T19:58:22.947Z'), PostedBy: S('User A'), Message: S('Reply 1') }],
       [t.reply, { Id: S('Amazon DynamoDB#DynamoDB Thread 1'), ReplyDateTime: S('2015-09-22T19:58:22.947Z'), PostedBy: S('User B'), Message: S('Reply 2') }],
       [t.reply, { Id: S('Amazon DynamoDB#DynamoDB Thread 1'), ReplyDateTime: S('2015-09-29T19:58:22.947Z'), PostedBy: S('User D'), Message: S('Reply 3') }],
@@ -297,7 +313,9 @@ describe('requests copied from the AWS references, in DynamoDB JSON, give the sa
 
   it('each session was pinned to the typed partition keys, as its twin was', () => {
     const leading = (e: StepExecution | undefined) =>
-      ((e?.policy as { Statement: Array<{ Condition?: Record<string, Record<string, string[]>> }> }).Statement ?? []).map((s) => s.Condition?.['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys'] ?? null);
+      ((e?.policy as { Statement: Array<{ Condition?: Record<string, Record<string, string[]>> }> }).Statement ?? []).map(
+        (s) => s.Condition?.['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys'] ?? null,
+      );
     expect(leading(executions.typed.get)).toEqual([['Amazon DynamoDB']]);
     expect(leading(executions.typed.put)).toEqual([['Amazon DynamoDB']]);
     expect(leading(executions.typed.update)).toEqual([['Amazon DynamoDB']]);
@@ -319,8 +337,14 @@ describe('the issue\'s order item: a typed number is stored as a number, never a
       new CreateTableCommand({
         TableName: table,
         BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
       }),
     );
     local.destroy();
@@ -391,6 +415,13 @@ ExpressionAttributeValues: { ":v1": { S: "CUSTOMER#{{customer}}" } }
     expect(stored.note).toEqual({ NULL: true });
     // The recorded request is the plain one, sets and the long number kept as written.
     const put = engine.getRun(runId)!.executions.find((e) => e.step === 'put')!;
-    expect(put.request).toMatchObject({ input: { Item: { pk: 'CUSTOMER#C1001', qty: 1, total: { N: '12345678901234567890.5' }, tags: { SS: ['urgent'] } } }, typedValues: [['Item', 'total'], ['Item', 'tags'], ['Item', 'payload']] });
+    expect(put.request).toMatchObject({
+      input: { Item: { pk: 'CUSTOMER#C1001', qty: 1, total: { N: '12345678901234567890.5' }, tags: { SS: ['urgent'] } } },
+      typedValues: [
+        ['Item', 'total'],
+        ['Item', 'tags'],
+        ['Item', 'payload'],
+      ],
+    });
   });
 });

@@ -39,7 +39,12 @@ async function accessibilityProblems(page: Page): Promise<string[]> {
       const byLabel = el.id ? document.querySelector(`label[for="${CSS.escape(el.id)}"]`)?.textContent : undefined;
       return (
         el.getAttribute('aria-label') ??
-        (labelled ? labelled.split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? '').join(' ') : undefined) ??
+        (labelled
+          ? labelled
+              .split(/\s+/)
+              .map((id) => document.getElementById(id)?.textContent ?? '')
+              .join(' ')
+          : undefined) ??
         byLabel ??
         (el.matches('button, a') ? el.textContent : undefined) ??
         el.getAttribute('title') ??
@@ -79,7 +84,10 @@ describe.runIf(availability.available || availability.required)('the notebook in
     await aliceContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: harness.base });
     alice = await aliceContext.newPage();
     bob = await bobContext.newPage();
-    for (const [who, page] of [['alice', alice], ['bob', bob]] as const) {
+    for (const [who, page] of [
+      ['alice', alice],
+      ['bob', bob],
+    ] as const) {
       page.on('pageerror', (err) => scriptErrors.push(`${who}: ${err.message}`));
     }
   }, 180_000);
@@ -88,7 +96,10 @@ describe.runIf(availability.available || availability.required)('the notebook in
     // What each browser showed when a stage failed, for whoever reads the failure.
     onTestFailed(async () => {
       const name = task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-      for (const [who, page] of [['alice', alice], ['bob', bob]] as const) {
+      for (const [who, page] of [
+        ['alice', alice],
+        ['bob', bob],
+      ] as const) {
         await page?.screenshot({ path: join(SCREENSHOTS, `failed-${name}-${who}.png`), fullPage: true }).catch(() => undefined);
       }
     });
@@ -230,11 +241,13 @@ describe.runIf(availability.available || availability.required)('the notebook in
     await expect.poll(() => cell(bob, 'customer').locator('.exec-meta').innerText(), { timeout: 10_000 }).toContain('execution #2 by alice');
   });
 
-  it('holds a write for another user\'s approval, then runs it once confirmed in a dialog', async () => {
+  it("holds a write for another user's approval, then runs it once confirmed in a dialog", async () => {
     const hold = cell(alice, 'hold-order');
     await hold.getByRole('button', { name: 'Run step Put the order on hold' }).click();
     await expect.poll(() => hold.getAttribute('data-status')).toBe('waiting');
-    expect(await hold.locator('.approval-box').innerText()).toMatch(/Waiting for approval\.\s*Requested by alice at [\s\S]*Who may approve: anyone with the approver role except alice\./);
+    expect(await hold.locator('.approval-box').innerText()).toMatch(
+      /Waiting for approval\.\s*Requested by alice at [\s\S]*Who may approve: anyone with the approver role except alice\./,
+    );
     expect(await hold.getByRole('button', { name: /^Approve/ }).count()).toBe(0);
 
     // Bob sees the request live in the cell, and on the Approvals page with its request and policy.
@@ -311,7 +324,9 @@ describe.runIf(availability.available || availability.required)('the notebook in
     await alice.getByRole('button', { name: 'Complete run' }).click();
     const banner = alice.locator('.ended-banner');
     await banner.waitFor();
-    expect(await banner.innerText()).toMatch(/^Run completed at .*\. \d+ sessions revoked: the server forgot their credentials and an IAM deny policy on the role blocks them until they expire\.$/);
+    expect(await banner.innerText()).toMatch(
+      /^Run completed at .*\. \d+ sessions revoked: the server forgot their credentials and an IAM deny policy on the role blocks them until they expire\.$/,
+    );
     expect(await alice.locator('.run-bar .run-status').innerText()).toBe('Completed');
     const states = await alice.locator('.session-state').allInnerTexts();
     expect(states.length).toBeGreaterThanOrEqual(3);
@@ -325,10 +340,10 @@ describe.runIf(availability.available || availability.required)('the notebook in
     await shot(alice, 'completed', true);
   });
 
-  it('exports the transcript as Markdown, JSON and HTML, and a step\'s items as CSV', async () => {
+  it("exports the transcript as Markdown, JSON and HTML, and a step's items as CSV", async () => {
     const download = async (link: Locator) => {
       const [file] = await Promise.all([alice.waitForEvent('download'), link.click()]);
-      return { name: file.suggestedFilename(), text: await readFile((await file.path()), 'utf8') };
+      return { name: file.suggestedFilename(), text: await readFile(await file.path(), 'utf8') };
     };
     const md = await download(alice.getByRole('link', { name: 'Download transcript as Markdown' }));
     expect(md.name).toBe(`${runId}.md`);
@@ -428,7 +443,9 @@ describe.runIf(availability.available || availability.required)('the notebook in
     await cell(alice, 'profile').getByRole('button', { name: 'Run step Profile' }).click();
     const error = cell(alice, 'profile').getByRole('alert');
     await error.waitFor();
-    expect(await error.innerText()).toMatch(/^The run did not start\s+Your sign-in is no longer valid[\s\S]*Open the URL printed by `runbooks serve` again\.\s+RB_ERR_AUTH_REQUIRED$/);
+    expect(await error.innerText()).toMatch(
+      /^The run did not start\s+Your sign-in is no longer valid[\s\S]*Open the URL printed by `runbooks serve` again\.\s+RB_ERR_AUTH_REQUIRED$/,
+    );
     await alice.locator('.banner', { hasText: 'Your access token is no longer accepted' }).waitFor();
 
     // The server goes away under a browser showing a run.

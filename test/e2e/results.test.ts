@@ -107,7 +107,10 @@ describe.runIf(availability.available || availability.required)('result tables i
     const transcript = async (format: string) => (await page.request.get(`${harness.base}/api/runs/${runId}/transcript?format=${format}`)).text();
     const md = await transcript('md');
     const header = md.split('\n').find((line) => line.startsWith('| pk |'))!;
-    outputs.markdown = header.split('|').slice(1, -1).map((c) => c.trim());
+    outputs.markdown = header
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     const json = JSON.parse(await transcript('json')) as { run: { executions: Array<{ items: Array<Record<string, unknown>> }> } };
     outputs.json = jsonColumns(json.run.executions[0].items, EXPECTED);
     const html = await context.newPage();
@@ -117,7 +120,10 @@ describe.runIf(availability.available || availability.required)('result tables i
 
     // 5. The CLI's table (`runbooks run` prints the execution with formatTable).
     const execution = (await harness.engine.withAllItems(runId)).executions[0];
-    outputs.cli = formatTable(execution.items, 1000, execution).split('\n')[0].trim().split(/\s{2,}/);
+    outputs.cli = formatTable(execution.items, 1000, execution)
+      .split('\n')[0]
+      .trim()
+      .split(/\s{2,}/);
 
     expect(copied).toHaveLength(6);
     expect(Object.keys(outputs)).toEqual(['table', 'copy', 'csv', 'markdown', 'json', 'html', 'cli']);
@@ -137,7 +143,14 @@ describe.runIf(availability.available || availability.required)('result tables i
       const column = (await events.locator('thead th[title]').evaluateAll((ths) => ths.map((th) => th.getAttribute('title')))).indexOf('sk');
       const rows = events.locator('tbody tr:not(.spacer)');
       const out: string[] = [];
-      for (let i = 0; i < n; i++) out.push(await rows.nth(i).locator('td').nth(column + 1).innerText());
+      for (let i = 0; i < n; i++)
+        out.push(
+          await rows
+            .nth(i)
+            .locator('td')
+            .nth(column + 1)
+            .innerText(),
+        );
       return out;
     };
 
@@ -158,7 +171,12 @@ describe.runIf(availability.available || availability.required)('result tables i
     await expect.poll(() => header('amount').getAttribute('aria-sort')).toBe('descending');
     expect(await header('amount').locator('.sort-indicator').innerText()).toBe('▼');
     expect(await firstSks(3)).toEqual(['EVENT#00049', 'EVENT#00099', 'EVENT#00149']);
-    const amounts = await events.locator('tbody tr:not(.spacer)').evaluateAll((rows, col) => rows.slice(0, 10).map((r) => Number(r.children[col]?.textContent)), (await events.locator('thead th[title]').evaluateAll((ths) => ths.map((th) => th.getAttribute('title')))).indexOf('amount') + 1);
+    const amounts = await events
+      .locator('tbody tr:not(.spacer)')
+      .evaluateAll(
+        (rows, col) => rows.slice(0, 10).map((r) => Number(r.children[col]?.textContent)),
+        (await events.locator('thead th[title]').evaluateAll((ths) => ths.map((th) => th.getAttribute('title')))).indexOf('amount') + 1,
+      );
     expect(amounts.every((a) => a === 73.5)).toBe(true);
 
     // The filter keeps the rows that contain the text (any case), still sorted.
@@ -175,7 +193,8 @@ describe.runIf(availability.available || availability.required)('result tables i
 
     // The row's JSON view is a button that looks like one: a border, a pointer, a hover state.
     const open = events.getByRole('button', { name: 'Show item 2050 in full' });
-    const look = () => open.evaluate((el) => ({ cursor: getComputedStyle(el).cursor, border: getComputedStyle(el).borderTopWidth, background: getComputedStyle(el).backgroundColor }));
+    const look = () =>
+      open.evaluate((el) => ({ cursor: getComputedStyle(el).cursor, border: getComputedStyle(el).borderTopWidth, background: getComputedStyle(el).backgroundColor }));
     const before = await look();
     expect(before.cursor).toBe('pointer');
     expect(before.border).not.toBe('0px');

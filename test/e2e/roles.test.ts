@@ -38,7 +38,11 @@ describe.runIf(availability.available || availability.required)('roles in the no
     [harness, browser] = await Promise.all([startHarness(), launchBrowser()]);
     contexts = [await browser.newContext(), await browser.newContext()];
     [alice, bob] = await Promise.all(contexts.map((c) => c.newPage()));
-    for (const [who, page] of [['alice', alice], ['bob', bob]] as const) page.on('pageerror', (err) => scriptErrors.push(`${who}: ${err.message}`));
+    for (const [who, page] of [
+      ['alice', alice],
+      ['bob', bob],
+    ] as const)
+      page.on('pageerror', (err) => scriptErrors.push(`${who}: ${err.message}`));
     await alice.goto(`${harness.base}/?token=${USERS.alice.token}`);
     await bob.goto(`${harness.base}/?token=${USERS.bob.token}`);
   }, 180_000);
@@ -52,8 +56,13 @@ describe.runIf(availability.available || availability.required)('roles in the no
   it('alice runs two reads (the second with more pages to load) and asks for approval of the write', async () => {
     await alice.goto(`${harness.base}/#/runbooks/shop/order-desk`);
     await alice.getByLabel('customerId').fill(CUSTOMER);
-    for (const [step, title] of [['customer', 'The customer'], ['orders', 'Their orders']]) {
-      await cell(alice, step).getByRole('button', { name: `Run step ${title}` }).click();
+    for (const [step, title] of [
+      ['customer', 'The customer'],
+      ['orders', 'Their orders'],
+    ]) {
+      await cell(alice, step)
+        .getByRole('button', { name: `Run step ${title}` })
+        .click();
       await expect.poll(() => cell(alice, step).getAttribute('data-status')).toBe('succeeded');
     }
     await cell(alice, 'hold-order').getByRole('button', { name: 'Run step Put the order on hold' }).click();
@@ -75,7 +84,9 @@ describe.runIf(availability.available || availability.required)('roles in the no
     const hold = cell(bob, 'hold-order');
     await hold.getByRole('button', { name: 'Approve step Put the order on hold' }).waitFor();
     const card = await hold.locator('.approval-card').innerText();
-    expect(card).toMatch(/Put the order on hold[\s\S]*Needs a second person's approval, and only applies to an order that exists\.[\s\S]*Request rendered at .* expires at [\s\S]*"UpdateItem"/);
+    expect(card).toMatch(
+      /Put the order on hold[\s\S]*Needs a second person's approval, and only applies to an order that exists\.[\s\S]*Request rendered at .* expires at [\s\S]*"UpdateItem"/,
+    );
 
     // Before any run, the runbook lists its parameters instead of offering a form to start one.
     await bob.goto(`${harness.base}/#/runbooks/shop/order-desk`);
@@ -91,7 +102,9 @@ describe.runIf(availability.available || availability.required)('roles in the no
     const card = bob.locator('article.approval-request');
     await card.getByRole('heading', { name: 'Put the order on hold' }).waitFor();
     const text = await card.innerText();
-    expect(text).toMatch(/Step hold-order of Order desk[\s\S]*requested by alice[\s\S]*Put the order on hold[\s\S]*Needs a second person's approval, and only applies to an order that exists\./);
+    expect(text).toMatch(
+      /Step hold-order of Order desk[\s\S]*requested by alice[\s\S]*Put the order on hold[\s\S]*Needs a second person's approval, and only applies to an order that exists\./,
+    );
     expect(text).toMatch(/Request rendered at .*: it runs exactly as shown\. The request expires at /);
     expect(text).toMatch(/"UpdateItem"[\s\S]*"dynamodb:UpdateItem"/);
     // The before-image, where the server read one for the request: the order as it is now.

@@ -36,7 +36,9 @@ describe.runIf(availability.available || availability.required)('step outputs in
     try {
       await createTestTable(customers, ['customerId'], undefined, { ByEmail: 'email' });
       await createTestTable(orders, ['pk', 'sk']);
-      await local.send(new PutItemCommand({ TableName: customers, Item: { customerId: { S: 'C7001' }, email: { S: 'lin@example.com' }, name: { S: 'Lin Ye' }, tier: { S: 'GOLD' } } }));
+      await local.send(
+        new PutItemCommand({ TableName: customers, Item: { customerId: { S: 'C7001' }, email: { S: 'lin@example.com' }, name: { S: 'Lin Ye' }, tier: { S: 'GOLD' } } }),
+      );
       for (const [sk, status] of [
         ['ORDER#2026-11-01#K1', 'SHIPPED'],
         ['ORDER#2026-11-20#K2', 'PENDING'],
@@ -60,7 +62,7 @@ describe.runIf(availability.available || availability.required)('step outputs in
 
   it('runs look-up, list and hold in order, each cell showing where its values came from', async () => {
     await page.goto(`${harness.base}/#/runbooks/customers/hold-order-by-email`);
-    await page.getByRole('heading', { name: 'Hold a customer\'s pending order, found by e-mail', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: "Hold a customer's pending order, found by e-mail", level: 1 }).waitFor();
     await page.getByLabel('email').fill('Lin@Example.com');
 
     // Nothing has run: the later cells say which step to run first and cannot run.

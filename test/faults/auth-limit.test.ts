@@ -102,7 +102,11 @@ describe('failed-authentication limit', () => {
       // A link followed from another site gets the same page whatever the token: one click, from
       // this server's own page, signs in.
       const link = (token: string) =>
-        server.app.inject({ method: 'GET', url: `/?token=${encodeURIComponent(token)}`, headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' } });
+        server.app.inject({
+          method: 'GET',
+          url: `/?token=${encodeURIComponent(token)}`,
+          headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' },
+        });
       const good = await link(OWNER.token);
       const bad = await link('bad-"<token>&');
       expect([good.statusCode, bad.statusCode]).toEqual([200, 200]);
@@ -110,7 +114,11 @@ describe('failed-authentication limit', () => {
       expect(good.body).toContain(`<a href="/?token=${OWNER.token}">Sign in</a>`);
       expect(bad.body).toContain('<a href="/?token=bad-%22%3Ctoken%3E%26">Sign in</a>');
       expect(bad.body.replace('bad-%22%3Ctoken%3E%26', OWNER.token)).toBe(good.body);
-      const click = await server.app.inject({ method: 'GET', url: `/?token=${OWNER.token}`, headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' } });
+      const click = await server.app.inject({
+        method: 'GET',
+        url: `/?token=${OWNER.token}`,
+        headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' },
+      });
       expect(click.statusCode).toBe(302);
       expect(String(click.headers['set-cookie'])).toMatch(/^rb_token=/);
     } finally {

@@ -30,7 +30,10 @@ describe('policy variables in key values', () => {
   });
 
   it.each([['${aws:userid}'], ['${*}'], ['a${?}b$']])('%s matches exactly that literal key', async (value) => {
-    const policy = deriveSessionPolicy({ operation: 'GetItem', input: { TableName: table, Key: { id: value } } }, { region: info.region, account: info.account, partitionKeys: { [table]: 'id' } });
+    const policy = deriveSessionPolicy(
+      { operation: 'GetItem', input: { TableName: table, Key: { id: value } } },
+      { region: info.region, account: info.account, partitionKeys: { [table]: 'id' } },
+    );
     expect(JSON.stringify(policy)).toContain(value.replace(/\$/g, '${$}'));
     const name = `vars-${Math.random().toString(36).slice(2, 10)}`;
     const roleId = info.roles.find((r) => r.name === 'runbook-tester')!.roleId;

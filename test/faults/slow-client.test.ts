@@ -25,7 +25,9 @@ describe('a slow request body', () => {
     const errors: string[] = [];
     socket.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    socket.write(`POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${OWNER.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"runbook":`);
+    socket.write(
+      `POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${OWNER.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"runbook":`,
+    );
     let answer = '';
     socket.on('data', (d: Buffer) => (answer += d.toString('utf8')));
     // A byte now and then, never the whole body: the server must end it, not wait for ever.

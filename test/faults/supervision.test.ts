@@ -19,7 +19,12 @@ const config: SandboxConfig = {
   roles: [{ name: 'runbook-tester', maxSessionDuration: 3600, policies: [{ Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] }] }],
   tables: [
     {
-      input: { TableName: 'Customers', KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'customerId', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' },
+      input: {
+        TableName: 'Customers',
+        KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'customerId', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      },
       items: [{ customerId: 'C1001', name: 'Ada' }],
     },
   ],
@@ -91,7 +96,11 @@ describe('DynamoDB Local under supervision', () => {
     limited.onDynamoLocalEvent((event) => seen.push(event));
     try {
       process.kill(limited.dynamoLocalPid()!, 'SIGKILL');
-      const state = await until(async () => limited.health(), (h) => h.dynamoLocal === 'down', 5_000);
+      const state = await until(
+        async () => limited.health(),
+        (h) => h.dynamoLocal === 'down',
+        5_000,
+      );
       expect(state).toEqual({ dynamoLocal: 'down', restarts: 0 });
       expect(seen.map((e) => e.type)).toEqual(['died', 'gave-up']);
       expect(describeSupervisionEvent(seen[0])).toMatch(/not restarting: too many restarts/);

@@ -36,5 +36,10 @@ TableName: T
 Key: { id: "${key}" }
 \`\`\`
 `;
-  return ['---', 'title: T', ...front, '---', ''].join('\n') + NAMES.slice(0, steps).map((name, i) => step(name, i === 1 ? ref : 'x')).join('');
+  return (
+    ['---', 'title: T', ...front, '---', ''].join('\n') +
+    NAMES.slice(0, steps)
+      .map((name, i) => step(name, i === 1 ? ref : 'x'))
+      .join('')
+  );
 }

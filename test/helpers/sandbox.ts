@@ -70,7 +70,11 @@ export function iamClient(credentials?: SessionCredentials, info = sandboxInfo()
 }
 
 /** DynamoDB client of the gateway, signed with `credentials` (a session's, usually). */
-export function dynamoClient(credentials: SessionCredentials | { accessKeyId: string; secretAccessKey: string }, info = sandboxInfo(), extra: DynamoDBClientConfig = {}): DynamoDBClient {
+export function dynamoClient(
+  credentials: SessionCredentials | { accessKeyId: string; secretAccessKey: string },
+  info = sandboxInfo(),
+  extra: DynamoDBClientConfig = {},
+): DynamoDBClient {
   return new DynamoDBClient({ ...base(info), credentials, ...extra });
 }
 
@@ -96,9 +100,7 @@ export async function assumeRole(
 ): Promise<SessionCredentials & { assumedRoleId: string; arn: string }> {
   const sts = stsClient(undefined, info);
   try {
-    const out = await sts.send(
-      new AssumeRoleCommand({ RoleArn: roleArn(role, info), RoleSessionName: `t-${randomUUID().slice(0, 8)}`, DurationSeconds: 900, ...input }),
-    );
+    const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn(role, info), RoleSessionName: `t-${randomUUID().slice(0, 8)}`, DurationSeconds: 900, ...input }));
     const c = out.Credentials!;
     return {
       accessKeyId: c.AccessKeyId!,
@@ -133,7 +135,13 @@ export async function createTestTable(name: string, keys: [string] | [string, st
         KeySchema: keys.map((k, i) => ({ AttributeName: k, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
         AttributeDefinitions: attributes.map((k) => ({ AttributeName: k, AttributeType: 'S' })),
         ...(Object.keys(indexes).length > 0
-          ? { GlobalSecondaryIndexes: Object.entries(indexes).map(([index, key]) => ({ IndexName: index, KeySchema: [{ AttributeName: key, KeyType: 'HASH' as const }], Projection: { ProjectionType: 'ALL' as const } })) }
+          ? {
+              GlobalSecondaryIndexes: Object.entries(indexes).map(([index, key]) => ({
+                IndexName: index,
+                KeySchema: [{ AttributeName: key, KeyType: 'HASH' as const }],
+                Projection: { ProjectionType: 'ALL' as const },
+              })),
+            }
           : {}),
         BillingMode: 'PAY_PER_REQUEST',
       }),
@@ -149,17 +157,23 @@ export async function createTestTable(name: string, keys: [string] | [string, st
  * dynamodb:* on everything): for tests that put state on a role — revocation denies, cutoffs,
  * conditions — that no other test file may see. `info` describes it as sandboxInfo() does.
  */
-export async function privateGateway(
-  roles: RoleConfig[] | string,
-  options: { clock?: () => number } = {},
-): Promise<{ gateway: Gateway; info: SandboxInfo }> {
+export async function privateGateway(roles: RoleConfig[] | string, options: { clock?: () => number } = {}): Promise<{ gateway: Gateway; info: SandboxInfo }> {
   const shared = sandboxInfo();
-  const list = typeof roles === 'string' ? [{ name: roles, maxSessionDuration: 3600, policies: [{ Version: '2012-10-17' as const, Statement: [{ Effect: 'Allow' as const, Action: 'dynamodb:*', Resource: '*' }] }] }] : roles;
+  const list =
+    typeof roles === 'string'
+      ? [{ name: roles, maxSessionDuration: 3600, policies: [{ Version: '2012-10-17' as const, Statement: [{ Effect: 'Allow' as const, Action: 'dynamodb:*', Resource: '*' }] }] }]
+      : roles;
   const gateway = await startGateway({
     config: { account: shared.account, region: shared.region, roles: list, tables: [] },
     dynamoLocalEndpoint: shared.dynamoLocalEndpoint,
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const info = { ...shared, endpoint: gateway.endpoint, accessKeyId: gateway.baseCredentials.accessKeyId, secretAccessKey: gateway.baseCredentials.secretAccessKey, roles: gateway.roles };
+  const info = {
+    ...shared,
+    endpoint: gateway.endpoint,
+    accessKeyId: gateway.baseCredentials.accessKeyId,
+    secretAccessKey: gateway.baseCredentials.secretAccessKey,
+    roles: gateway.roles,
+  };
   return { gateway, info };
 }

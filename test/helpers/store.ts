@@ -16,7 +16,14 @@ export const header = (id: string, extra: Partial<RunHeader> = {}): RunHeader =>
   ...extra,
 });
 
-export const noted = (seq: number): Extract<JournalRecord, { type: 'session.noted' }> => ({ seq, at: '2026-11-30T08:00:00.000Z', type: 'session.noted', roleId: 'AROA1', sessionsUntil: 'x', sessionsIssuedUntil: 'y' });
+export const noted = (seq: number): Extract<JournalRecord, { type: 'session.noted' }> => ({
+  seq,
+  at: '2026-11-30T08:00:00.000Z',
+  type: 'session.noted',
+  roleId: 'AROA1',
+  sessionsUntil: 'x',
+  sessionsIssuedUntil: 'y',
+});
 
 /** 'ok', or the RB_ERR_* code the promise rejects with. */
 export async function code(p: Promise<unknown>): Promise<string> {

@@ -36,8 +36,6 @@ const API_ROUTES: Array<[string, string]> = [
   ['HEAD', '/api/runs'],
 ];
 
-
-
 describe('authentication', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -125,7 +123,12 @@ describe('authentication', () => {
   });
 
   it('sets the security headers on API answers, pages and errors', async () => {
-    for (const [url, headers] of [['/api/me', bearer('owner')], ['/api/me', {}], ['/', {}], ['/api/health', {}]] as const) {
+    for (const [url, headers] of [
+      ['/api/me', bearer('owner')],
+      ['/api/me', {}],
+      ['/', {}],
+      ['/api/health', {}],
+    ] as const) {
       const res = await server.app.inject({ method: 'GET', url, headers });
       expect(res.headers['content-security-policy'], url).toBe(CONTENT_SECURITY_POLICY);
       expect(res.headers['x-content-type-options']).toBe('nosniff');
@@ -216,7 +219,12 @@ describe('logging', () => {
     const { lines, stream } = captureLog();
     const server = await startTestServer({ logger: { level: 'trace', stream } });
     try {
-      const started = await server.app.inject({ method: 'POST', url: '/api/runs', headers: bearer('alice'), payload: { runbook: 'shop/customer', params: { customerId: 'C1001' } } });
+      const started = await server.app.inject({
+        method: 'POST',
+        url: '/api/runs',
+        headers: bearer('alice'),
+        payload: { runbook: 'shop/customer', params: { customerId: 'C1001' } },
+      });
       const runId = started.json().run.id as string;
       const executed = await server.app.inject({ method: 'POST', url: `/api/runs/${runId}/steps/read-customer/execute`, headers: bearer('alice'), payload: {} });
       expect(executed.json().execution.status).toBe('succeeded');

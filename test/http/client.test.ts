@@ -31,7 +31,7 @@ describe('client files', () => {
 
   const get = (url: string) => server.app.inject({ method: 'GET', url });
 
-  it('serves index.html at / without a token, with the notebook\'s CSP', async () => {
+  it("serves index.html at / without a token, with the notebook's CSP", async () => {
     const res = await get('/');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');

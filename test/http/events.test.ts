@@ -61,14 +61,21 @@ describe('WS /api/events', () => {
 
     const expected = [
       'run.started',
-      'step.started', 'session.issued', 'step.succeeded',
-      'approval.requested', 'approval.decided', 'approval.updated',
-      'step.started', 'session.issued', 'step.succeeded',
-      'session.revoked', 'run.completed',
+      'step.started',
+      'session.issued',
+      'step.succeeded',
+      'approval.requested',
+      'approval.decided',
+      'approval.updated',
+      'step.started',
+      'session.issued',
+      'step.succeeded',
+      'session.revoked',
+      'run.completed',
     ];
     const ofRun = (events: RunEvent[]) => events.filter((e) => ('runId' in e ? e.runId : e.run.id) === run.id);
     for (const client of [script, browser]) {
-      await until(() => ofRun(client.events).length >= expected.length, 'the run\'s events');
+      await until(() => ofRun(client.events).length >= expected.length, "the run's events");
       const events = ofRun(client.events);
       expect(events.map((e) => e.type)).toEqual(expected);
       expect(events[0]).toMatchObject({ type: 'run.started', run: { id: run.id, user: 'alice' } });
@@ -95,7 +102,17 @@ describe('WS /api/events', () => {
       const { port } = own.app.server.address() as { port: number };
       let serialised = 0;
       const probe = (n: number) =>
-        ({ type: 'step.started', runId: 'probe', step: 'probe', n, user: 'alice', toJSON() { serialised += 1; return { type: 'step.started', runId: 'probe', step: 'probe', n, user: 'alice' }; } }) as RunEvent;
+        ({
+          type: 'step.started',
+          runId: 'probe',
+          step: 'probe',
+          n,
+          user: 'alice',
+          toJSON() {
+            serialised += 1;
+            return { type: 'step.started', runId: 'probe', step: 'probe', n, user: 'alice' };
+          },
+        }) as RunEvent;
       own.engine.events.emit('event', probe(1));
       expect(serialised).toBe(0);
       const clients = [await connect(`ws://127.0.0.1:${port}/api/events`, bearer('alice')), await connect(`ws://127.0.0.1:${port}/api/events`, bearer('bob'))];

@@ -71,13 +71,17 @@ ExpressionAttributeNames: { "#s": status }
 ExpressionAttributeValues: { ":s": "checked" }
 ReturnValues: ALL_NEW
 \`\`\`
-${approval ? `# Passing on a redacted value
+${
+  approval
+    ? `# Passing on a redacted value
 \`\`\`dynamodb {"name":"pass-phone"}
 operation: GetItem
 TableName: ${table}
 Key: { id: "{{steps.read.first.phone}}" }
 \`\`\`
-` : ''}`;
+`
+    : ''
+}`;
 
 let work: string;
 

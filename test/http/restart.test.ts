@@ -23,7 +23,8 @@ describe('runs after a restart', () => {
     try {
       const first = await startTestServer({ dataDir });
       const start = async () =>
-        (await first.app.inject({ method: 'POST', url: '/api/runs', headers: bearer('alice'), payload: { runbook: 'shop/customer', params: { customerId: 'C1002' } } })).json().run.id as string;
+        (await first.app.inject({ method: 'POST', url: '/api/runs', headers: bearer('alice'), payload: { runbook: 'shop/customer', params: { customerId: 'C1002' } } })).json().run
+          .id as string;
       const done = await start();
       await first.app.inject({ method: 'POST', url: `/api/runs/${done}/steps/read-customer/execute`, headers: bearer('alice') });
       await first.app.inject({ method: 'POST', url: `/api/runs/${done}/complete`, headers: bearer('alice') });
@@ -32,7 +33,13 @@ describe('runs after a restart', () => {
       // A second server on the same folder while the first still runs `left` (a crash is the SIGKILL test below).
       const second = await startTestServer({ dataDir });
       try {
-        const list = async () => (await second.app.inject({ method: 'GET', url: '/api/runs', headers: bearer('bob') })).json().runs as Array<{ id: string; status: string; endReason?: string; elsewhere?: string }>;
+        const list = async () =>
+          (await second.app.inject({ method: 'GET', url: '/api/runs', headers: bearer('bob') })).json().runs as Array<{
+            id: string;
+            status: string;
+            endReason?: string;
+            elsewhere?: string;
+          }>;
         expect((await list()).find((r) => r.id === done)).toMatchObject({ status: 'completed', endReason: 'complete' });
         expect((await list()).find((r) => r.id === left)).toMatchObject({ status: 'active', elsewhere: expect.stringContaining(`process ${process.pid}`) });
         const md = await second.app.inject({ method: 'GET', url: `/api/runs/${done}/transcript?format=md`, headers: bearer('bob') });
@@ -108,7 +115,9 @@ describe('SIGKILL in the middle of a run', () => {
     const iam = iamClient();
     const roleName = testerRoleArn().split('/').pop()!;
     const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
-    const documents = await Promise.all(names.map(async (PolicyName) => decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName }))).PolicyDocument ?? '')));
+    const documents = await Promise.all(
+      names.map(async (PolicyName) => decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName }))).PolicyDocument ?? '')),
+    );
     expect(documents.join('\n')).toContain(`${roleId}:rb-${runId}-*`);
 
     // …so a session of the run's name pattern is refused, even one issued before the restart,

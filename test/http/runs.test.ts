@@ -42,7 +42,15 @@ describe('run routes', () => {
       const res = await call('alice', 'POST', '/api/runs', { runbook: 'shop/customer', params: { customerId: 'C1001' } });
       expect(res.statusCode).toBe(201);
       const { run } = res.json();
-      expect(run).toMatchObject({ runbook: 'shop/customer', title: 'Look up a customer', user: 'alice', status: 'active', params: { customerId: 'C1001' }, executions: [], approvals: {} });
+      expect(run).toMatchObject({
+        runbook: 'shop/customer',
+        title: 'Look up a customer',
+        user: 'alice',
+        status: 'active',
+        params: { customerId: 'C1001' },
+        executions: [],
+        approvals: {},
+      });
       expect(run.id).toMatch(/^[a-z0-9-]+$/);
       expect(run.roleArn).toMatch(/:role\/runbook-tester$/);
       const again = await call('bob', 'GET', `/api/runs/${run.id}`);

@@ -45,15 +45,35 @@ describe('users file', () => {
   it.each([
     ['not a list', 'users: alice\n', /^users\.yaml: error: the users file must hold `users:`/],
     ['unknown top-level key', `users: []\nadmins: []\n`, /unknown key "admins"/],
-    ['unknown user key', `users:\n  - name: alice\n    token: ${TOKEN_A}\n    roles: [runner]\n    email: a@example.com\n`, /^users\.yaml:2:5: error: users\[0\]: unknown key "email"/],
+    [
+      'unknown user key',
+      `users:\n  - name: alice\n    token: ${TOKEN_A}\n    roles: [runner]\n    email: a@example.com\n`,
+      /^users\.yaml:2:5: error: users\[0\]: unknown key "email"/,
+    ],
     ['bad name', `users:\n  - { name: "a b", token: ${TOKEN_A}, roles: [runner] }\n`, /^users\.yaml:2:5: error: users\[0\]\.name: a user name is 2-64 characters/],
     ['short token', `users:\n  - { name: alice, token: short, roles: [runner] }\n`, /^users\.yaml:2:5: error: users\[0\]\.token \(user alice\): a token is 16-256 printable/],
     ['unknown role', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [root] }\n`, /users\[0\]\.roles \(user alice\): a non-empty list of runner, approver, admin/],
     ['no roles', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [] }\n`, /users\[0\]\.roles/],
-    ['duplicate name', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [runner] }\n  - { name: alice, token: ${TOKEN_B}, roles: [runner] }\n`, /^users\.yaml:3:5: error: users\[1\]: the user name alice appears twice/],
-    ['names that differ only in case', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [runner] }\n  - { name: Alice, token: ${TOKEN_B}, roles: [approver] }\n`, /^users\.yaml:3:5: error: users\[1\]: the user names alice \(line 2\) and Alice are the same person/],
-    ['shared token', `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [runner] }\n  - { name: bob, token: ${TOKEN_A}, roles: [approver] }\n`, /users\[1\]: user bob has the same token as another user/],
-    ['YAML alias bomb', `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\nusers: [*d]\n`, /^users\.yaml:2:\d+: error: the users file expands YAML aliases too far/],
+    [
+      'duplicate name',
+      `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [runner] }\n  - { name: alice, token: ${TOKEN_B}, roles: [runner] }\n`,
+      /^users\.yaml:3:5: error: users\[1\]: the user name alice appears twice/,
+    ],
+    [
+      'names that differ only in case',
+      `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [runner] }\n  - { name: Alice, token: ${TOKEN_B}, roles: [approver] }\n`,
+      /^users\.yaml:3:5: error: users\[1\]: the user names alice \(line 2\) and Alice are the same person/,
+    ],
+    [
+      'shared token',
+      `users:\n  - { name: alice, token: ${TOKEN_A}, roles: [runner] }\n  - { name: bob, token: ${TOKEN_A}, roles: [approver] }\n`,
+      /users\[1\]: user bob has the same token as another user/,
+    ],
+    [
+      'YAML alias bomb',
+      `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\nusers: [*d]\n`,
+      /^users\.yaml:2:\d+: error: the users file expands YAML aliases too far/,
+    ],
     ['YAML syntax', `users:\n  - { name: alice, token: ${TOKEN_A}\n`, /^users\.yaml:\d+:\d+: error: invalid YAML/],
   ])('refuses %s with its position, without echoing a token', (_label, text, message) => {
     const err = problem(text);

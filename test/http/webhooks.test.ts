@@ -99,13 +99,23 @@ describe('outgoing webhooks', () => {
       expect(body('/json', 'approval.requested')).toEqual({ event: 'approval.requested', ...common, step: 'set-state', requestedBy: 'alice', status: 'pending' });
       expect(body('/json', 'approval.decided')).toEqual({ event: 'approval.decided', ...common, step: 'set-state', requestedBy: 'alice', decidedBy: 'bob', status: 'approved' });
       expect(body('/json', 'run.completed')).toEqual({ event: 'run.completed', ...common, user: 'alice', status: 'completed', endReason: 'complete' });
-      expect(body('/json', 'step.failed')).toMatchObject({ event: 'step.failed', runId: failedRun, runbook: 'shop/readonly-write', step: 'put-item', user: 'alice', n: 1, error: { code: 'RB_ERR_DYNAMO_ACCESS_DENIED', awsCode: 'AccessDeniedException' } });
+      expect(body('/json', 'step.failed')).toMatchObject({
+        event: 'step.failed',
+        runId: failedRun,
+        runbook: 'shop/readonly-write',
+        step: 'put-item',
+        user: 'alice',
+        n: 1,
+        error: { code: 'RB_ERR_DYNAMO_ACCESS_DENIED', awsCode: 'AccessDeniedException' },
+      });
 
       const slackLink = `<${link}|${runId}>`;
       expect(body('/slack', 'approval.requested')).toEqual({ text: `alice asks for approval of step set-state of run ${slackLink} (Fix an item's state)` });
       expect(body('/slack', 'approval.decided')).toEqual({ text: `bob approved step set-state of run ${slackLink} (Fix an item's state)` });
       expect(body('/slack', 'run.completed')).toEqual({ text: `Run ${slackLink} (Fix an item's state), started by alice, was completed` });
-      expect(body('/slack', 'step.failed').text).toMatch(/^Step put-item of run <https:\/\/runbooks\.example\.com\/#\/runs\/[a-z0-9-]+\|[a-z0-9-]+> \(A write the role does not allow\) failed for alice: RB_ERR_DYNAMO_ACCESS_DENIED \(AccessDeniedException\)$/);
+      expect(body('/slack', 'step.failed').text).toMatch(
+        /^Step put-item of run <https:\/\/runbooks\.example\.com\/#\/runs\/[a-z0-9-]+\|[a-z0-9-]+> \(A write the role does not allow\) failed for alice: RB_ERR_DYNAMO_ACCESS_DENIED \(AccessDeniedException\)$/,
+      );
 
       // Small bodies: no items, requests, policies, comments, sessions or secrets.
       const all = receiver.received.map((r) => r.body).join('\n');
@@ -129,14 +139,25 @@ describe('outgoing webhooks', () => {
       const started = await api.call('alice', 'POST', '/api/runs', { runbook: 'shop/customer', params: { customerId: 'C1001' } });
       expect((await api.call('alice', 'POST', `/api/runs/${started.json.run.id}/complete`)).status).toBe(200);
       let health: any;
-      await until(async () => {
-        health = (await api.call(null, 'GET', '/api/health')).json;
-        return health.webhooks.failed === 1;
-      }, 10_000, 'the failure in /api/health');
+      await until(
+        async () => {
+          health = (await api.call(null, 'GET', '/api/health')).json;
+          return health.webhooks.failed === 1;
+        },
+        10_000,
+        'the failure in /api/health',
+      );
       // The server stays healthy: webhooks are reported beside its liveness, not in it.
       expect(health).toEqual({
         ok: true,
-        webhooks: { configured: 1, delivered: 0, failed: 1, dropped: 0, pending: 0, lastFailure: { at: expect.any(String), url: `http://127.0.0.1:${port}`, error: 'ECONNREFUSED' } },
+        webhooks: {
+          configured: 1,
+          delivered: 0,
+          failed: 1,
+          dropped: 0,
+          pending: 0,
+          lastFailure: { at: expect.any(String), url: `http://127.0.0.1:${port}`, error: 'ECONNREFUSED' },
+        },
       });
       const failures = logged.filter((l) => l.includes('webhooks: delivery'));
       expect(failures).toHaveLength(4);

@@ -61,19 +61,51 @@ describe('webhooks file', () => {
 
   const entry = (lines: string[]) => ['webhooks:', ...lines, ''].join('\n');
   it.each([
-    ['a bad URL scheme', entry(['  - url: ftp://files.example.com/drop', '    events: [run.completed]', `    secret: ${SECRET}`]), /^webhooks\.yaml:2:10: error: webhooks\[0\]\.url: must be an http:\/\/ or https:\/\/ URL, not ftp:$/],
-    ['a URL that is not one', entry(['  - url: "hooks.example.com/x"', '    events: [run.completed]', `    secret: ${SECRET}`]), /^webhooks\.yaml:2:10: error: webhooks\[0\]\.url: not a valid URL/],
+    [
+      'a bad URL scheme',
+      entry(['  - url: ftp://files.example.com/drop', '    events: [run.completed]', `    secret: ${SECRET}`]),
+      /^webhooks\.yaml:2:10: error: webhooks\[0\]\.url: must be an http:\/\/ or https:\/\/ URL, not ftp:$/,
+    ],
+    [
+      'a URL that is not one',
+      entry(['  - url: "hooks.example.com/x"', '    events: [run.completed]', `    secret: ${SECRET}`]),
+      /^webhooks\.yaml:2:10: error: webhooks\[0\]\.url: not a valid URL/,
+    ],
     ['a missing URL', entry(['  - events: [run.completed]', `    secret: ${SECRET}`]), /^webhooks\.yaml:2:5: error: webhooks\[0\]\.url: required/],
-    ['an unknown key', entry(['  - url: https://ops.example.com/h', '    events: [run.completed]', `    secret: ${SECRET}`, '    headers: { x: y }']), /^webhooks\.yaml:5:5: error: webhooks\[0\]: unknown key "headers" \(allowed: url, events, secret, format\)$/],
+    [
+      'an unknown key',
+      entry(['  - url: https://ops.example.com/h', '    events: [run.completed]', `    secret: ${SECRET}`, '    headers: { x: y }']),
+      /^webhooks\.yaml:5:5: error: webhooks\[0\]: unknown key "headers" \(allowed: url, events, secret, format\)$/,
+    ],
     ['an unknown top-level key', `webhooks: []\nhooks: []\n`, /^webhooks\.yaml:2:1: error: unknown key "hooks"/],
-    ['a short secret', entry(['  - url: https://ops.example.com/h', '    events: [run.completed]', '    secret: tooshort-123']), /^webhooks\.yaml:4:13: error: webhooks\[0\]\.secret: required, a string of 16-1024 characters/],
+    [
+      'a short secret',
+      entry(['  - url: https://ops.example.com/h', '    events: [run.completed]', '    secret: tooshort-123']),
+      /^webhooks\.yaml:4:13: error: webhooks\[0\]\.secret: required, a string of 16-1024 characters/,
+    ],
     ['a missing secret', entry(['  - url: https://ops.example.com/h', '    events: [run.completed]']), /^webhooks\.yaml:2:5: error: webhooks\[0\]\.secret: required/],
-    ['an unknown event', entry(['  - url: https://ops.example.com/h', '    events: [run.completed, run.exploded]', `    secret: ${SECRET}`]), /^webhooks\.yaml:3:29: error: webhooks\[0\]\.events: unknown event "run\.exploded"; a non-empty list of approval\.requested, approval\.decided, approval\.updated, step\.failed, run\.completed$/],
-    ['no events', entry(['  - url: https://ops.example.com/h', '    events: []', `    secret: ${SECRET}`]), /^webhooks\.yaml:3:13: error: webhooks\[0\]\.events: required, a non-empty list/],
-    ['an unknown format', entry(['  - url: https://ops.example.com/h', '    events: [run.completed]', `    secret: ${SECRET}`, '    format: teams']), /^webhooks\.yaml:5:13: error: webhooks\[0\]\.format: json or slack$/],
+    [
+      'an unknown event',
+      entry(['  - url: https://ops.example.com/h', '    events: [run.completed, run.exploded]', `    secret: ${SECRET}`]),
+      /^webhooks\.yaml:3:29: error: webhooks\[0\]\.events: unknown event "run\.exploded"; a non-empty list of approval\.requested, approval\.decided, approval\.updated, step\.failed, run\.completed$/,
+    ],
+    [
+      'no events',
+      entry(['  - url: https://ops.example.com/h', '    events: []', `    secret: ${SECRET}`]),
+      /^webhooks\.yaml:3:13: error: webhooks\[0\]\.events: required, a non-empty list/,
+    ],
+    [
+      'an unknown format',
+      entry(['  - url: https://ops.example.com/h', '    events: [run.completed]', `    secret: ${SECRET}`, '    format: teams']),
+      /^webhooks\.yaml:5:13: error: webhooks\[0\]\.format: json or slack$/,
+    ],
     ['not a list', 'webhooks: https://ops.example.com/h\n', /^webhooks\.yaml:1:11: error: the webhooks file must hold `webhooks:`/],
     ['an entry that is not a map', entry(['  - https://ops.example.com/h']), /^webhooks\.yaml:2:5: error: webhooks\[0\] must be a map/],
-    ['a duplicate key', entry(['  - url: https://ops.example.com/h', `    secret: ${SECRET}`, `    secret: ${SECRET}x`, '    events: [run.completed]']), /^webhooks\.yaml:\d+:\d+: error: invalid YAML \(DUPLICATE_KEY\)$/],
+    [
+      'a duplicate key',
+      entry(['  - url: https://ops.example.com/h', `    secret: ${SECRET}`, `    secret: ${SECRET}x`, '    events: [run.completed]']),
+      /^webhooks\.yaml:\d+:\d+: error: invalid YAML \(DUPLICATE_KEY\)$/,
+    ],
     ['YAML syntax', `webhooks:\n  - { url: https://ops.example.com/h, secret: ${SECRET}\n`, /^webhooks\.yaml:\d+:\d+: error: invalid YAML/],
   ])('refuses %s with its position, echoing neither secret nor URL', (_label, text, message) => {
     const err = problem(text);

@@ -15,12 +15,28 @@ function fakeEngine(): { events: EventEmitter; getRun(id: string): Pick<Run, 'ru
 }
 
 function decided(runId: string, status: 'approved' | 'denied' = 'approved'): RunEvent {
-  const approval = { step: 'set-pending', status, requestedBy: 'alice', decidedBy: 'bob', comment: 'secret-ish comment', request: { operation: 'UpdateItem', input: { TableName: 'Orders' } }, policy: { Statement: [] } } as unknown as Approval;
+  const approval = {
+    step: 'set-pending',
+    status,
+    requestedBy: 'alice',
+    decidedBy: 'bob',
+    comment: 'secret-ish comment',
+    request: { operation: 'UpdateItem', input: { TableName: 'Orders' } },
+    policy: { Statement: [] },
+  } as unknown as Approval;
   return { type: 'approval.decided', runId, step: 'set-pending', approval };
 }
 
 function failed(runId: string): RunEvent {
-  const execution = { n: 2, step: 'read', user: 'alice', status: 'failed', items: [{ card: '4111-1111' }], request: { operation: 'GetItem', input: {} }, error: { code: 'RB_ERR_DYNAMO_ACCESS_DENIED', message: 'User arn:… item 4111-1111', awsCode: 'AccessDeniedException' } } as unknown as StepExecution;
+  const execution = {
+    n: 2,
+    step: 'read',
+    user: 'alice',
+    status: 'failed',
+    items: [{ card: '4111-1111' }],
+    request: { operation: 'GetItem', input: {} },
+    error: { code: 'RB_ERR_DYNAMO_ACCESS_DENIED', message: 'User arn:… item 4111-1111', awsCode: 'AccessDeniedException' },
+  } as unknown as StepExecution;
   return { type: 'step.failed', runId, step: 'read', execution };
 }
 
@@ -39,7 +55,11 @@ describe('webhook dispatcher', () => {
     receiver = undefined;
   });
 
-  function start(answer: (r: Parameters<Parameters<typeof startReceiver>[0]>[0]) => Answer, hooks: (r: Receiver) => WebhookDecl[], extra: Partial<Parameters<typeof createWebhookDispatcher>[0]> = {}) {
+  function start(
+    answer: (r: Parameters<Parameters<typeof startReceiver>[0]>[0]) => Answer,
+    hooks: (r: Receiver) => WebhookDecl[],
+    extra: Partial<Parameters<typeof createWebhookDispatcher>[0]> = {},
+  ) {
     return startReceiver(answer).then((r) => {
       receiver = r;
       const engine = fakeEngine();
@@ -51,7 +71,11 @@ describe('webhook dispatcher', () => {
   }
 
   it('builds small signed bodies of both formats, with the run link, never items, requests or messages', async () => {
-    const { engine, receiver: r, dispatcher: d } = await start(
+    const {
+      engine,
+      receiver: r,
+      dispatcher: d,
+    } = await start(
       () => 200,
       (r) => [
         { url: r.url('/json'), events: ['approval.decided', 'step.failed'], secret: SECRET, format: 'json' },
@@ -69,19 +93,37 @@ describe('webhook dispatcher', () => {
 
     const json = at('/json', 'approval.decided');
     expect(JSON.parse(json.body)).toEqual({
-      event: 'approval.decided', at: AT.toISOString(), runId: 'run1', step: 'set-pending', runbook: 'shop/fix-order', title: 'Fix an order <stuck> & paid',
-      url: 'https://runbooks.example.com/#/runs/run1', requestedBy: 'alice', decidedBy: 'bob', status: 'approved',
+      event: 'approval.decided',
+      at: AT.toISOString(),
+      runId: 'run1',
+      step: 'set-pending',
+      runbook: 'shop/fix-order',
+      title: 'Fix an order <stuck> & paid',
+      url: 'https://runbooks.example.com/#/runs/run1',
+      requestedBy: 'alice',
+      decidedBy: 'bob',
+      status: 'approved',
     });
     expect(json.headers['content-type']).toBe('application/json');
     expect(json.headers['x-runbooks-delivery']).toMatch(/^[0-9a-f-]{36}$/);
     expect(verifySignature(SECRET, json.body, json.headers['x-runbooks-signature-256'])).toBe(true);
     expect(JSON.parse(at('/json', 'step.failed').body)).toEqual({
-      event: 'step.failed', at: AT.toISOString(), runId: 'run1', step: 'read', runbook: 'shop/fix-order', title: 'Fix an order <stuck> & paid',
-      url: 'https://runbooks.example.com/#/runs/run1', user: 'alice', n: 2, error: { code: 'RB_ERR_DYNAMO_ACCESS_DENIED', awsCode: 'AccessDeniedException' },
+      event: 'step.failed',
+      at: AT.toISOString(),
+      runId: 'run1',
+      step: 'read',
+      runbook: 'shop/fix-order',
+      title: 'Fix an order <stuck> & paid',
+      url: 'https://runbooks.example.com/#/runs/run1',
+      user: 'alice',
+      n: 2,
+      error: { code: 'RB_ERR_DYNAMO_ACCESS_DENIED', awsCode: 'AccessDeniedException' },
     });
 
     const slack = at('/slack', 'approval.decided');
-    expect(JSON.parse(slack.body)).toEqual({ text: 'bob approved step set-pending of run <https://runbooks.example.com/#/runs/run1|run1> (Fix an order &lt;stuck&gt; &amp; paid)' });
+    expect(JSON.parse(slack.body)).toEqual({
+      text: 'bob approved step set-pending of run <https://runbooks.example.com/#/runs/run1|run1> (Fix an order &lt;stuck&gt; &amp; paid)',
+    });
     expect(verifySignature(SECRET, slack.body, slack.headers['x-runbooks-signature-256'])).toBe(true);
     expect(JSON.parse(at('/slack', 'step.failed').body).text).toBe(
       'Step read of run <https://runbooks.example.com/#/runs/run1|run1> (Fix an order &lt;stuck&gt; &amp; paid) failed for alice: RB_ERR_DYNAMO_ACCESS_DENIED (AccessDeniedException)',
@@ -93,7 +135,14 @@ describe('webhook dispatcher', () => {
   });
 
   it('gives up at once on a refusal (4xx), and names only the origin and status', async () => {
-    const { engine, log, dispatcher: d } = await start(() => 410, (r) => [{ url: r.url('/gone/p4thsecret?key=abc'), events: ['approval.decided'], secret: SECRET, format: 'json' }]);
+    const {
+      engine,
+      log,
+      dispatcher: d,
+    } = await start(
+      () => 410,
+      (r) => [{ url: r.url('/gone/p4thsecret?key=abc'), events: ['approval.decided'], secret: SECRET, format: 'json' }],
+    );
     engine.events.emit('event', decided('run2', 'denied'));
     await until(() => d.health().failed === 1, 5000, 'the failure');
     expect(receiver!.received).toHaveLength(1);
@@ -104,10 +153,19 @@ describe('webhook dispatcher', () => {
 
   it('drops the oldest deliveries beyond the bound, with a warning', async () => {
     let hold = true;
-    const { engine, log, receiver: r, dispatcher: d } = await start(() => (hold ? 'hold' : 200), (r) => [{ url: r.url('/q'), events: ['approval.decided'], secret: SECRET, format: 'json' }], {
-      maxPending: 3,
-      concurrency: 1,
-    });
+    const {
+      engine,
+      log,
+      receiver: r,
+      dispatcher: d,
+    } = await start(
+      () => (hold ? 'hold' : 200),
+      (r) => [{ url: r.url('/q'), events: ['approval.decided'], secret: SECRET, format: 'json' }],
+      {
+        maxPending: 3,
+        concurrency: 1,
+      },
+    );
     for (let i = 1; i <= 5; i++) engine.events.emit('event', decided(`run${i}`));
     expect(d.health()).toMatchObject({ pending: 3, dropped: 2 });
     expect(log.lines.filter((l) => l.includes('dropped the oldest'))).toHaveLength(2);
@@ -120,7 +178,16 @@ describe('webhook dispatcher', () => {
   });
 
   it('abandons what is still pending after the grace when closed, and takes no more events', async () => {
-    const { engine, log, receiver: r, dispatcher: d } = await start(() => 'hold', (r) => [{ url: r.url('/slow'), events: ['approval.decided'], secret: SECRET, format: 'json' }], { closeGraceMs: 50, timeoutMs: 10_000 });
+    const {
+      engine,
+      log,
+      receiver: r,
+      dispatcher: d,
+    } = await start(
+      () => 'hold',
+      (r) => [{ url: r.url('/slow'), events: ['approval.decided'], secret: SECRET, format: 'json' }],
+      { closeGraceMs: 50, timeoutMs: 10_000 },
+    );
     engine.events.emit('event', decided('run1'));
     await until(() => r.held().length === 1, 5000, 'the held request');
     const started = Date.now();

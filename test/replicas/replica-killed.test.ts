@@ -40,7 +40,27 @@ describe('a replica killed mid-run', () => {
   // The standard AWS environment pointed at the world's private gateway.
   const env = () => sandboxAwsEnv(world.info);
   const serve = async () => {
-    const s = await startServe([world.runbooksDir, '--aws', '--store', 'dynamodb', '--store-prefix', world.prefix, '--role', world.roleArn, '--port', '0', '--token', TOKEN, '--data', dataDir, '--public-url', PUBLIC], env());
+    const s = await startServe(
+      [
+        world.runbooksDir,
+        '--aws',
+        '--store',
+        'dynamodb',
+        '--store-prefix',
+        world.prefix,
+        '--role',
+        world.roleArn,
+        '--port',
+        '0',
+        '--token',
+        TOKEN,
+        '--data',
+        dataDir,
+        '--public-url',
+        PUBLIC,
+      ],
+      env(),
+    );
     serves.push(s);
     return s;
   };
@@ -83,7 +103,24 @@ describe('a replica killed mid-run', () => {
   it('`runbooks run --store dynamodb` records its run in the store the replicas share', async () => {
     await putParts(world, 'item-r', 3);
     const ran = await runCli(
-      ['run', join(world.runbooksDir, 'ops', 'replicas.md'), '--aws', '--store', 'dynamodb', '--store-prefix', world.prefix, '--role', world.roleArn, '-p', 'id=item-r', '-s', 'parts', '--json', '--data', dataDir],
+      [
+        'run',
+        join(world.runbooksDir, 'ops', 'replicas.md'),
+        '--aws',
+        '--store',
+        'dynamodb',
+        '--store-prefix',
+        world.prefix,
+        '--role',
+        world.roleArn,
+        '-p',
+        'id=item-r',
+        '-s',
+        'parts',
+        '--json',
+        '--data',
+        dataDir,
+      ],
       env(),
     );
     expect(ran.code, ran.stderr).toBe(0);

@@ -34,7 +34,7 @@ describe('three replicas on one store', () => {
   });
   afterAll(() => world?.close());
 
-  it('runs one run across A, B and C; a viewer on C sees every recorded event in order; B\'s sessions are refused after A completes', async () => {
+  it("runs one run across A, B and C; a viewer on C sees every recorded event in order; B's sessions are refused after A completes", async () => {
     await putParts(world, 'item-1', 5);
     const onC = await viewer(c);
     try {
@@ -97,7 +97,9 @@ describe('three replicas on one store', () => {
         expect(view.json.run).toMatchObject({ status: 'completed', approvals: { fix: { status: 'used', requestedBy: 'alice', decidedBy: 'bob' } } });
         const items = await call(r, 'bob', 'GET', `/api/runs/${runId}/steps/parts/items?offset=0&limit=10`);
         expect(items.json.items.map((i: { sk: string }) => i.sk)).toEqual(['0', '1', '2', '3']);
-        const transcript = await fetch(`${r.url}/api/runs/${runId}/transcript?format=json`, { headers: { authorization: `Bearer ${'bob-token-0123456789abcdef0123456789abcdef'}` } });
+        const transcript = await fetch(`${r.url}/api/runs/${runId}/transcript?format=json`, {
+          headers: { authorization: `Bearer ${'bob-token-0123456789abcdef0123456789abcdef'}` },
+        });
         expect(transcript.status).toBe(200);
       }
     } finally {

@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../server/runbook/parse.js';
 
 const root = join(import.meta.dirname, '../fixtures/runbooks');
-const fixtures = (dir: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.md')).sort();
+const fixtures = (dir: string) =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith('.md'))
+    .sort();
 
 describe('valid runbooks parse to the expected plain data', () => {
   it.each(fixtures('valid'))('%s', (name) => {

@@ -75,9 +75,7 @@ describe('loadRunbook', () => {
   it('returns the problems of an invalid runbook', async () => {
     const { runbook, problems } = await loadRunbook(root, 'orders/deep/broken');
     expect(runbook?.steps).toEqual([]);
-    expect(problems).toEqual([
-      { file: join(root, 'orders/deep/broken.md'), line: 4, column: 12, message: expect.stringContaining('unknown operation "Nope"') },
-    ]);
+    expect(problems).toEqual([{ file: join(root, 'orders/deep/broken.md'), line: 4, column: 12, message: expect.stringContaining('unknown operation "Nope"') }]);
   });
 });
 

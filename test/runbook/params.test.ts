@@ -31,10 +31,11 @@ describe('coerceParams', () => {
   });
 
   it('accepts JSON-typed values from API clients', () => {
-    const { values, errors } = coerceParams(
-      [decl({ name: 'n', type: 'number' }), decl({ name: 'i', type: 'integer' }), decl({ name: 'b', type: 'boolean' })],
-      { n: 1.5, i: 7, b: true },
-    );
+    const { values, errors } = coerceParams([decl({ name: 'n', type: 'number' }), decl({ name: 'i', type: 'integer' }), decl({ name: 'b', type: 'boolean' })], {
+      n: 1.5,
+      i: 7,
+      b: true,
+    });
     expect(errors).toEqual([]);
     expect(values).toEqual({ n: 1.5, i: 7, b: true });
   });
@@ -126,10 +127,7 @@ describe('coerceParams', () => {
   });
 
   it('reports every bad value at once', () => {
-    const { errors } = coerceParams(
-      [decl({ name: 'a', type: 'integer' }), decl({ name: 'b', type: 'date' })],
-      { a: 'x', b: 'y', c: 'z' },
-    );
+    const { errors } = coerceParams([decl({ name: 'a', type: 'integer' }), decl({ name: 'b', type: 'date' })], { a: 'x', b: 'y', c: 'z' });
     expect(errors.map((e) => e.param)).toEqual(['c', 'a', 'b']);
   });
 });

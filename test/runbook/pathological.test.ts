@@ -44,7 +44,9 @@ describe('large runbooks', () => {
   it('refuses a runbook above the size limit with one problem', () => {
     const { runbook, problems } = parseRunbook('x'.repeat(MAX_RUNBOOK_CHARS + 1), 'huge.md');
     expect(runbook).toBeUndefined();
-    expect(problems).toEqual([{ file: 'huge.md', line: 1, column: 1, message: `the runbook is ${MAX_RUNBOOK_CHARS + 1} characters long; at most ${MAX_RUNBOOK_CHARS} are read: split it` }]);
+    expect(problems).toEqual([
+      { file: 'huge.md', line: 1, column: 1, message: `the runbook is ${MAX_RUNBOOK_CHARS + 1} characters long; at most ${MAX_RUNBOOK_CHARS} are read: split it` },
+    ]);
   });
 });
 

@@ -91,7 +91,14 @@ describe('a redactor', () => {
           key: { email: '•••[redacted: 11–20 chars]' },
           before: { email: '•••[redacted: 11–20 chars]', address: { city: '•••[redacted: 1–10 chars]', street: 'Baker Street' } },
           after: { email: '•••[redacted: 11–20 chars]', address: { city: '•••[redacted: 1–10 chars]', street: 'Baker Street' } },
-          diff: [{ attribute: 'address', change: 'changed', before: { city: '•••[redacted: 1–10 chars]', street: 'Baker Street' }, after: { city: '•••[redacted: 1–10 chars]', street: 'Baker Street' } }],
+          diff: [
+            {
+              attribute: 'address',
+              change: 'changed',
+              before: { city: '•••[redacted: 1–10 chars]', street: 'Baker Street' },
+              after: { city: '•••[redacted: 1–10 chars]', street: 'Baker Street' },
+            },
+          ],
           redacted: ['address.city', 'email'],
         },
         { table: 'T', key: { email: '•••[redacted: 1–10 chars]' }, before: null, after: null, diff: [], redacted: ['email'] },
@@ -130,7 +137,13 @@ describe('redaction lists', () => {
   });
 
   it('refuse a bad server list before an engine opens', async () => {
-    const err = await RunEngine.create({ dataDir: '/nonexistent/never-created', region: 'eu-west-1', defaultRoleArn: 'arn:aws:iam::123456789012:role/r', iamRevocation: false, redact: ['card..number'] }).catch((e: unknown) => e);
+    const err = await RunEngine.create({
+      dataDir: '/nonexistent/never-created',
+      region: 'eu-west-1',
+      defaultRoleArn: 'arn:aws:iam::123456789012:role/r',
+      iamRevocation: false,
+      redact: ['card..number'],
+    }).catch((e: unknown) => e);
     expect(isRbError(err) && err.code).toBe('RB_ERR_CONFIG_INVALID');
     expect((err as Error).message).toMatch(/--redact: `card\.\.number` has an empty segment/);
   });
@@ -158,7 +171,7 @@ describe('redact in check', () => {
 
   it('reports a step output the list masks, at the reference', () => {
     expect(problems(runbook('[email]', 'email'))).toEqual([
-      '15:15 `steps.one.first.email` is redacted (`email`): its value is never kept, so no step can use it; take an attribute that is not redacted, such as the item\'s key',
+      "15:15 `steps.one.first.email` is redacted (`email`): its value is never kept, so no step can use it; take an attribute that is not redacted, such as the item's key",
     ]);
     expect(problems(runbook('["card.number"]', 'card'))[0]).toMatch(/^15:15 `steps.one.first.card` is redacted \(`card.number`\)/);
     expect(problems(runbook('["card.number"]', 'card.brand'))).toEqual([]);

@@ -34,7 +34,12 @@ function render(id: string, step: string, raw: Record<string, string>, outputs?:
   const runbook = runbooks.get(id)!;
   const { values, errors } = coerceParams(runbook.params, raw);
   expect(errors).toEqual([]);
-  return renderStep(runbook.steps.find((s) => s.name === step)!, values, NOW, outputs);
+  return renderStep(
+    runbook.steps.find((s) => s.name === step)!,
+    values,
+    NOW,
+    outputs,
+  );
 }
 
 /** Runs a rendered request with the SDK command for its operation, signed with `credentials`. */
@@ -69,7 +74,7 @@ describe('sample runbooks', () => {
     expect(byEmail.Items).toEqual([{ customerId: 'C1001', name: 'Ada Lovelace', email: 'ada@example.com', tier: 'GOLD' }]);
   });
 
-  it('customers/hold-order-by-email takes each step\'s values from the one before', async () => {
+  it("customers/hold-order-by-email takes each step's values from the one before", async () => {
     const found = await execute(render('customers/hold-order-by-email', 'find-customer', { email: 'Grace@Example.com' }));
     expect(found.Items).toEqual([{ customerId: 'C1002', name: 'Grace Hopper', email: 'grace@example.com', tier: 'SILVER' }]);
     const pending = await execute(render('customers/hold-order-by-email', 'pending-orders', { email: 'x' }, { 'find-customer': { first: found.Items[0] } }));

@@ -35,9 +35,18 @@ function only(text: string): Step {
 
 describe('detection', () => {
   it('a request whose every value is a type descriptor is typed; its plain twin is not', () => {
-    const typed = only(runbook(fence('{"name":"get"}', '{"operation": "GetItem", "TableName": "Thread", "Key": {"ForumName": {"S": "Amazon DynamoDB"}, "Subject": {"S": "How do I update multiple items?"}}}')));
+    const typed = only(
+      runbook(
+        fence(
+          '{"name":"get"}',
+          '{"operation": "GetItem", "TableName": "Thread", "Key": {"ForumName": {"S": "Amazon DynamoDB"}, "Subject": {"S": "How do I update multiple items?"}}}',
+        ),
+      ),
+    );
     expect(typed.values).toBe('typed');
-    const plain = only(runbook(fence('{"name":"get"}', '{"operation": "GetItem", "TableName": "Thread", "Key": {"ForumName": "Amazon DynamoDB", "Subject": "How do I update multiple items?"}}')));
+    const plain = only(
+      runbook(fence('{"name":"get"}', '{"operation": "GetItem", "TableName": "Thread", "Key": {"ForumName": "Amazon DynamoDB", "Subject": "How do I update multiple items?"}}')),
+    );
     expect(plain.values).toBeUndefined();
     expect(renderStep(typed, {})).toEqual(renderStep(plain, {}));
   });
@@ -72,9 +81,11 @@ describe('a mix of typed and plain values is a check error at the value that bre
   });
 
   it('a typed value among plain ones, across fields (ExpressionAttributeValues beside a plain Key)', () => {
-    const text = runbook(fence('', 'operation: UpdateItem\nTableName: Orders\nKey: { pk: C1001, sk: "ORDER#1" }\nUpdateExpression: "SET qty = :q"\nExpressionAttributeValues:\n  ":q": {"N": "1"}'));
+    const text = runbook(
+      fence('', 'operation: UpdateItem\nTableName: Orders\nKey: { pk: C1001, sk: "ORDER#1" }\nUpdateExpression: "SET qty = :q"\nExpressionAttributeValues:\n  ":q": {"N": "1"}'),
+    );
     expect(parse(text).problems).toEqual([
-      '11:9: `ExpressionAttributeValues.:q` is written typed (DynamoDB JSON), but the request\'s other values are plain: write it plain, or every value typed; if it is a map attribute that only looks typed, add `values=plain` to the fence',
+      "11:9: `ExpressionAttributeValues.:q` is written typed (DynamoDB JSON), but the request's other values are plain: write it plain, or every value typed; if it is a map attribute that only looks typed, add `values=plain` to the fence",
     ]);
   });
 
@@ -82,7 +93,15 @@ describe('a mix of typed and plain values is a check error at the value that bre
     const dir = await mkdtemp(join(tmpdir(), 'rb-typed-'));
     try {
       const file = join(dir, 'mixed.md');
-      await writeFile(file, runbook(fence('', '{\n  "operation": "Query",\n  "TableName": "Orders",\n  "KeyConditionExpression": "pk = :pk AND sk > :sk",\n  "ExpressionAttributeValues": {\n    ":pk": {"S": "C1001"},\n    ":sk": "ORDER#"\n  }\n}')));
+      await writeFile(
+        file,
+        runbook(
+          fence(
+            '',
+            '{\n  "operation": "Query",\n  "TableName": "Orders",\n  "KeyConditionExpression": "pk = :pk AND sk > :sk",\n  "ExpressionAttributeValues": {\n    ":pk": {"S": "C1001"},\n    ":sk": "ORDER#"\n  }\n}',
+          ),
+        ),
+      );
       const report = await checkPaths([file]);
       expect(report.errors).toBe(1);
       const [p] = report.files[0].problems;
@@ -108,7 +127,9 @@ describe('values=typed and values=plain force the reading', () => {
   it('values=typed: every value must be a descriptor, and says so where one is not', () => {
     expect(only(runbook(fence('{"values":"typed"}', lookalike))).values).toBe('typed');
     const text = runbook(fence('{ values=typed }', 'operation: PutItem\nTableName: T\nItem:\n  pk: x\n  n: { N: "1" }'));
-    expect(parse(text).problems).toEqual(['9:7: `Item.pk` must be a type descriptor of one type, like {"S": "text"} or {"N": "42"} (S, N, B, BOOL, NULL, M, L, SS, NS, BS), not the string "x"']);
+    expect(parse(text).problems).toEqual([
+      '9:7: `Item.pk` must be a type descriptor of one type, like {"S": "text"} or {"N": "42"} (S, N, B, BOOL, NULL, M, L, SS, NS, BS), not the string "x"',
+    ]);
   });
 
   it('values=plain keeps a mix-looking request plain, and other values are refused', () => {
@@ -133,9 +154,18 @@ describe('typed values are checked as DynamoDB reads them', () => {
     ['tags: { SS: [] }', '`Item.tags.SS` needs at least one member: DynamoDB has no empty sets'],
     ['tags: { SS: [a, b, a] }', '`Item.tags.SS` holds "a" twice; a set holds each member once'],
     ['ns: { NS: ["1", "1.0"] }', '`Item.ns.NS` holds "1.0" twice; a set holds each member once'],
-    ['m: { M: { inner: plain } }', '`Item.m.M.inner` must be a type descriptor of one type, like {"S": "text"} or {"N": "42"} (S, N, B, BOOL, NULL, M, L, SS, NS, BS), not the string "plain"'],
-    ['l: { L: [ { S: a }, 2 ] }', '`Item.l.L[1]` must be a type descriptor of one type, like {"S": "text"} or {"N": "42"} (S, N, B, BOOL, NULL, M, L, SS, NS, BS), not the number 2'],
-    ['two: { S: a, N: "1" }', '`Item.two` is a plain value, but the request\'s other values are typed (DynamoDB JSON): write it as {"M": {…}}, or write every value plain; `values=typed` or `values=plain` on the fence says which is meant'],
+    [
+      'm: { M: { inner: plain } }',
+      '`Item.m.M.inner` must be a type descriptor of one type, like {"S": "text"} or {"N": "42"} (S, N, B, BOOL, NULL, M, L, SS, NS, BS), not the string "plain"',
+    ],
+    [
+      'l: { L: [ { S: a }, 2 ] }',
+      '`Item.l.L[1]` must be a type descriptor of one type, like {"S": "text"} or {"N": "42"} (S, N, B, BOOL, NULL, M, L, SS, NS, BS), not the number 2',
+    ],
+    [
+      'two: { S: a, N: "1" }',
+      '`Item.two` is a plain value, but the request\'s other values are typed (DynamoDB JSON): write it as {"M": {…}}, or write every value plain; `values=typed` or `values=plain` on the fence says which is meant',
+    ],
   ])('%s', (attribute, message) => {
     const { problems } = parse(runbook(fence('', `operation: PutItem\nTableName: T\nItem:\n  pk: { S: x }\n  ${attribute}`)));
     expect(problems.map((p) => p.replace(/^\d+:\d+: /, ''))).toEqual([message]);
@@ -229,12 +259,15 @@ describe('templates in typed values stay values', () => {
   const params = '  id: { type: string }\n  qty: { type: integer }\n  flag: { type: boolean }\n  amount: { type: string }';
   const step = only(
     runbook(
-      fence('', 'operation: UpdateItem\nTableName: Orders\nKey: { pk: { S: "{{id}}" } }\nUpdateExpression: "SET qty = :q, note = :n, flag = :f, amount = :a"\nExpressionAttributeValues:\n  ":q": { N: "{{qty}}" }\n  ":n": { S: "qty {{qty}}" }\n  ":f": { BOOL: "{{flag}}" }\n  ":a": { N: "{{amount}}" }'),
+      fence(
+        '',
+        'operation: UpdateItem\nTableName: Orders\nKey: { pk: { S: "{{id}}" } }\nUpdateExpression: "SET qty = :q, note = :n, flag = :f, amount = :a"\nExpressionAttributeValues:\n  ":q": { N: "{{qty}}" }\n  ":n": { S: "qty {{qty}}" }\n  ":f": { BOOL: "{{flag}}" }\n  ":a": { N: "{{amount}}" }',
+      ),
       params,
     ),
   );
 
-  it('a parameter fills the value inside its descriptor, with the descriptor\'s type', () => {
+  it("a parameter fills the value inside its descriptor, with the descriptor's type", () => {
     expect(renderStep(step, { id: 'C1001', qty: 3, flag: true, amount: '12.50' }).input).toEqual({
       TableName: 'Orders',
       Key: { pk: 'C1001' },
@@ -278,8 +311,14 @@ describe('derived policies read typed keys', () => {
     const cases: Array<[string, string[]]> = [
       ['{"operation": "GetItem", "TableName": "Thread", "Key": {"ForumName": {"S": "{{forum}}"}, "Subject": {"S": "x"}}}', ['Amazon DynamoDB']],
       ['{"operation": "PutItem", "TableName": "Thread", "Item": {"ForumName": {"S": "{{forum}}"}, "Subject": {"S": "x"}, "Tags": {"SS": ["a"]}}}', ['Amazon DynamoDB']],
-      ['{"operation": "Query", "TableName": "Reply", "KeyConditionExpression": "Id = :v1", "ExpressionAttributeValues": {":v1": {"S": "{{forum}}#Thread 1"}}}', ['Amazon DynamoDB#Thread 1']],
-      ['{"operation": "TransactWriteItems", "TransactItems": [{"Put": {"TableName": "Thread", "Item": {"ForumName": {"S": "{{forum}}"}, "Subject": {"S": "a"}}}}, {"Delete": {"TableName": "Thread", "Key": {"ForumName": {"S": "Other"}, "Subject": {"S": "b"}}}}]}', ['Amazon DynamoDB', 'Other']],
+      [
+        '{"operation": "Query", "TableName": "Reply", "KeyConditionExpression": "Id = :v1", "ExpressionAttributeValues": {":v1": {"S": "{{forum}}#Thread 1"}}}',
+        ['Amazon DynamoDB#Thread 1'],
+      ],
+      [
+        '{"operation": "TransactWriteItems", "TransactItems": [{"Put": {"TableName": "Thread", "Item": {"ForumName": {"S": "{{forum}}"}, "Subject": {"S": "a"}}}}, {"Delete": {"TableName": "Thread", "Key": {"ForumName": {"S": "Other"}, "Subject": {"S": "b"}}}}]}',
+        ['Amazon DynamoDB', 'Other'],
+      ],
     ];
     for (const [body, keys] of cases) {
       const step = only(runbook(fence('', body), '  forum: { type: string }'));

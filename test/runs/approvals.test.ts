@@ -54,7 +54,10 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 
 async function auditRecords(dataDir: string): Promise<AuditRecord[]> {
   const text = await readFile(auditLogPath(dataDir), 'utf8');
-  return text.trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AuditRecord);
 }
 
 describe('approvals freeze the rendered request', () => {
@@ -146,14 +149,7 @@ describe('approvals freeze the rendered request', () => {
     expect(engine.getRun(run.id)!.approvals.stamp.status).toBe('expired');
 
     const records = (await auditRecords(dataDir)).filter((rec) => rec.runId === run.id);
-    expect(records.map((rec) => rec.type)).toEqual([
-      'run.started',
-      'approval.requested',
-      'approval.decided',
-      'approval.expired',
-      'approval.requested',
-      'approval.expired',
-    ]);
+    expect(records.map((rec) => rec.type)).toEqual(['run.started', 'approval.requested', 'approval.decided', 'approval.expired', 'approval.requested', 'approval.expired']);
     expect(records.filter((rec) => rec.type === 'approval.decided').map((rec) => rec.data?.decision)).toEqual(['approved']);
     expect(records.find((rec) => rec.type === 'approval.expired')?.user).toBe('system');
   });

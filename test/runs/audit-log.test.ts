@@ -36,7 +36,10 @@ async function fresh(): Promise<{ dataDir: string; keyPath: string }> {
 
 async function records(dataDir: string): Promise<AuditRecord[]> {
   const text = await readFile(auditLogPath(dataDir), 'utf8');
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as AuditRecord);
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as AuditRecord);
 }
 
 function runWriter(args: Record<string, unknown>): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill: () => void; stdout: () => string } {
@@ -78,7 +81,7 @@ function fillableDisk() {
 }
 
 describe('the suite', () => {
-  it('uses a key folder of its own, not the user\'s', () => {
+  it("uses a key folder of its own, not the user's", () => {
     expect(defaultAuditKeyPath().startsWith(tmpdir())).toBe(true);
   });
 });
@@ -327,8 +330,8 @@ describe('appends made at once', () => {
       log.append({ type: 'test.three' }),
     ]);
     expect(mixed[1]).toBeInstanceOf(TypeError);
-    expect([(mixed[0]).seq, (mixed[2]).seq]).toEqual([2, 3]);
-    expect((mixed[2]).prev).toBe((mixed[0]).hash);
+    expect([mixed[0].seq, mixed[2].seq]).toEqual([2, 3]);
+    expect(mixed[2].prev).toBe(mixed[0].hash);
     await log.close();
     expect((await records(dataDir)).map((r) => r.type)).toEqual(['test.one', 'test.two', 'test.three', 'audit.digest']);
     expect((await verifyAuditLog(dataDir, { keyPath })).ok).toBe(true);

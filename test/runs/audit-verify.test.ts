@@ -34,7 +34,10 @@ beforeAll(async () => {
     await writeFile(join(dataDir, 'runs', runId, 'journal.jsonl'), `${JSON.stringify({ seq: 1, at: last.at, type: 'run.ended', auditHash: last.hash })}\n`);
   }
   await log.close();
-  original = (await readFile(auditLogPath(dataDir), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+  original = (await readFile(auditLogPath(dataDir), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AuditRecord);
 });
 
 afterAll(async () => {
@@ -64,9 +67,19 @@ async function verifyChanged(change: (recs: AuditRecord[]) => AuditRecord[], opt
 describe('the log under test', () => {
   it('holds three runs, each completed and followed by a digest, and verifies', async () => {
     expect(original.map((r) => r.type)).toEqual([
-      'run.started', 'step.executed', 'step.executed', 'run.completed', 'audit.digest',
-      'run.started', 'step.executed', 'run.completed', 'audit.digest',
-      'run.started', 'step.executed', 'run.completed', 'audit.digest',
+      'run.started',
+      'step.executed',
+      'step.executed',
+      'run.completed',
+      'audit.digest',
+      'run.started',
+      'step.executed',
+      'run.completed',
+      'audit.digest',
+      'run.started',
+      'step.executed',
+      'run.completed',
+      'audit.digest',
     ]);
     expect(original[8].data).toMatchObject({ previous: { seq: 5, hash: original[4].hash }, first: 6, last: 8, head: original[7].hash });
     const key = await loadOrCreateAuditKey(keyPath);
@@ -107,7 +120,7 @@ describe('tampering', () => {
     expect(res).toMatchObject({ ok: false, records: 9, digests: 2, firstBad: { kind: 'unsigned', seq: 10, line: 10, reason: expect.stringContaining('records 10–12') } });
   });
 
-  it('the last 5 records cut: a run\'s last record is missing', async () => {
+  it("the last 5 records cut: a run's last record is missing", async () => {
     const res = await verifyChanged((r) => r.slice(0, -5));
     expect(res.firstBad).toMatchObject({ kind: 'run-cut', seq: 9, line: 9, reason: expect.stringContaining(`run r3's last record ${original[11].hash} is not in the log`) });
   });

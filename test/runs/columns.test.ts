@@ -21,7 +21,7 @@ describe('columnsOf', () => {
     expect(columnsOf([], { keys: ['pk'] })).toEqual([]);
   });
 
-  it('orders the rest ignoring case, then by code unit, whatever the locale and the items\' order', () => {
+  it("orders the rest ignoring case, then by code unit, whatever the locale and the items' order", () => {
     const names = ['b', 'B', 'a_1', 'A', 'a', '_x', 'Z', 'é', '10', '9'];
     const expected = ['10', '9', '_x', 'A', 'a', 'a_1', 'B', 'b', 'Z', 'é'];
     expect(orderColumns(names)).toEqual(expected);
@@ -90,7 +90,11 @@ describe('projectionOf', () => {
   });
 
   it('lists a PartiQL select list, and nothing for SELECT *', () => {
-    expect(projectionOf({ operation: 'ExecuteStatement', statementKind: 'select', input: { Statement: 'SELECT pk, sk, "status" FROM "Orders" WHERE pk = ?' } })).toEqual(['pk', 'sk', 'status']);
+    expect(projectionOf({ operation: 'ExecuteStatement', statementKind: 'select', input: { Statement: 'SELECT pk, sk, "status" FROM "Orders" WHERE pk = ?' } })).toEqual([
+      'pk',
+      'sk',
+      'status',
+    ]);
     expect(projectionOf({ operation: 'ExecuteStatement', statementKind: 'select', input: { Statement: 'SELECT * FROM "Orders"' } })).toEqual([]);
   });
 });

@@ -95,7 +95,7 @@ describe('replicas appending to one chain', () => {
     const logs = await Promise.all([0, 1, 2].map(() => DynamoAuditLog.open({ client: counted(), prefix, keyPath, digestIntervalMs: 0 })));
     const returned: AuditRecord[] = [];
     const writer = async (log: DynamoAuditLog, w: number) => {
-      for (let i = 0; i < 150; ) {
+      for (let i = 0; i < 150;) {
         // Now and then a pause, as a replica between requests: one appending without pause keeps
         // the lead, the others following a step behind until it pauses.
         if (i % 5 === 3) await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
@@ -220,7 +220,9 @@ describe('replicas appending to one chain', () => {
     const outside = `other-${randomUUID().slice(0, 8)}-`;
     await createStoreTables({ client: local, prefix: outside });
     const denied = await failure(DynamoAuditLog.open({ client: client(), prefix: outside, keyPath }));
-    expect(denied.message).toMatch(/failed \(AccessDeniedException\), so nothing was recorded\. Give the server's AWS identity the run store policy of docs\/deploy\.md on table\/other-/);
+    expect(denied.message).toMatch(
+      /failed \(AccessDeniedException\), so nothing was recorded\. Give the server's AWS identity the run store policy of docs\/deploy\.md on table\/other-/,
+    );
     expect(denied.message).not.toContain(info.secretAccessKey);
     expect(denied.details).toEqual({ awsCode: 'AccessDeniedException' });
   });
@@ -248,13 +250,20 @@ describe('tampering on the table', () => {
   });
 
   /** A store holding a copy of the chain with `change` applied through `edit`, verified. */
-  async function verifyChanged(change: (edit: { put(seq: number, record: AuditRecord): void; remove(seq: number): void; recs: AuditRecord[] }) => void, runs: Record<string, string> = {}) {
+  async function verifyChanged(
+    change: (edit: { put(seq: number, record: AuditRecord): void; remove(seq: number): void; recs: AuditRecord[] }) => void,
+    runs: Record<string, string> = {},
+  ) {
     const prefix = await storeWithTables();
     const table = storeTables(prefix).audit;
     const items = new Map(original.map((item) => [Number(item.seq.N), { ...item }]));
     change({
       recs: records.map((r) => structuredClone(r)),
-      put: (seq, record) => items.set(seq, { ...(items.get(seq) ?? { chain: { S: 'audit' }, seq: { N: String(seq) }, type: { S: record.type }, at: { S: record.at } }), json: { S: JSON.stringify(record) } }),
+      put: (seq, record) =>
+        items.set(seq, {
+          ...(items.get(seq) ?? { chain: { S: 'audit' }, seq: { N: String(seq) }, type: { S: record.type }, at: { S: record.at } }),
+          json: { S: JSON.stringify(record) },
+        }),
       remove: (seq) => items.delete(seq),
     });
     for (const item of items.values()) await local.send(new PutItemCommand({ TableName: table, Item: item }));
@@ -262,7 +271,12 @@ describe('tampering on the table', () => {
     for (const [run, auditHash] of Object.entries(runs)) {
       const at = new Date().toISOString();
       await local.send(new PutItemCommand({ TableName: storeTables(prefix).runs, Item: { run: { S: run }, json: { S: '{}' } } }));
-      await local.send(new PutItemCommand({ TableName: storeTables(prefix).journal, Item: { run: { S: run }, seq: { N: '1' }, json: { S: JSON.stringify({ seq: 1, at, type: 'run.ended', auditHash }) } } }));
+      await local.send(
+        new PutItemCommand({
+          TableName: storeTables(prefix).journal,
+          Item: { run: { S: run }, seq: { N: '1' }, json: { S: JSON.stringify({ seq: 1, at, type: 'run.ended', auditHash }) } },
+        }),
+      );
     }
     return verifyDynamoAudit({ client: client(), prefix }, { keyPath });
   }
@@ -278,14 +292,24 @@ describe('tampering on the table', () => {
 
   it('the chain under test: three runs, each completed and signed', async () => {
     expect(records.map((r) => r.type)).toEqual([
-      'run.started', 'step.executed', 'step.executed', 'run.completed', 'audit.digest',
-      'run.started', 'step.executed', 'run.completed', 'audit.digest',
-      'run.started', 'step.executed', 'run.completed', 'audit.digest',
+      'run.started',
+      'step.executed',
+      'step.executed',
+      'run.completed',
+      'audit.digest',
+      'run.started',
+      'step.executed',
+      'run.completed',
+      'audit.digest',
+      'run.started',
+      'step.executed',
+      'run.completed',
+      'audit.digest',
     ]);
     expect(await verifyChanged(() => undefined, { r3: records[11].hash })).toMatchObject({ ok: true, records: 13, digests: 3 });
   });
 
-  it('a record\'s text edited', async () => {
+  it("a record's text edited", async () => {
     const res = await verifyChanged(({ put, recs }) => put(7, { ...recs[6], user: 'mallory' }));
     expect(res).toMatchObject({ ok: false, records: 6, firstBad: { kind: 'edited', seq: 7, item: 7, reason: 'its content does not match its hash (the record was edited)' } });
   });
@@ -303,7 +327,7 @@ describe('tampering on the table', () => {
     expect(res.firstBad).toMatchObject({ kind: 'removed', seq: 8, item: 8, reason: expect.stringContaining('record 7 was removed') });
   });
 
-  it('two records\' texts swapped', async () => {
+  it("two records' texts swapped", async () => {
     const res = await verifyChanged(({ put, recs }) => {
       put(6, recs[6]);
       put(7, recs[5]);
@@ -316,7 +340,9 @@ describe('tampering on the table', () => {
     const res = await verifyChanged(({ put, recs }) => {
       const d = recs[8].data as unknown as DigestData;
       recs[8].data = { ...signDigest({ previous: d.previous, first: d.first, last: d.last, head: d.head }, other) };
-      rechain(recs, 8).slice(8).forEach((r) => put(r.seq, r));
+      rechain(recs, 8)
+        .slice(8)
+        .forEach((r) => put(r.seq, r));
     });
     expect(res.firstBad).toMatchObject({ kind: 'forged-digest', seq: 9, item: 9, reason: expect.stringContaining(`signed by key ${other.fingerprint}`) });
   });
@@ -329,7 +355,7 @@ describe('tampering on the table', () => {
     expect(res).toMatchObject({ ok: false, records: 13, digests: 3, firstBad: { kind: 'unsigned', seq: 14, item: 14 } });
   });
 
-  it('the end cut back to a digest: found through the runs\' journals', async () => {
+  it("the end cut back to a digest: found through the runs' journals", async () => {
     const res = await verifyChanged(({ remove }) => [10, 11, 12, 13].forEach(remove), { r3: records[11].hash });
     expect(res.firstBad).toMatchObject({ kind: 'run-cut', seq: 10, item: 10, reason: expect.stringContaining(`run r3's last record ${records[11].hash} is not in the log`) });
   });

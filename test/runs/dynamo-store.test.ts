@@ -32,7 +32,13 @@ describe('the DynamoDB run store', () => {
   const rows = async (table: string, id: string, key = 'id') =>
     (
       await local.send(
-        new QueryCommand({ TableName: table, KeyConditionExpression: '#k = :k', ExpressionAttributeNames: { '#k': key }, ExpressionAttributeValues: { ':k': { S: id } }, ConsistentRead: true }),
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: '#k = :k',
+          ExpressionAttributeNames: { '#k': key },
+          ExpressionAttributeValues: { ':k': { S: id } },
+          ConsistentRead: true,
+        }),
       )
     ).Items ?? [];
 
@@ -52,7 +58,12 @@ describe('the DynamoDB run store', () => {
 
     const other = newPrefix();
     await local.send(
-      new CreateTableCommand({ TableName: `${other}journal`, KeySchema: [{ AttributeName: 'run', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'run', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
+      new CreateTableCommand({
+        TableName: `${other}journal`,
+        KeySchema: [{ AttributeName: 'run', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'run', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
     );
     const err = await failure(createStoreTables({ client: local, prefix: other }));
     expect(err.code).toBe('RB_ERR_CONFIG_INVALID');
@@ -115,17 +126,13 @@ describe('the DynamoDB run store', () => {
     await store.putItems('layout', 'scan', 1, 750, items.slice(750));
     await store.putItems('layout', 'scan', 1, 750, items.slice(750, 800)); // a shorter retry
     const chunks = await rows(tables.items, 'layout#scan#1');
-    expect(chunks.map((c) => [Number(c.chunk.N), Number(c.count.N)])).toEqual([
-      ...Array.from({ length: 7 }, (_, i) => [i * 100, 100]),
-      [700, 50],
-      [750, 50],
-    ]);
+    expect(chunks.map((c) => [Number(c.chunk.N), Number(c.count.N)])).toEqual([...Array.from({ length: 7 }, (_, i) => [i * 100, 100]), [700, 50], [750, 50]]);
     expect(chunks.every((c) => c.gz?.B && !c.json)).toBe(true);
     const expires = Number(chunks[0].expiresAt.N);
     expect(Math.abs(expires - (Date.now() / 1000 + 3600))).toBeLessThan(60);
   });
 
-  it('splits a value too large for an item into parts, and drops a losing writer\'s parts', async () => {
+  it("splits a value too large for an item into parts, and drops a losing writer's parts", async () => {
     const source = { text: randomBytes(600_000).toString('base64'), sha256: 'x' };
     await store.create(header('parts', { source }));
     const [run] = await rows(tables.runs, 'parts', 'run');
@@ -157,7 +164,11 @@ describe('the DynamoDB run store', () => {
     const missing = newPrefix();
     const err = await failure(openDynamoStore({ client: client(), prefix: missing }));
     expect(err.code).toBe('RB_ERR_STORE_WRITE');
-    expect(err.message).toMatch(new RegExp(`^The run store is not available: DescribeTable on DynamoDB table ${missing}\\w+ failed \\(ResourceNotFoundException\\)\\. Create the store's tables first: runbooks store init --store-prefix ${missing} \\(docs/deploy\\.md\\)\\.$`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^The run store is not available: DescribeTable on DynamoDB table ${missing}\\w+ failed \\(ResourceNotFoundException\\)\\. Create the store's tables first: runbooks store init --store-prefix ${missing} \\(docs/deploy\\.md\\)\\.$`,
+      ),
+    );
 
     // Tables outside runbooks-*: the base principal may not use them.
     const outside = `other-${randomUUID().slice(0, 8)}-`;

@@ -40,7 +40,7 @@ describe('an engine over many runs', () => {
 
   const start = (n: number) => engine.startRun({ runbook: runbook!, source: TEXT, runbookId: 'memory', params: { n }, user: 'alice' });
 
-  it('never takes a run it is starting for another process\'s, however often it syncs meanwhile', async () => {
+  it("never takes a run it is starting for another process's, however often it syncs meanwhile", async () => {
     let syncing = true;
     const syncs = (async () => {
       while (syncing) await engine.sync();
@@ -103,7 +103,7 @@ describe('an engine over many runs', () => {
       expect(small.unlistedRuns).toBeGreaterThan(0);
       // Paging back reads them from the store, newest first, until none is left.
       const seen: number[] = [];
-      for (let before = listed.at(-1)!.startedAt; ; ) {
+      for (let before = listed.at(-1)!.startedAt; ;) {
         const page = await small.olderRuns(before, 2);
         if (page.length === 0) break;
         expect(page.every((r) => r.status === 'completed')).toBe(true);

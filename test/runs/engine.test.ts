@@ -52,9 +52,7 @@ function parse(text: string): Runbook {
 
 /** A Document Client that signs with raw credentials, talking to the gateway as any AWS client would. */
 function clientWith(creds: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) {
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: sandbox.region, endpoint: sandbox.endpoint, credentials: { ...creds }, maxAttempts: 1 }),
-  );
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ region: sandbox.region, endpoint: sandbox.endpoint, credentials: { ...creds }, maxAttempts: 1 }));
 }
 
 async function refusal(p: Promise<unknown>): Promise<string> {
@@ -68,7 +66,10 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 
 /** Credentials of the sessions the engine still holds for a run (key-schema lookups are forgotten at once). */
 function heldCredentials(engine: RunEngine, runId: string) {
-  return engine.sessionsOf(runId).filter(isHeld).map((s) => ({ ...credentialsOf(s) }));
+  return engine
+    .sessionsOf(runId)
+    .filter(isHeld)
+    .map((s) => ({ ...credentialsOf(s) }));
 }
 
 const dirs: string[] = [];
@@ -118,7 +119,9 @@ describe('run engine', () => {
     expect(own.Item?.name).toBe('Ada Lovelace');
     // …and nothing else does: another partition key, another table, a write.
     expect(await refusal(client.send(new GetCommand({ TableName: 'Customers', Key: { customerId: 'C1002' } })))).toBe('AccessDeniedException');
-    expect(await refusal(client.send(new QueryCommand({ TableName: 'Orders', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'CUSTOMER#C1001' } })))).toBe('AccessDeniedException');
+    expect(await refusal(client.send(new QueryCommand({ TableName: 'Orders', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'CUSTOMER#C1001' } })))).toBe(
+      'AccessDeniedException',
+    );
     expect(await refusal(client.send(new PutCommand({ TableName: 'Customers', Item: { customerId: 'C1001', name: 'x' } })))).toBe('AccessDeniedException');
     await engine.complete(run.id, { user: 'alice' });
   });
@@ -148,12 +151,17 @@ describe('run engine', () => {
     const stillB = await clientWith(credsB[0]).send(new GetCommand(get));
     expect(stillB.Item?.customerId).toBe('C1001');
 
-    const types = events.filter((e) => 'runId' in e ? e.runId === a.id : e.run.id === a.id).map((e) => e.type);
+    const types = events.filter((e) => ('runId' in e ? e.runId === a.id : e.run.id === a.id)).map((e) => e.type);
     expect(types).toEqual([
       'run.started',
-      'step.started', 'session.issued', 'step.succeeded',
-      'step.started', 'session.issued', 'step.succeeded',
-      'session.revoked', 'run.completed',
+      'step.started',
+      'session.issued',
+      'step.succeeded',
+      'step.started',
+      'session.issued',
+      'step.succeeded',
+      'session.revoked',
+      'run.completed',
     ]);
     await expect(engine.executeStep(a.id, 'customer', { user: 'alice' })).rejects.toMatchObject({ code: 'RB_ERR_RUN_NOT_ACTIVE' });
     await engine.complete(b.id, { user: 'bob' });
@@ -161,7 +169,9 @@ describe('run engine', () => {
 
   it('refuses bad parameters by name before anything runs', async () => {
     const engine = await newEngine();
-    const err = await engine.startRun({ runbook: parse(CUSTOMER_READS), source: CUSTOMER_READS, runbookId: 'reads', params: { customerId: "C1' OR 1=1" }, user: 'alice' }).catch((e) => e);
+    const err = await engine
+      .startRun({ runbook: parse(CUSTOMER_READS), source: CUSTOMER_READS, runbookId: 'reads', params: { customerId: "C1' OR 1=1" }, user: 'alice' })
+      .catch((e) => e);
     expect(isRbError(err)).toBe(true);
     expect(err.code).toBe('RB_ERR_PARAM_INVALID');
     expect(err.details.params[0].param).toBe('customerId');
@@ -181,7 +191,10 @@ describe('run engine', () => {
 
     const unconfirmed = await engine.executeStep(run.id, 'put', { user: 'alice' }).catch((e) => e);
     expect(unconfirmed.code).toBe('RB_ERR_RUN_CONFIRM_REQUIRED');
-    expect(unconfirmed.details.request).toEqual({ operation: 'PutItem', input: { TableName: table, Item: { id: 'w1', note: 'written by the engine test' }, ReturnConsumedCapacity: 'TOTAL' } });
+    expect(unconfirmed.details.request).toEqual({
+      operation: 'PutItem',
+      input: { TableName: table, Item: { id: 'w1', note: 'written by the engine test' }, ReturnConsumedCapacity: 'TOTAL' },
+    });
 
     const put = await engine.executeStep(run.id, 'put', { user: 'alice', confirm: true });
     expect(put.status).toBe('succeeded');
@@ -210,7 +223,7 @@ describe('run engine', () => {
     }
   });
 
-  it('revokes at shutdown; a second engine on the folder leaves a live engine\'s run alone', async () => {
+  it("revokes at shutdown; a second engine on the folder leaves a live engine's run alone", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'rb-engine-'));
     dirs.push(dataDir);
     const get = new GetCommand({ TableName: 'Customers', Key: { customerId: 'C1001' } });

@@ -51,7 +51,12 @@ describe('items written alongside the audit record', () => {
       store.putItems = putItems;
     }
     const executions = engine.getRun(run.id)!.executions;
-    expect(executions.map((e) => `${e.step}#${e.n}:${e.status}:${e.itemCount}`)).toEqual(['customer#1:succeeded:1', 'orders#1:succeeded:3', 'customer#2:succeeded:0', 'orders#2:succeeded:0']);
+    expect(executions.map((e) => `${e.step}#${e.n}:${e.status}:${e.itemCount}`)).toEqual([
+      'customer#1:succeeded:1',
+      'orders#1:succeeded:3',
+      'customer#2:succeeded:0',
+      'orders#2:succeeded:0',
+    ]);
     expect(executions.slice(2).every((e) => e.items.length === 0)).toBe(true);
     const audited = (await readFile(auditLogPath(dataDir), 'utf8'))
       .trim()

@@ -48,7 +48,13 @@ describe('runs of the earlier layout', () => {
       lastActivityAt: '2026-11-01T10:05:00.000Z',
       endedAt: '2026-11-01T10:05:00.000Z',
       endReason: 'complete',
-      executions: [execution(1, [{ pk: 'a' }]), execution(2, Array.from({ length: 150 }, (_, i) => ({ pk: `p${i}` })))],
+      executions: [
+        execution(1, [{ pk: 'a' }]),
+        execution(
+          2,
+          Array.from({ length: 150 }, (_, i) => ({ pk: `p${i}` })),
+        ),
+      ],
       approvals: {},
       revocation: { at: '2026-11-01T10:05:00.000Z', sessions: 2, iam: 'off' },
       auditHash: 'f'.repeat(64),

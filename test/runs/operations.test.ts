@@ -42,50 +42,89 @@ params:
   n: { type: integer }
 ---
 # Every operation
-${fence('dynamodb', 'get', `
+${fence(
+  'dynamodb',
+  'get',
+  `
 operation: GetItem
 TableName: ${A}
 Key: { pk: "{{pk}}", sk: S1 }
-`)}${fence('dynamodb', 'query', `
+`,
+)}${fence(
+  'dynamodb',
+  'query',
+  `
 operation: Query
 TableName: ${A}
 KeyConditionExpression: "pk = :pk AND sk >= :from"
 ExpressionAttributeValues: { ":pk": "{{pk}}", ":from": S2 }
-`)}${fence('dynamodb', 'query-index', `
+`,
+)}${fence(
+  'dynamodb',
+  'query-index',
+  `
 operation: Query
 TableName: ${A}
 IndexName: ByStatus
 KeyConditionExpression: "#s = :s"
 ExpressionAttributeNames: { "#s": status }
 ExpressionAttributeValues: { ":s": "{{status}}" }
-`)}${fence('dynamodb', 'scan', `
+`,
+)}${fence(
+  'dynamodb',
+  'scan',
+  `
 operation: Scan
 TableName: ${A}
 FilterExpression: "n >= :n"
 ExpressionAttributeValues: { ":n": "{{n}}" }
-`)}${fence('dynamodb', 'batch-get', `
+`,
+)}${fence(
+  'dynamodb',
+  'batch-get',
+  `
 operation: BatchGetItem
 RequestItems:
   ${A}:
     Keys:
       - { pk: "{{pk}}", sk: S1 }
       - { pk: P2, sk: S1 }
-`)}${fence('dynamodb', 'transact-get', `
+`,
+)}${fence(
+  'dynamodb',
+  'transact-get',
+  `
 operation: TransactGetItems
 TransactItems:
   - Get: { TableName: ${A}, Key: { pk: "{{pk}}", sk: S2 } }
   - Get: { TableName: ${A}, Key: { pk: P3, sk: S1 } }
-`)}${fence('dynamodb', 'describe', `
+`,
+)}${fence(
+  'dynamodb',
+  'describe',
+  `
 operation: DescribeTable
 TableName: ${A}
-`)}${fence('partiql', 'partiql-select', `
+`,
+)}${fence(
+  'partiql',
+  'partiql-select',
+  `
 SELECT pk, sk, n FROM "${A}" WHERE pk = {{pk}}
-`)}${fence('dynamodb', 'put', `
+`,
+)}${fence(
+  'dynamodb',
+  'put',
+  `
 operation: PutItem
 TableName: ${A}
 Item: { pk: "{{pk}}", sk: S9, status: OPEN, n: "{{n}}", note: "O'Brien & <Co>" }
 ReturnValues: ALL_OLD
-`)}${fence('dynamodb', 'update', `
+`,
+)}${fence(
+  'dynamodb',
+  'update',
+  `
 operation: UpdateItem
 TableName: ${A}
 Key: { pk: "{{pk}}", sk: S1 }
@@ -94,18 +133,30 @@ ConditionExpression: "attribute_exists(pk)"
 ExpressionAttributeNames: { "#s": status }
 ExpressionAttributeValues: { ":inc": "{{n}}", ":s": DONE }
 ReturnValues: ALL_NEW
-`)}${fence('dynamodb', 'delete', `
+`,
+)}${fence(
+  'dynamodb',
+  'delete',
+  `
 operation: DeleteItem
 TableName: ${A}
 Key: { pk: P2, sk: S1 }
 ReturnValues: ALL_OLD
-`)}${fence('dynamodb', 'batch-write', `
+`,
+)}${fence(
+  'dynamodb',
+  'batch-write',
+  `
 operation: BatchWriteItem
 RequestItems:
   ${A}:
     - PutRequest: { Item: { pk: "{{pk}}", sk: S7, status: OPEN, n: 7 } }
     - DeleteRequest: { Key: { pk: P3, sk: S1 } }
-`)}${fence('dynamodb', 'transact-write', `
+`,
+)}${fence(
+  'dynamodb',
+  'transact-write',
+  `
 operation: TransactWriteItems
 TransactItems:
   - ConditionCheck:
@@ -122,13 +173,26 @@ TransactItems:
   - Put:
       TableName: ${A}
       Item: { pk: P4, sk: S1, status: OPEN, n: 40 }
-`)}${fence('partiql', 'partiql-insert', `
+`,
+)}${fence(
+  'partiql',
+  'partiql-insert',
+  `
 INSERT INTO "${A}" VALUE {'pk': {{pk}}, 'sk': 'S8', 'status': 'OPEN', 'n': {{n}}}
-`)}${fence('partiql', 'partiql-update', `
+`,
+)}${fence(
+  'partiql',
+  'partiql-update',
+  `
 UPDATE "${A}" SET n = {{n}} WHERE pk = {{pk}} AND sk = 'S8'
-`)}${fence('partiql', 'partiql-delete', `
+`,
+)}${fence(
+  'partiql',
+  'partiql-delete',
+  `
 DELETE FROM "${A}" WHERE pk = {{pk}} AND sk = 'S9'
-`)}`;
+`,
+)}`;
 
 const PARAMS = { pk: 'P1', status: 'OPEN', n: '2' };
 
@@ -156,7 +220,10 @@ beforeAll(async () => {
     await local.send(
       new CreateTableCommand({
         TableName: table,
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
@@ -218,7 +285,7 @@ describe('every operation from a runbook equals the SDK sent directly', () => {
   it('BatchGetItem and TransactGetItems', async () => {
     const batch = await execute('batch-get');
     const batchOut = await sendDirect(direct, batch.request);
-    expect([...batch.items].sort(byKey)).toEqual([...((batchOut.Responses as Record<string, never[]>)[A])].sort(byKey));
+    expect([...batch.items].sort(byKey)).toEqual([...(batchOut.Responses as Record<string, never[]>)[A]].sort(byKey));
     const tx = await execute('transact-get');
     const txOut = await sendDirect(direct, tx.request);
     expect(tx.items).toEqual((txOut.Responses as Array<{ Item: unknown }>).map((r) => r.Item));

@@ -49,7 +49,19 @@ function fakes(auditGate: Promise<void>) {
 }
 
 const execution = (itemCount: number) =>
-  ({ n: 1, step: 'orders', user: 'alice', status: 'succeeded', startedAt: '2026-01-01T00:00:00.500Z', request: { operation: 'Query', input: {} }, itemCount, count: 3, hasMore: false, pages: 1, confirmed: false }) as unknown as StoredExecution;
+  ({
+    n: 1,
+    step: 'orders',
+    user: 'alice',
+    status: 'succeeded',
+    startedAt: '2026-01-01T00:00:00.500Z',
+    request: { operation: 'Query', input: {} },
+    itemCount,
+    count: 3,
+    hasMore: false,
+    pages: 1,
+    confirmed: false,
+  }) as unknown as StoredExecution;
 const entry = (itemCount: number): JournalEntry => ({ type: 'execution', execution: execution(itemCount) });
 
 describe('the recorder, with items written alongside', () => {
@@ -63,7 +75,13 @@ describe('the recorder, with items written alongside', () => {
         entry: entry(3),
         audit: [{ type: 'step.executed', runId: 'r1', user: 'alice' }],
         firstItems: [{ id: 1 }, { id: 2 }, { id: 3 }],
-        alongside: { failed: items.promise.then(() => { log.push('items on disk'); return undefined; }), without: entry(0) },
+        alongside: {
+          failed: items.promise.then(() => {
+            log.push('items on disk');
+            return undefined;
+          }),
+          without: entry(0),
+        },
       });
       await new Promise((r) => setTimeout(r, 10));
       // The audit append runs while the items are still being written.

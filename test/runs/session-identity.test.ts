@@ -25,7 +25,7 @@ Key: { customerId: C1001 }
 \`\`\`
 `;
 
-describe('the identity of a step\'s session', () => {
+describe("the identity of a step's session", () => {
   let gateway: Gateway;
   let engine: RunEngine;
   let dataDir: string;
@@ -64,7 +64,7 @@ describe('the identity of a step\'s session', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('names the executing user, and the run\'s owner separately', async () => {
+  it("names the executing user, and the run's owner separately", async () => {
     const { runbook } = parseRunbook(RUNBOOK, 'one.md');
     const run = await engine.startRun({ runbook: runbook!, source: RUNBOOK, runbookId: 'one', params: {}, user: 'alice' });
     const byDave = await engine.executeStep(run.id, 'read', { user: 'dave' });
@@ -73,7 +73,10 @@ describe('the identity of a step\'s session', () => {
     const byAlice = await engine.executeStep(run.id, 'read', { user: 'alice' });
     expect(byAlice.status).toBe('failed');
     expect(byAlice.error?.awsCode).toBe('AccessDeniedException');
-    const records = (await readFile(auditLogPath(dataDir), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+    const records = (await readFile(auditLogPath(dataDir), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditRecord);
     const executed = records.filter((r) => r.type === 'step.executed').map((r) => r.user);
     expect(executed).toEqual(['dave', 'alice']);
   });

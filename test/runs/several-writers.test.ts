@@ -52,7 +52,12 @@ describe('several writers on one data folder', { timeout: 240_000 }, () => {
       return outcomes;
     })();
     const clients = Array.from({ length: CLIENTS }, async () => {
-      const started = await server.app.inject({ method: 'POST', url: '/api/runs', headers: bearer('alice'), payload: { runbook: 'shop/fix-item', params: { id: itemId, to: 'FIXED' } } });
+      const started = await server.app.inject({
+        method: 'POST',
+        url: '/api/runs',
+        headers: bearer('alice'),
+        payload: { runbook: 'shop/fix-item', params: { id: itemId, to: 'FIXED' } },
+      });
       const runId = started.json().run.id as string;
       for (let i = 0; i < STEPS_PER_CLIENT; i++) {
         const res = await server.app.inject({ method: 'POST', url: `/api/runs/${runId}/steps/read-item/execute`, headers: bearer('alice'), payload: {} });
@@ -68,14 +73,20 @@ describe('several writers on one data folder', { timeout: 240_000 }, () => {
     const verdict = await verifyAuditLog(dataDir);
     expect(verdict.ok, JSON.stringify(verdict.firstBad)).toBe(true);
 
-    const records = (await readFile(auditLogPath(dataDir), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+    const records = (await readFile(auditLogPath(dataDir), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditRecord);
     expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1));
     const executed = records.filter((r) => r.type === 'step.executed').map((r) => `${r.runId}/${String(r.data?.step)}#${String(r.data?.n)}`);
     expect(new Set(executed).size).toBe(executed.length);
     for (const o of outcomes) expect(executed).toContain(`${o.runId}/read#1`);
     for (const runId of serverRuns) {
       for (let n = 1; n <= STEPS_PER_CLIENT; n++) expect(executed).toContain(`${runId}/read-item#${n}`);
-      const journal = (await readFile(join(dataDir, 'runs', runId, 'journal.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { seq: number; type: string });
+      const journal = (await readFile(join(dataDir, 'runs', runId, 'journal.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { seq: number; type: string });
       expect(journal.map((r) => r.seq)).toEqual(journal.map((_, i) => i + 1));
       expect(journal.filter((r) => r.type === 'execution')).toHaveLength(STEPS_PER_CLIENT);
     }

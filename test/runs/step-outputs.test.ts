@@ -162,7 +162,10 @@ describe('step outputs in a run', () => {
     expect(noted.status).toBe('succeeded');
     expect(noted.inputs).toEqual(approval.inputs);
 
-    const audit = (await readFile(auditLogPath(dataDir), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; runId?: string; data?: { step?: string; inputs?: unknown } });
+    const audit = (await readFile(auditLogPath(dataDir), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; runId?: string; data?: { step?: string; inputs?: unknown } });
     const executed = audit.filter((r) => r.type === 'step.executed' && r.runId === run.id);
     expect(executed.find((r) => r.data?.step === 'orders')?.data?.inputs).toEqual(listed.inputs);
     expect(audit.find((r) => r.type === 'approval.requested' && r.runId === run.id)?.data?.inputs).toEqual(approval.inputs);

@@ -327,7 +327,10 @@ describe('renderTranscript: Markdown', () => {
     const row = text.split('\n').find((l) => l.includes('ORDER#2026-11-20#B2'))!;
     expect(row.split(/(?<!\\)\|/).length - 2).toBe(7);
     // Every fence closes: an even number of fence lines of each length.
-    const fences = text.split('\n').filter((l) => /^`{3,}/.test(l)).map((l) => /^`+/.exec(l)![0].length);
+    const fences = text
+      .split('\n')
+      .filter((l) => /^`{3,}/.test(l))
+      .map((l) => /^`+/.exec(l)![0].length);
     expect(fences.length % 2).toBe(0);
   });
 });
@@ -422,7 +425,19 @@ describe('renderTranscript: HTML', () => {
     expect(seen.cells).toContain(HOSTILE);
     expect(seen.text).toContain(`ok ${HOSTILE}`);
     // Who, when, parameters, request, policy, session ids, results, audit hash.
-    for (const expected of ['alice', 'bob', '2026-11-27T10:00:00.000Z', 'C1001', '"KeyConditionExpression"', 'dynamodb:Query', 'AROAEXAMPLE123:rb-abc123-orders-2', 'AROAEXAMPLE123:rb-abc123-read-customer-1', 'ORDER#2026-11-20#B2', 'f'.repeat(64), 'AccessDeniedException']) {
+    for (const expected of [
+      'alice',
+      'bob',
+      '2026-11-27T10:00:00.000Z',
+      'C1001',
+      '"KeyConditionExpression"',
+      'dynamodb:Query',
+      'AROAEXAMPLE123:rb-abc123-orders-2',
+      'AROAEXAMPLE123:rb-abc123-read-customer-1',
+      'ORDER#2026-11-20#B2',
+      'f'.repeat(64),
+      'AccessDeniedException',
+    ]) {
       expect(seen.text + seen.cells.join(' ')).toContain(expected);
     }
     // A strict policy whose only allowance is the inline style sheet, by hash.
@@ -453,7 +468,8 @@ describe('renderTranscript: HTML', () => {
     expect(seen.headings).toEqual(['h1 Customer check', 'h2 Parameters', 'h2 Runbook', 'h3 Read the customer read-customer', 'h3 List orders orders', 'h4 Notes', 'h2 Approvals']);
     expect(seen.hashTexts).toEqual([]);
     expect(seen.intro).toBe('Look them up by id.');
-    for (const raw of ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '<b onmouseover=alert(1)>bold</b>', '<div>example markup</div>']) expect(seen.prose).toContain(raw);
+    for (const raw of ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '<b onmouseover=alert(1)>bold</b>', '<div>example markup</div>'])
+      expect(seen.prose).toContain(raw);
     expect(seen.strong).toEqual(['bold']);
     expect(seen.code).toContain('code <kbd>');
     // Links: exactly those the notebook's renderer (server/runbook/prose.ts) keeps.

@@ -100,9 +100,30 @@ describe('before and after images of writes', { timeout: 60_000 }, () => {
   });
 
   it.each([
-    ['put', ['a'], [{ attribute: 'added', change: 'added', after: 'x' }, { attribute: 'v', change: 'changed', before: 1, after: 2 }]],
-    ['update', ['b'], [{ attribute: 'gone', change: 'removed', before: true }, { attribute: 'v', change: 'changed', before: 1, after: 2 }]],
-    ['delete', ['c'], [{ attribute: 'id', change: 'removed', before: 'c' }, { attribute: 'v', change: 'removed', before: 1 }]],
+    [
+      'put',
+      ['a'],
+      [
+        { attribute: 'added', change: 'added', after: 'x' },
+        { attribute: 'v', change: 'changed', before: 1, after: 2 },
+      ],
+    ],
+    [
+      'update',
+      ['b'],
+      [
+        { attribute: 'gone', change: 'removed', before: true },
+        { attribute: 'v', change: 'changed', before: 1, after: 2 },
+      ],
+    ],
+    [
+      'delete',
+      ['c'],
+      [
+        { attribute: 'id', change: 'removed', before: 'c' },
+        { attribute: 'v', change: 'removed', before: 1 },
+      ],
+    ],
     ['batch', ['d', 'e'], undefined],
     ['transact', ['f', 'g', 'h'], undefined],
   ])('%s: the confirmation shows the current items; the execution records them before and after', async (step, ids, diff) => {
@@ -149,7 +170,10 @@ describe('before and after images of writes', { timeout: 60_000 }, () => {
   });
 
   it('puts before, after and the difference in the audit record and every transcript', async () => {
-    const records = (await readFile(auditLogPath(dataDir), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+    const records = (await readFile(auditLogPath(dataDir), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditRecord);
     const put = records.find((r) => r.type === 'step.executed' && r.data?.step === 'put');
     expect((put?.data?.images as { items: ItemImage[] }).items[0]).toMatchObject({ before: { id: 'a', v: 1 }, after: { id: 'a', v: 2, added: 'x' } });
     const run = await engine.withAllItems(runId);

@@ -4,7 +4,8 @@ import { diffItems, revertRequest, writeTargets } from '../../server/runs/write-
 import type { RenderedRequest } from '../../server/runbook/types.js';
 
 const schemas = async (table: string) => (table === 'Orders' ? { partitionKey: 'pk', sortKey: 'sk', indexes: {} } : { partitionKey: 'id', indexes: {} });
-const partiql = (Statement: string, Parameters: unknown[] = []): RenderedRequest => ({ operation: 'ExecuteStatement', statementKind: 'update', input: { Statement, Parameters } }) as unknown as RenderedRequest;
+const partiql = (Statement: string, Parameters: unknown[] = []): RenderedRequest =>
+  ({ operation: 'ExecuteStatement', statementKind: 'update', input: { Statement, Parameters } }) as unknown as RenderedRequest;
 
 describe('write targets', () => {
   it('reads the full key of a PartiQL UPDATE or DELETE from its WHERE', async () => {

@@ -39,7 +39,7 @@ async function outcome(credentials: SessionCredentials | { accessKeyId: string; 
   }
 }
 
-describe('a session scoped to one customer\'s orders', () => {
+describe("a session scoped to one customer's orders", () => {
   let session: SessionCredentials & { arn: string };
   const orderKey = { pk: S('CUSTOMER#C1001'), sk: S('ORDER#2026-11-01#A7') };
 
@@ -58,11 +58,24 @@ describe('a session scoped to one customer\'s orders', () => {
   it('reads the items its policy allows, as seeded by the Document Client', async () => {
     const doc = documentClient(session);
     const got = await doc.send(new GetCommand({ TableName: 'Orders', Key: { pk: 'CUSTOMER#C1001', sk: 'ORDER#2026-11-01#A7' } }));
-    expect(got.Item).toMatchObject({ orderId: 'A7', status: 'SHIPPED', total: 42.5, lines: [{ sku: 'BOOK-1', qty: 1 }, { sku: 'PEN-3', qty: 2 }] });
+    expect(got.Item).toMatchObject({
+      orderId: 'A7',
+      status: 'SHIPPED',
+      total: 42.5,
+      lines: [
+        { sku: 'BOOK-1', qty: 1 },
+        { sku: 'PEN-3', qty: 2 },
+      ],
+    });
     doc.destroy();
     const client = dynamoClient(session);
     const q = await client.send(
-      new QueryCommand({ TableName: 'Orders', KeyConditionExpression: '#p = :pk AND begins_with(sk, :o)', ExpressionAttributeNames: { '#p': 'pk' }, ExpressionAttributeValues: { ':pk': S('CUSTOMER#C1001'), ':o': S('ORDER#') } }),
+      new QueryCommand({
+        TableName: 'Orders',
+        KeyConditionExpression: '#p = :pk AND begins_with(sk, :o)',
+        ExpressionAttributeNames: { '#p': 'pk' },
+        ExpressionAttributeValues: { ':pk': S('CUSTOMER#C1001'), ':o': S('ORDER#') },
+      }),
     );
     expect(q.Items?.map((i) => i.orderId.S)).toEqual(['A7', 'B2', 'C9']);
     client.destroy();
@@ -76,8 +89,19 @@ describe('a session scoped to one customer\'s orders', () => {
 
   it('is refused on an index it was not granted', async () => {
     expect(
-      await outcome(session, new QueryCommand({ TableName: 'Orders', IndexName: 'ByStatus', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': S('PENDING') } })),
-    ).toBe(`AccessDeniedException: User: ${session.arn} is not authorized to perform: dynamodb:Query on resource: ${arn('Orders')}/index/ByStatus because no session policy allows the dynamodb:Query action`);
+      await outcome(
+        session,
+        new QueryCommand({
+          TableName: 'Orders',
+          IndexName: 'ByStatus',
+          KeyConditionExpression: '#s = :s',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': S('PENDING') },
+        }),
+      ),
+    ).toBe(
+      `AccessDeniedException: User: ${session.arn} is not authorized to perform: dynamodb:Query on resource: ${arn('Orders')}/index/ByStatus because no session policy allows the dynamodb:Query action`,
+    );
   });
 
   it('is refused a write when only reads are granted', async () => {
@@ -91,13 +115,19 @@ describe('a session scoped to one customer\'s orders', () => {
   });
 
   it('is refused a partition key outside dynamodb:LeadingKeys, for GetItem and Query alike', async () => {
-    expect(await outcome(session, new GetItemCommand({ TableName: 'Orders', Key: { pk: S('CUSTOMER#C1002'), sk: S('ORDER#2026-10-03#D4') } }))).toMatch(/^AccessDeniedException: .*dynamodb:GetItem on resource: .*table\/Orders because no session policy allows/);
-    expect(await outcome(session, new QueryCommand({ TableName: 'Orders', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S('CUSTOMER#C1002') } }))).toMatch(/^AccessDeniedException: .*dynamodb:Query/);
+    expect(await outcome(session, new GetItemCommand({ TableName: 'Orders', Key: { pk: S('CUSTOMER#C1002'), sk: S('ORDER#2026-10-03#D4') } }))).toMatch(
+      /^AccessDeniedException: .*dynamodb:GetItem on resource: .*table\/Orders because no session policy allows/,
+    );
+    expect(
+      await outcome(session, new QueryCommand({ TableName: 'Orders', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S('CUSTOMER#C1002') } })),
+    ).toMatch(/^AccessDeniedException: .*dynamodb:Query/);
     // the legacy KeyConditions form is read too
     expect(
       await outcome(session, new QueryCommand({ TableName: 'Orders', KeyConditions: { pk: { ComparisonOperator: 'EQ', AttributeValueList: [S('CUSTOMER#C1002')] } } })),
     ).toMatch(/^AccessDeniedException: /);
-    expect(await outcome(session, new QueryCommand({ TableName: 'Orders', KeyConditions: { pk: { ComparisonOperator: 'EQ', AttributeValueList: [S('CUSTOMER#C1001')] } } }))).toBe('allowed');
+    expect(await outcome(session, new QueryCommand({ TableName: 'Orders', KeyConditions: { pk: { ComparisonOperator: 'EQ', AttributeValueList: [S('CUSTOMER#C1001')] } } }))).toBe(
+      'allowed',
+    );
   });
 
   it('is itself: GetCallerIdentity names the assumed role and session', async () => {
@@ -123,7 +153,10 @@ describe('actions and resources derived as AWS does', () => {
   it('a transaction needs the item-level action of each part', async () => {
     const s = await assumeRole('runbook-runner', { Policy: policy({ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: [arn('Orders'), arn('Payments')] }) });
     const get = new TransactGetItemsCommand({
-      TransactItems: [{ Get: { TableName: 'Orders', Key: { pk: S('CUSTOMER#C1001'), sk: S('ORDER#2026-11-01#A7') } } }, { Get: { TableName: 'Payments', Key: { orderId: S('A7'), paymentId: S('P-1001') } } }],
+      TransactItems: [
+        { Get: { TableName: 'Orders', Key: { pk: S('CUSTOMER#C1001'), sk: S('ORDER#2026-11-01#A7') } } },
+        { Get: { TableName: 'Payments', Key: { orderId: S('A7'), paymentId: S('P-1001') } } },
+      ],
     });
     expect(await outcome(s, get)).toBe('allowed');
     const check = new TransactWriteItemsCommand({
@@ -134,23 +167,35 @@ describe('actions and resources derived as AWS does', () => {
 
   it('PartiQL is authorised by statement kind, table, index and partition key', async () => {
     const s = await assumeRole('runbook-runner', {
-      Policy: policy(
-        { Effect: 'Allow', Action: 'dynamodb:PartiQLSelect', Resource: arn('Orders'), Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CUSTOMER#C1001'] } } },
-      ),
+      Policy: policy({
+        Effect: 'Allow',
+        Action: 'dynamodb:PartiQLSelect',
+        Resource: arn('Orders'),
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CUSTOMER#C1001'] } },
+      }),
     });
     const select = (statement: string, parameters?: Array<{ S: string }>) => new ExecuteStatementCommand({ Statement: statement, Parameters: parameters });
     expect(await outcome(s, select('SELECT orderId FROM "Orders" WHERE pk = ?', [S('CUSTOMER#C1001')]))).toBe('allowed');
     expect(await outcome(s, select(`SELECT orderId FROM Orders WHERE pk = 'CUSTOMER#C1001' AND begins_with(sk, 'ORDER#')`))).toBe('allowed');
-    expect(await outcome(s, select('SELECT orderId FROM "Orders" WHERE pk = ?', [S('CUSTOMER#C1002')]))).toMatch(/dynamodb:PartiQLSelect on resource: .*table\/Orders because no session policy/);
+    expect(await outcome(s, select('SELECT orderId FROM "Orders" WHERE pk = ?', [S('CUSTOMER#C1002')]))).toMatch(
+      /dynamodb:PartiQLSelect on resource: .*table\/Orders because no session policy/,
+    );
     // a WHERE with OR may reach other partitions: refused under a LeadingKeys condition
     expect(await outcome(s, select(`SELECT * FROM "Orders" WHERE pk = 'CUSTOMER#C1001' OR status = 'PENDING'`))).toMatch(/^AccessDeniedException/);
     expect(await outcome(s, select(`SELECT * FROM "Orders"."ByStatus" WHERE status = 'PENDING'`))).toMatch(/dynamodb:PartiQLSelect on resource: .*table\/Orders\/index\/ByStatus/);
-    expect(await outcome(s, select(`UPDATE "Orders" SET status = 'X' WHERE pk = 'CUSTOMER#C1001' AND sk = 'ORDER#2026-11-01#A7'`))).toMatch(/dynamodb:PartiQLUpdate on resource: .*table\/Orders/);
+    expect(await outcome(s, select(`UPDATE "Orders" SET status = 'X' WHERE pk = 'CUSTOMER#C1001' AND sk = 'ORDER#2026-11-01#A7'`))).toMatch(
+      /dynamodb:PartiQLUpdate on resource: .*table\/Orders/,
+    );
   });
 
   it('a Scan has no partition key, so ForAllValues on LeadingKeys lets it through, as in AWS', async () => {
     const s = await assumeRole('runbook-runner', {
-      Policy: policy({ Effect: 'Allow', Action: 'dynamodb:Scan', Resource: arn('Orders'), Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CUSTOMER#C1001'] } } }),
+      Policy: policy({
+        Effect: 'Allow',
+        Action: 'dynamodb:Scan',
+        Resource: arn('Orders'),
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CUSTOMER#C1001'] } },
+      }),
     });
     const client = dynamoClient(s);
     const all = await client.send(new ScanCommand({ TableName: 'Orders' }));
@@ -159,7 +204,12 @@ describe('actions and resources derived as AWS does', () => {
   });
 
   it('conditions on the session: aws:SourceIdentity and aws:PrincipalTag', async () => {
-    const p = policy({ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: arn('Customers'), Condition: { StringEquals: { 'aws:SourceIdentity': 'alice', 'aws:PrincipalTag/team': 'support' } } });
+    const p = policy({
+      Effect: 'Allow',
+      Action: 'dynamodb:GetItem',
+      Resource: arn('Customers'),
+      Condition: { StringEquals: { 'aws:SourceIdentity': 'alice', 'aws:PrincipalTag/team': 'support' } },
+    });
     const get = () => new GetItemCommand({ TableName: 'Customers', Key: { customerId: S('C1001') } });
     const alice = await assumeRole('runbook-runner', { Policy: p, SourceIdentity: 'alice', Tags: [{ Key: 'team', Value: 'support' }] });
     const bob = await assumeRole('runbook-runner', { Policy: p, SourceIdentity: 'bob', Tags: [{ Key: 'team', Value: 'support' }] });
@@ -173,12 +223,12 @@ describe('principals without a grant', () => {
     expect(await outcome({ accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey }, new ListTablesCommand({}))).toBe(
       `AccessDeniedException: User: arn:aws:iam::${info.account}:user/runbooks-server is not authorized to perform: dynamodb:ListTables on resource: * because no identity-based policy allows the dynamodb:ListTables action`,
     );
-    expect(await outcome({ accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey }, new GetItemCommand({ TableName: 'Customers', Key: { customerId: S('C1001') } }))).toMatch(
-      /^AccessDeniedException: .*user\/runbooks-server .*dynamodb:GetItem/,
-    );
+    expect(
+      await outcome({ accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey }, new GetItemCommand({ TableName: 'Customers', Key: { customerId: S('C1001') } })),
+    ).toMatch(/^AccessDeniedException: .*user\/runbooks-server .*dynamodb:GetItem/);
   });
 
-  it('a session without a session policy has exactly its role\'s permissions', async () => {
+  it("a session without a session policy has exactly its role's permissions", async () => {
     const ro = await assumeRole('runbook-readonly');
     expect(await outcome(ro, new ScanCommand({ TableName: 'Payments', Limit: 1 }))).toBe('allowed');
     expect(await outcome(ro, new PutItemCommand({ TableName: 'Payments', Item: { orderId: S('Z'), paymentId: S('Z') } }))).toMatch(
@@ -193,7 +243,12 @@ describe('writes through the gateway, on a table of this test', () => {
 
   beforeAll(async () => {
     await local.send(
-      new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
+      new CreateTableCommand({
+        TableName: table,
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
     );
   });
   afterAll(async () => {

@@ -46,7 +46,7 @@ async function errorOf(promise: Promise<unknown>): Promise<{ name: string; messa
 const getCustomer = () => new GetItemCommand({ TableName: 'Customers', Key: { customerId: { S: 'C1001' } } });
 
 describe('credentials the gateway issues', () => {
-  it('look like AWS\'s and expire DurationSeconds after issue', async () => {
+  it("look like AWS's and expire DurationSeconds after issue", async () => {
     now = START;
     const { out } = await session(1800, 'rb-shape');
     const c = out.Credentials!;
@@ -91,7 +91,8 @@ describe('refusals', () => {
     const wrongSecret = new DynamoDBClient(clientConfig({ ...credentials, secretAccessKey: `${credentials.secretAccessKey.slice(0, -1)}${last}` }));
     expect(await errorOf(wrongSecret.send(getCustomer()))).toEqual({
       name: 'InvalidSignatureException',
-      message: 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+      message:
+        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
     });
     wrongSecret.destroy();
 
@@ -111,7 +112,7 @@ describe('refusals', () => {
     tampering.destroy();
   });
 
-  it('an unknown key, a missing token and another session\'s token', async () => {
+  it("an unknown key, a missing token and another session's token", async () => {
     now = START;
     const { credentials } = await session();
     const { credentials: other } = await session(900, 'rb-other');
@@ -130,7 +131,7 @@ describe('refusals', () => {
     sts.destroy();
   });
 
-  it('a request signed more than 15 minutes away from the gateway\'s clock', async () => {
+  it("a request signed more than 15 minutes away from the gateway's clock", async () => {
     now = START;
     const { credentials } = await session();
     const stale = new DynamoDBClient(clientConfig(credentials, -16 * 60_000));
@@ -153,7 +154,7 @@ describe('refusals', () => {
     expect(await res.json()).toEqual({ __type: 'com.amazon.coral.service#MissingAuthenticationTokenException', message: 'Request is missing Authentication Token' });
   });
 
-  it('answers with the gateway\'s clock in Date, so SDKs correct their skew from it', async () => {
+  it("answers with the gateway's clock in Date, so SDKs correct their skew from it", async () => {
     now = START;
     const client = new DynamoDBClient({ endpoint: gateway.endpoint, region: gateway.region, credentials: gateway.baseCredentials, maxAttempts: 1 });
     const err = await errorOf(client.send(new ListTablesCommand({})));
@@ -190,7 +191,16 @@ describe('signatures made the way other clients make them', () => {
     const url = new URL(gateway.endpoint);
     const signer = new SignatureV4({ credentials, region: gateway.region, service, sha256: Sha256, applyChecksum: false });
     const signed = await signer.sign(
-      { method: request.method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: request.query ?? {}, headers: { host: url.host, ...request.headers }, body: request.body },
+      {
+        method: request.method,
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: '/',
+        query: request.query ?? {},
+        headers: { host: url.host, ...request.headers },
+        body: request.body,
+      },
       { signingDate: new Date(now), ...options },
     );
     const qs = new URLSearchParams(request.query ?? {}).toString();
@@ -213,14 +223,17 @@ describe('signatures made the way other clients make them', () => {
     expect(JSON.parse(res.body).Item.name.S).toBe('Grace Hopper');
   });
 
-  it('a signed x-amz-content-sha256, which must be the body\'s hash', async () => {
+  it("a signed x-amz-content-sha256, which must be the body's hash", async () => {
     now = START;
     const { credentials } = await session();
     const body = getItem().body;
     const hash = createHash('sha256').update(body).digest('hex');
     const ok = await send('dynamodb', credentials, { ...getItem(body), headers: { ...getItem().headers, 'x-amz-content-sha256': hash } });
     expect(ok.status).toBe(200);
-    const lying = await send('dynamodb', credentials, { ...getItem(body), headers: { ...getItem().headers, 'x-amz-content-sha256': createHash('sha256').update('{}').digest('hex') } });
+    const lying = await send('dynamodb', credentials, {
+      ...getItem(body),
+      headers: { ...getItem().headers, 'x-amz-content-sha256': createHash('sha256').update('{}').digest('hex') },
+    });
     expect(lying.status).toBe(400);
     expect(JSON.parse(lying.body).__type).toBe('com.amazon.coral.service#InvalidSignatureException');
   });

@@ -12,7 +12,11 @@ const req = (action: string, resource: string, keys: Record<string, string | str
   resource,
   keys: contextKeys(keys),
 });
-const allow = (Action: string | string[], Resource: string | string[], Condition?: PolicyDocument extends never ? never : Record<string, Record<string, unknown>>): PolicyDocument => ({
+const allow = (
+  Action: string | string[],
+  Resource: string | string[],
+  Condition?: PolicyDocument extends never ? never : Record<string, Record<string, unknown>>,
+): PolicyDocument => ({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Action, Resource, ...(Condition ? { Condition } : {}) }],
 });
@@ -70,8 +74,7 @@ describe('authorize', () => {
 });
 
 describe('conditions', () => {
-  const holds = (condition: Record<string, Record<string, unknown>>, keys: Record<string, string | string[]>): boolean =>
-    conditionHolds(condition, contextKeys(keys));
+  const holds = (condition: Record<string, Record<string, unknown>>, keys: Record<string, string | string[]>): boolean => conditionHolds(condition, contextKeys(keys));
 
   it('ForAllValues:StringEquals on dynamodb:LeadingKeys: every key listed, and true when the key is absent', () => {
     const c = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CUSTOMER#C1001', 'CUSTOMER#C1002'] } };
@@ -107,7 +110,9 @@ describe('conditions', () => {
     const c = { DateLessThan: { 'aws:TokenIssueTime': '2026-11-27T12:00:00Z' } };
     expect(holds(c, { 'aws:TokenIssueTime': '2026-11-27T11:59:59Z' })).toBe(true);
     expect(holds(c, { 'aws:TokenIssueTime': '2026-11-27T12:00:00Z' })).toBe(false);
-    expect(holds({ DateGreaterThanEquals: { 'aws:TokenIssueTime': String(Date.parse('2026-11-27T12:00:00Z') / 1000) } }, { 'aws:TokenIssueTime': '2026-11-27T12:00:00Z' })).toBe(true);
+    expect(holds({ DateGreaterThanEquals: { 'aws:TokenIssueTime': String(Date.parse('2026-11-27T12:00:00Z') / 1000) } }, { 'aws:TokenIssueTime': '2026-11-27T12:00:00Z' })).toBe(
+      true,
+    );
   });
 
   it('all operators and all keys must hold', () => {

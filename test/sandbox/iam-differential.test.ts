@@ -94,7 +94,7 @@ const STRING_KEYS = [
   'ORDER*',
   '?',
   'x?y',
-  '${aws:SourceIdentity, \'alice\'}',
+  "${aws:SourceIdentity, 'alice'}",
 ];
 const NUMBER_KEYS = [42, 7, 1.5, 0, 100001];
 /** the session's own aws:userid, filled in per scenario: what `${aws:userid}` would stand for */
@@ -121,7 +121,20 @@ type Op =
   | 'TransactWriteItems'
   | 'ExecuteStatement'
   | 'DescribeTable';
-const OPS: Op[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem', 'TransactGetItems', 'TransactWriteItems', 'ExecuteStatement', 'DescribeTable'];
+const OPS: Op[] = [
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'TransactGetItems',
+  'TransactWriteItems',
+  'ExecuteStatement',
+  'DescribeTable',
+];
 type PartKind = 'Get' | 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
 type PartiqlKind = 'select' | 'insert' | 'update' | 'delete';
 
@@ -179,7 +192,10 @@ function render(spec: Spec, userId: string): RenderedRequest {
     case 'DeleteItem':
       return { operation: spec.op, input: { TableName: first.table, Key: key(first) } };
     case 'UpdateItem':
-      return { operation: 'UpdateItem', input: { TableName: first.table, Key: key(first), UpdateExpression: 'SET #n = :n', ExpressionAttributeNames: { '#n': 'note' }, ExpressionAttributeValues: { ':n': 'x' } } };
+      return {
+        operation: 'UpdateItem',
+        input: { TableName: first.table, Key: key(first), UpdateExpression: 'SET #n = :n', ExpressionAttributeNames: { '#n': 'note' }, ExpressionAttributeValues: { ':n': 'x' } },
+      };
     case 'PutItem':
       return { operation: 'PutItem', input: { TableName: first.table, Item: item(first) } };
     case 'Query': {
@@ -326,12 +342,22 @@ const ROLES: Record<string, PolicyDocument[]> = {
     doc(
       { Effect: 'Allow', Action: 'dynamodb:*', Resource: `arn:aws:dynamodb:*:*:table/*` },
       { Sid: 'NoDeletesOfPayments', Effect: 'Deny', Action: ['dynamodb:Delete*', 'dynamodb:PartiQLDelete', 'dynamodb:BatchWriteItem'], Resource: `${ARN}/Payments` },
-      { Sid: 'OpsOnlyOnLedger', Effect: 'Deny', Action: 'dynamodb:*', Resource: [`${ARN}/Ledger.v2`, `${ARN}/Ledger.v2/index/*`], Condition: { StringNotEquals: { 'aws:PrincipalTag/team': 'ops' } } },
+      {
+        Sid: 'OpsOnlyOnLedger',
+        Effect: 'Deny',
+        Action: 'dynamodb:*',
+        Resource: [`${ARN}/Ledger.v2`, `${ARN}/Ledger.v2/index/*`],
+        Condition: { StringNotEquals: { 'aws:PrincipalTag/team': 'ops' } },
+      },
     ),
   ],
   'team-tables': [
     doc(
-      { Effect: 'Allow', Action: ['dynamodb:Get*', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:PartiQLSelect', 'dynamodb:DescribeTable', 'dynamodb:Batch*'], Resource: `${ARN}/\${aws:PrincipalTag/team}*` },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:Get*', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:PartiQLSelect', 'dynamodb:DescribeTable', 'dynamodb:Batch*'],
+        Resource: `${ARN}/\${aws:PrincipalTag/team}*`,
+      },
       { Effect: 'Allow', Action: 'dynamodb:*Item', Resource: `${ARN}/\${aws:PrincipalTag/team, 'Customers'}` },
     ),
   ],
@@ -343,7 +369,12 @@ const ROLES: Record<string, PolicyDocument[]> = {
   ],
   'leading-keys': [
     doc(
-      { Effect: 'Allow', Action: 'dynamodb:*', Resource: '*', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CUSTOMER#*', 'C100?', '${aws:PrincipalTag/team}', '${$}*', '${*}'] } } },
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:*',
+        Resource: '*',
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CUSTOMER#*', 'C100?', '${aws:PrincipalTag/team}', '${$}*', '${*}'] } },
+      },
       { Effect: 'Deny', Action: 'dynamodb:*', Resource: '*', Condition: { 'ForAnyValue:StringEquals': { 'dynamodb:LeadingKeys': ['CUSTOMER#C1002', 'ADMIN#root'] } } },
       { Effect: 'Deny', Action: ['dynamodb:Scan', 'dynamodb:PartiQL*'], Resource: '*', Condition: { Null: { 'dynamodb:LeadingKeys': 'true' } } },
     ),
@@ -359,13 +390,23 @@ const ROLES: Record<string, PolicyDocument[]> = {
           DateLessThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' },
           NumericGreaterThan: { 'aws:EpochTime': '1700000000' },
           ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/conditional' },
-          'StringEqualsIgnoreCase': { 'aws:PrincipalTag/runbook': ['ORDERS', 'refunds'] },
+          StringEqualsIgnoreCase: { 'aws:PrincipalTag/runbook': ['ORDERS', 'refunds'] },
         },
       },
-      { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: '*', Condition: { StringLikeIfExists: { 'aws:SourceIdentity': 'a*' }, 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': '*${?}*' } } },
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:GetItem',
+        Resource: '*',
+        Condition: { StringLikeIfExists: { 'aws:SourceIdentity': 'a*' }, 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': '*${?}*' } },
+      },
       { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringLike: { 'aws:userid': '*:rb-blocked*' } } },
       { Effect: 'Deny', Action: 'dynamodb:Put*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': "${aws:PrincipalTag/transport, 'true'}" } } },
-      { Effect: 'Deny', Action: 'dynamodb:*', Resource: '*', Condition: { DateGreaterThan: { 'aws:TokenIssueTime': '2026-06-01T00:00:00Z' }, StringNotLike: { 'aws:PrincipalTag/user': ['alice', 'b*'] } } },
+      {
+        Effect: 'Deny',
+        Action: 'dynamodb:*',
+        Resource: '*',
+        Condition: { DateGreaterThan: { 'aws:TokenIssueTime': '2026-06-01T00:00:00Z' }, StringNotLike: { 'aws:PrincipalTag/user': ['alice', 'b*'] } },
+      },
     ),
   ],
 };
@@ -444,7 +485,14 @@ function revocation(s: Session): { doc?: PolicyDocument; label: string } {
       let state = { entries: [], foreign: [] } as Parameters<typeof planRevocation>[0];
       for (let r = 0; r < 4; r++) {
         const runId = r === 3 ? s.runId : `old${r}`;
-        state = planRevocation(state, { roleId: s.roleId, pattern: runUserIdPattern(s.roleId, runId), until, issued: new Date(s.issuedAt - 1000 * r), now: new Date(s.issuedAt + 1000), maxChars: 400 }).state;
+        state = planRevocation(state, {
+          roleId: s.roleId,
+          pattern: runUserIdPattern(s.roleId, runId),
+          until,
+          issued: new Date(s.issuedAt - 1000 * r),
+          now: new Date(s.issuedAt + 1000),
+          maxChars: 400,
+        }).state;
       }
       return { doc: revocationDocument(state.entries, state.foreign, state.cutoff), label: 'folded' };
     }
@@ -471,7 +519,20 @@ function ours(c: Case): Verdict {
 
 /** AWS spellings of the context keys the sandbox sets (the library wants them as AWS names them). */
 const SPELLING = new Map(
-  ['aws:userid', 'aws:username', 'aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:SourceIdentity', 'aws:TokenIssueTime', 'aws:CurrentTime', 'aws:EpochTime', 'aws:SecureTransport', 'aws:RequestedRegion', 'dynamodb:LeadingKeys'].map((k) => [k.toLowerCase(), k]),
+  [
+    'aws:userid',
+    'aws:username',
+    'aws:PrincipalArn',
+    'aws:PrincipalAccount',
+    'aws:PrincipalType',
+    'aws:SourceIdentity',
+    'aws:TokenIssueTime',
+    'aws:CurrentTime',
+    'aws:EpochTime',
+    'aws:SecureTransport',
+    'aws:RequestedRegion',
+    'dynamodb:LeadingKeys',
+  ].map((k) => [k.toLowerCase(), k]),
 );
 
 async function theirs(c: Case): Promise<{ verdict: Verdict; ignored: string[] }> {
@@ -488,7 +549,8 @@ async function theirs(c: Case): Promise<{ verdict: Verdict; ignored: string[] }>
     resourceControlPolicies: [],
   };
   const out = await runSimulation(simulation, { simulationMode: 'Strict' });
-  if (out.resultType !== 'single') throw new Error(`iam-simulate could not evaluate ${c.action} on ${c.resource}: ${JSON.stringify(out.resultType === 'error' ? out.errors : out.resultType)}`);
+  if (out.resultType !== 'single')
+    throw new Error(`iam-simulate could not evaluate ${c.action} on ${c.resource}: ${JSON.stringify(out.resultType === 'error' ? out.errors : out.resultType)}`);
   return { verdict: out.overallResult, ignored: out.result.ignoredContextKeys ?? [] };
 }
 
@@ -559,7 +621,11 @@ describe('the sandbox IAM evaluation against iam-simulate', () => {
       const s = randomSession(i);
       const spec = randomSpec();
       // Sometimes a table's key schema is unknown: its parts are then left unpinned.
-      const partitionKeys = Object.fromEntries(Object.entries(TABLES).filter(() => !chance(0.1)).map(([n, t]) => [n, t.hash]));
+      const partitionKeys = Object.fromEntries(
+        Object.entries(TABLES)
+          .filter(() => !chance(0.1))
+          .map(([n, t]) => [n, t.hash]),
+      );
       const session = deriveSessionPolicy(render(spec, s.userId), { region: REGION, account: ACCOUNT, partitionKeys }) as unknown as PolicyDocument;
       const revoked = revocation(s);
       const deny = chance(0.2) ? pick(DENIES) : undefined;

@@ -30,7 +30,7 @@ describe('the sandbox session table', () => {
     expect(ids.sessionCount).toBe(2);
   });
 
-  it('keeps the table to the sessions of the last day and a session\'s lifetime', () => {
+  it("keeps the table to the sessions of the last day and a session's lifetime", () => {
     let now = Date.UTC(2026, 10, 30, 8);
     const ids = new Identities('000000000000', [role], () => now);
     const state = ids.roles.get('r')!;

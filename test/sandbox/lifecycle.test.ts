@@ -82,7 +82,12 @@ describe('DynamoDB Local', () => {
       roles: [{ name: 'r', maxSessionDuration: 3600, policies: [{ Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] }] }],
       tables: [
         {
-          input: { TableName: 'Notes', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' },
+          input: {
+            TableName: 'Notes',
+            KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+            AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+            BillingMode: 'PAY_PER_REQUEST',
+          },
           items: [{ id: 'seed', text: 'from the sandbox file' }],
         },
       ],

@@ -14,7 +14,7 @@ const header =
 const secret = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
 
 describe('SigV4 verification', () => {
-  it('accepts the signature of AWS\'s documented example', () => {
+  it("accepts the signature of AWS's documented example", () => {
     const auth = parseAuthorization(header)!;
     expect(auth).toMatchObject({ accessKeyId: 'AKIDEXAMPLE', scopeDate: '20150830', region: 'us-east-1', service: 'iam', signedHeaders: ['content-type', 'host', 'x-amz-date'] });
     // query parameters sorted, header values trimmed with inner runs of spaces collapsed

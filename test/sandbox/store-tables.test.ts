@@ -54,13 +54,20 @@ describe('the run store in the sandbox', () => {
     }
   });
 
-  it('lets the base principal use the store tables, with the store\'s calls only', async () => {
+  it("lets the base principal use the store tables, with the store's calls only", async () => {
     const key = { id: S('probe#check#1'), chunk: { N: '0' } };
     expect(await outcome(new DescribeTableCommand({ TableName: 'runbooks-runs' }))).toBe('allowed');
     expect(await outcome(new ScanCommand({ TableName: 'runbooks-runs', Limit: 1 }))).toBe('allowed');
-    expect(await outcome(new QueryCommand({ TableName: 'runbooks-journal', KeyConditionExpression: '#r = :r', ExpressionAttributeNames: { '#r': 'run' }, ExpressionAttributeValues: { ':r': S('probe') } }))).toBe(
-      'allowed',
-    );
+    expect(
+      await outcome(
+        new QueryCommand({
+          TableName: 'runbooks-journal',
+          KeyConditionExpression: '#r = :r',
+          ExpressionAttributeNames: { '#r': 'run' },
+          ExpressionAttributeValues: { ':r': S('probe') },
+        }),
+      ),
+    ).toBe('allowed');
     expect(await outcome(new PutItemCommand({ TableName: 'runbooks-items', Item: { ...key, count: { N: '0' } } }))).toBe('allowed');
     expect(await outcome(new GetItemCommand({ TableName: 'runbooks-items', Key: key }))).toBe('allowed');
     expect(await outcome(new DeleteItemCommand({ TableName: 'runbooks-items', Key: key }))).toBe('allowed');
@@ -68,23 +75,44 @@ describe('the run store in the sandbox', () => {
     expect(await outcome(new DescribeTableCommand({ TableName: 'runbooks-audit' }))).toBe('allowed');
     expect(
       await outcome(
-        new QueryCommand({ TableName: 'runbooks-audit', KeyConditionExpression: '#c = :c', ExpressionAttributeNames: { '#c': 'chain' }, ExpressionAttributeValues: { ':c': S('probe') }, ConsistentRead: true }),
+        new QueryCommand({
+          TableName: 'runbooks-audit',
+          KeyConditionExpression: '#c = :c',
+          ExpressionAttributeNames: { '#c': 'chain' },
+          ExpressionAttributeValues: { ':c': S('probe') },
+          ConsistentRead: true,
+        }),
       ),
     ).toBe('allowed');
     // Nothing the store does not call: no updates, batches, table changes.
     const refused = (action: string, table = 'runbooks-runs') =>
       `AccessDeniedException: User: arn:aws:iam::${info.account}:user/runbooks-server is not authorized to perform: dynamodb:${action} on resource: arn:aws:dynamodb:${info.region}:${info.account}:table/${table} because no identity-based policy allows the dynamodb:${action} action`;
-    expect(await outcome(new UpdateItemCommand({ TableName: 'runbooks-runs', Key: { run: S('x') }, UpdateExpression: 'SET #a = :a', ExpressionAttributeNames: { '#a': 'a' }, ExpressionAttributeValues: { ':a': S('b') } }))).toBe(
-      refused('UpdateItem'),
-    );
+    expect(
+      await outcome(
+        new UpdateItemCommand({
+          TableName: 'runbooks-runs',
+          Key: { run: S('x') },
+          UpdateExpression: 'SET #a = :a',
+          ExpressionAttributeNames: { '#a': 'a' },
+          ExpressionAttributeValues: { ':a': S('b') },
+        }),
+      ),
+    ).toBe(refused('UpdateItem'));
     expect(await outcome(new BatchWriteItemCommand({ RequestItems: { 'runbooks-items': [{ DeleteRequest: { Key: key } }] } }))).toBe(refused('BatchWriteItem', 'runbooks-items'));
     expect(await outcome(new DeleteTableCommand({ TableName: 'runbooks-journal' }))).toBe(refused('DeleteTable', 'runbooks-journal'));
     expect(await outcome(new UpdateTimeToLiveCommand({ TableName: 'runbooks-items', TimeToLiveSpecification: { Enabled: false, AttributeName: 'expiresAt' } }))).toBe(
       refused('UpdateTimeToLive', 'runbooks-items'),
     );
-    expect(await outcome(new CreateTableCommand({ TableName: 'runbooks-new', KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }))).toBe(
-      refused('CreateTable', 'runbooks-new'),
-    );
+    expect(
+      await outcome(
+        new CreateTableCommand({
+          TableName: 'runbooks-new',
+          KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      ),
+    ).toBe(refused('CreateTable', 'runbooks-new'));
     expect(STORE_ACTIONS).toEqual(['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:Scan']);
   });
 
@@ -106,7 +134,16 @@ describe('the run store in the sandbox', () => {
           account: '000000000000',
           region: 'us-east-1',
           roles: [{ name: 'r', maxSessionDuration: 3600, policies: [] }],
-          tables: [{ input: { TableName: 'runbooks-customers', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] }, items: [] }],
+          tables: [
+            {
+              input: {
+                TableName: 'runbooks-customers',
+                KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+                AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+              },
+              items: [],
+            },
+          ],
         },
       }),
     ).rejects.toMatchObject({

@@ -71,7 +71,7 @@ async function read(credentials: { accessKeyId: string; secretAccessKey: string;
 }
 
 describe('AssumeRole', () => {
-  it('refuses DurationSeconds outside 900-43200 and above the role\'s maximum', async () => {
+  it("refuses DurationSeconds outside 900-43200 and above the role's maximum", async () => {
     expect(await refusal(assume({ DurationSeconds: 899 }))).toBe(
       "ValidationError: 1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
     );
@@ -88,7 +88,16 @@ describe('AssumeRole', () => {
     const tags = Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
     expect(await refusal(assume({ Tags: tags }))).toMatch(/at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50$/);
     expect(await refusal(assume({ Tags: [{ Key: 'k'.repeat(129), Value: 'v' }] }))).toMatch(/at 'tags\.1\.member\.key' .* less than or equal to 128$/);
-    expect(await refusal(assume({ Tags: [{ Key: 'run', Value: 'a' }, { Key: 'RUN', Value: 'b' }] }))).toMatch(/^ValidationError: Duplicate tag keys/);
+    expect(
+      await refusal(
+        assume({
+          Tags: [
+            { Key: 'run', Value: 'a' },
+            { Key: 'RUN', Value: 'b' },
+          ],
+        }),
+      ),
+    ).toMatch(/^ValidationError: Duplicate tag keys/);
     const ok = await assume({ SourceIdentity: 'alice@example.com', Tags: [{ Key: 'runbook', Value: 'orders/refund-check' }] });
     expect(ok.out.SourceIdentity).toBe('alice@example.com');
     expect(ok.out.PackedPolicySize).toBeGreaterThan(0);
@@ -98,9 +107,13 @@ describe('AssumeRole', () => {
     const statement = (resources: string[]) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: resources }] });
     const long = statement(Array.from({ length: 40 }, (_, i) => `arn:aws:dynamodb:eu-west-1:123456789012:table/Orders${i}`));
     expect(long.length).toBeGreaterThan(2048);
-    expect(await refusal(assume({ Policy: long }))).toMatch(/^ValidationError: 1 validation error detected: Value '.*' at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048$/);
+    expect(await refusal(assume({ Policy: long }))).toMatch(
+      /^ValidationError: 1 validation error detected: Value '.*' at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048$/,
+    );
     expect(await refusal(assume({ Policy: '{"Statement": [' }))).toBe('MalformedPolicyDocumentException: The policy is not in the valid JSON format.');
-    expect(await refusal(assume({ Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'dynamodb:GetItem' }] }) }))).toMatch(/^MalformedPolicyDocumentException: .*missing Resource/);
+    expect(await refusal(assume({ Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'dynamodb:GetItem' }] }) }))).toMatch(
+      /^MalformedPolicyDocumentException: .*missing Resource/,
+    );
     // Random table names do not compress: under the plaintext limit, over the packed one.
     const random = statement(Array.from({ length: 12 }, () => `arn:aws:dynamodb:eu-west-1:123456789012:table/${randomBytes(60).toString('base64url').slice(0, 80)}`));
     expect(random.length).toBeLessThanOrEqual(2048);
@@ -112,7 +125,9 @@ describe('AssumeRole', () => {
       'AccessDenied: User: arn:aws:iam::123456789012:user/runbooks-server is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/nobody',
     );
     const { credentials } = await assume();
-    expect(await refusal(assume({}, credentials))).toMatch(/^AccessDenied: User: arn:aws:sts::123456789012:assumed-role\/runner\/rb-run1-step1 is not authorized to perform: sts:AssumeRole/);
+    expect(await refusal(assume({}, credentials))).toMatch(
+      /^AccessDenied: User: arn:aws:sts::123456789012:assumed-role\/runner\/rb-run1-step1 is not authorized to perform: sts:AssumeRole/,
+    );
   });
 });
 
@@ -165,7 +180,9 @@ describe('inline role policies', () => {
     await client.send(new DeleteRolePolicyCommand({ RoleName: 'long', PolicyName: 'p1' }));
     await client.send(new DeleteRolePolicyCommand({ RoleName: 'long', PolicyName: 'p0' }));
     expect((await client.send(new ListRolePoliciesCommand({ RoleName: 'long' }))).PolicyNames).toEqual([]);
-    expect(await refusal(client.send(new GetRolePolicyCommand({ RoleName: 'long', PolicyName: 'p1' })))).toBe('NoSuchEntityException: The role policy with name p1 cannot be found.');
+    expect(await refusal(client.send(new GetRolePolicyCommand({ RoleName: 'long', PolicyName: 'p1' })))).toBe(
+      'NoSuchEntityException: The role policy with name p1 cannot be found.',
+    );
     expect(await refusal(client.send(new ListRolePoliciesCommand({ RoleName: 'ghost' })))).toBe('NoSuchEntityException: The role with name ghost cannot be found.');
     const role = await client.send(new GetRoleCommand({ RoleName: 'long' }));
     expect(role.Role).toMatchObject({ RoleName: 'long', Arn: roleArn('long'), MaxSessionDuration: 7200 });

@@ -53,7 +53,10 @@ export function clientRoutes(app: FastifyInstance, options: { clientDir?: string
     if (token !== undefined) return exchange(request, reply, token);
     const html = clientDir ? await readInside(clientDir, 'index.html') : undefined;
     if (!html) {
-      return reply.code(503).type('text/html; charset=utf-8').send(page('Client not built', 'The browser notebook is not built: run `npm run build` in the project folder, then reload. The API under /api works without it.'));
+      return reply
+        .code(503)
+        .type('text/html; charset=utf-8')
+        .send(page('Client not built', 'The browser notebook is not built: run `npm run build` in the project folder, then reload. The API under /api works without it.'));
     }
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
   });
@@ -68,18 +71,24 @@ export function clientRoutes(app: FastifyInstance, options: { clientDir?: string
       return html(401).send(page('Sign-in refused', 'A sign-in link works only when opened as a page: paste the URL printed by `runbooks serve` into the address bar.'));
     }
     if (source === 'other-page-link') {
-      return html(200).send(page('Sign in to runbooks', 'This sign-in link was opened from another site. Go on only if you opened it yourself.', { href: `/?token=${encodeURIComponent(token)}`, text: 'Sign in' }));
+      return html(200).send(
+        page('Sign in to runbooks', 'This sign-in link was opened from another site. Go on only if you opened it yourself.', {
+          href: `/?token=${encodeURIComponent(token)}`,
+          text: 'Sign in',
+        }),
+      );
     }
     const principal = gate.auth.byToken(token);
     if (!principal) {
       if (gate.limiter.fail({ ip: request.ip, token })) {
         return html(429).send(page('Too many attempts', 'Too many failed sign-in attempts: wait a minute, then open the URL printed by `runbooks serve`.'));
       }
-      return reply.code(401).type('text/html; charset=utf-8').send(page('Invalid token', 'This token is not valid: open the URL printed by `runbooks serve` (the token changes at every start unless --token is given).'));
+      return reply
+        .code(401)
+        .type('text/html; charset=utf-8')
+        .send(page('Invalid token', 'This token is not valid: open the URL printed by `runbooks serve` (the token changes at every start unless --token is given).'));
     }
-    return reply
-      .header('set-cookie', setCookieHeader(gate.auth.cookieFor(principal), gate.auth.config.secureCookie === true))
-      .redirect('/', 302);
+    return reply.header('set-cookie', setCookieHeader(gate.auth.cookieFor(principal), gate.auth.config.secureCookie === true)).redirect('/', 302);
   }
 
   if (!clientDir) return;

@@ -40,10 +40,7 @@ export function exportRoutes(app: FastifyInstance, options: { engine: RunEngine;
       const body = renderTranscript(run, await runbookOf(run), format, engine.sourceOf(run.id));
       // The transcript's own policy (its one inline style sheet, by hash); framing is refused as everywhere.
       if (format === 'html') reply.header('content-security-policy', `${transcriptCsp()}; frame-ancestors 'none'`);
-      return reply
-        .type(TRANSCRIPT_TYPES[format])
-        .header('content-disposition', `attachment; filename="${run.id}.${format}"`)
-        .send(body);
+      return reply.type(TRANSCRIPT_TYPES[format]).header('content-disposition', `attachment; filename="${run.id}.${format}"`).send(body);
     },
   );
 

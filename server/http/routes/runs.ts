@@ -80,19 +80,15 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
     return { runbook: runbookView(run.runbook, loaded.runbook, relativeProblems(runbooksDir, loaded.problems)) };
   });
 
-  app.get<{ Params: StepParams; Querystring: ItemsQuery }>(
-    '/api/runs/:run/steps/:step/items',
-    { schema: { params: stepParams, querystring: itemsQuery } },
-    async (request) => {
-      const { run, step } = request.params;
-      const q = request.query;
-      await engine.current(run);
-      const limit = q.limit === undefined ? 500 : Number(q.limit);
-      if (limit < 1 || limit > 1000) throw new RbError('RB_ERR_HTTP_BAD_REQUEST', `limit must be from 1 to 1000, not ${limit}.`);
-      const n = q.n === undefined ? undefined : Number(q.n);
-      return engine.items(run, step, { ...(n !== undefined ? { n } : {}), offset: q.offset === undefined ? 0 : Number(q.offset), limit });
-    },
-  );
+  app.get<{ Params: StepParams; Querystring: ItemsQuery }>('/api/runs/:run/steps/:step/items', { schema: { params: stepParams, querystring: itemsQuery } }, async (request) => {
+    const { run, step } = request.params;
+    const q = request.query;
+    await engine.current(run);
+    const limit = q.limit === undefined ? 500 : Number(q.limit);
+    if (limit < 1 || limit > 1000) throw new RbError('RB_ERR_HTTP_BAD_REQUEST', `limit must be from 1 to 1000, not ${limit}.`);
+    const n = q.n === undefined ? undefined : Number(q.n);
+    return engine.items(run, step, { ...(n !== undefined ? { n } : {}), offset: q.offset === undefined ? 0 : Number(q.offset), limit });
+  });
 
   app.post<{ Params: StepParams; Body: { confirm?: boolean } }>(
     '/api/runs/:run/steps/:step/execute',
@@ -104,14 +100,10 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
     },
   );
 
-  app.post<{ Params: StepParams }>(
-    '/api/runs/:run/steps/:step/more',
-    { schema: { params: stepParams, body: emptyBody }, preHandler: runner },
-    async (request) => {
-      const { run, step } = request.params;
-      return { execution: await engine.nextPage(run, step, { user: principalOf(request).name }) };
-    },
-  );
+  app.post<{ Params: StepParams }>('/api/runs/:run/steps/:step/more', { schema: { params: stepParams, body: emptyBody }, preHandler: runner }, async (request) => {
+    const { run, step } = request.params;
+    return { execution: await engine.nextPage(run, step, { user: principalOf(request).name }) };
+  });
 
   app.post<{ Params: StepParams; Body: { n: number; confirm?: boolean } }>(
     '/api/runs/:run/steps/:step/revert',
@@ -139,11 +131,9 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
     );
   }
 
-  app.post<{ Params: RunParams }>(
-    '/api/runs/:run/complete',
-    { schema: { params: runParams, body: emptyBody }, preHandler: runner },
-    async (request) => ({ run: await engine.complete(request.params.run, { user: principalOf(request).name }) }),
-  );
+  app.post<{ Params: RunParams }>('/api/runs/:run/complete', { schema: { params: runParams, body: emptyBody }, preHandler: runner }, async (request) => ({
+    run: await engine.complete(request.params.run, { user: principalOf(request).name }),
+  }));
 }
 
 /**

@@ -6,17 +6,9 @@
 import type { Identities, Principal } from './identities.js';
 import { header, parseAuthorization, requestTime, signatureMatches, toAmzDate, type ReceivedRequest } from './sigv4.js';
 
-export type AuthFailure =
-  | 'missing'
-  | 'incomplete'
-  | 'unknown-key'
-  | 'bad-token'
-  | 'expired'
-  | 'signature';
+export type AuthFailure = 'missing' | 'incomplete' | 'unknown-key' | 'bad-token' | 'expired' | 'signature';
 
-export type AuthResult =
-  | { ok: true; principal: Principal; service: string }
-  | { ok: false; failure: AuthFailure; message: string };
+export type AuthResult = { ok: true; principal: Principal; service: string } | { ok: false; failure: AuthFailure; message: string };
 
 const SKEW_MS = 15 * 60_000;
 
@@ -32,13 +24,7 @@ const MESSAGES: Record<'unknown-key' | 'bad-token' | 'expired' | 'signature', st
  * @param services the credential-scope services this endpoint answers for (`dynamodb`; `sts`, `iam`)
  * @param regions regions a credential may be scoped to
  */
-export function authenticate(
-  req: ReceivedRequest,
-  identities: Identities,
-  now: number,
-  services: readonly string[],
-  regions: readonly string[],
-): AuthResult {
+export function authenticate(req: ReceivedRequest, identities: Identities, now: number, services: readonly string[], regions: readonly string[]): AuthResult {
   const raw = header(req.rawHeaders, 'authorization');
   if (raw === undefined) return { ok: false, failure: 'missing', message: 'Request is missing Authentication Token' };
   const auth = parseAuthorization(raw);
@@ -46,7 +32,8 @@ export function authenticate(
     return {
       ok: false,
       failure: 'incomplete',
-      message: "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters: AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=…, Signature=…",
+      message:
+        "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters: AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=…, Signature=…",
     };
   }
   const time = requestTime(req.rawHeaders);

@@ -19,12 +19,7 @@ export interface DynamoAuthEnv {
 }
 
 /** undefined when every part of the request is allowed, else AWS's AccessDenied message. */
-export async function authorizeDynamo(
-  principal: Principal,
-  operation: string,
-  body: Record<string, unknown>,
-  env: DynamoAuthEnv,
-): Promise<string | undefined> {
+export async function authorizeDynamo(principal: Principal, operation: string, body: Record<string, unknown>, env: DynamoAuthEnv): Promise<string | undefined> {
   const identity = env.identities.identityPolicies(principal);
   const session = principal.session?.policy ? [principal.session.policy] : undefined;
   const needsKeys = [...identity, ...(session ?? [])].some(mentionsLeadingKeys);

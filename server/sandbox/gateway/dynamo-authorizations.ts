@@ -190,4 +190,3 @@ function entries(v: unknown): Array<[string, unknown]> {
 function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
-

@@ -95,7 +95,9 @@ function policyName(params: URLSearchParams): string {
 function roleXml(role: RoleState): string {
   const trust = {
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${role.arn.split(':')[4]}:user/runbooks-server` }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'] }],
+    Statement: [
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${role.arn.split(':')[4]}:user/runbooks-server` }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'] },
+    ],
   };
   return (
     el('Path', '/') +

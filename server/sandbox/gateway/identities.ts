@@ -25,7 +25,10 @@ export const STORE_POLICY_PREFIX = 'runbooks-';
  */
 export function storeTablesArn(region: string, account: string, prefix: string): string {
   if (!/^[A-Za-z0-9_.-]{1,248}$/.test(prefix)) {
-    throw new RbError('RB_ERR_CONFIG_INVALID', `The store prefix ${JSON.stringify(prefix)} cannot start a DynamoDB table name: use 1-248 characters of A-Z a-z 0-9 _ . - (default ${STORE_POLICY_PREFIX}).`);
+    throw new RbError(
+      'RB_ERR_CONFIG_INVALID',
+      `The store prefix ${JSON.stringify(prefix)} cannot start a DynamoDB table name: use 1-248 characters of A-Z a-z 0-9 _ . - (default ${STORE_POLICY_PREFIX}).`,
+    );
   }
   return `arn:aws:dynamodb:${region}:${account}:table/${prefix}*`;
 }
@@ -69,9 +72,7 @@ interface Credential {
   principal: Principal;
 }
 
-export type Lookup =
-  | { ok: true; principal: Principal; secretAccessKey: string }
-  | { ok: false; failure: 'unknown-key' | 'bad-token' | 'expired' };
+export type Lookup = { ok: true; principal: Principal; secretAccessKey: string } | { ok: false; failure: 'unknown-key' | 'bad-token' | 'expired' };
 
 const BASE_USER = 'runbooks-server';
 // Session records are kept a day past expiry so a late request still gets ExpiredToken, as AWS's

@@ -83,8 +83,7 @@ export class KeySchemas {
 }
 
 function toSchema(d: Described): KeySchema | undefined {
-  const hashOf = (keys: Array<{ AttributeName: string; KeyType: string }> | undefined): string | undefined =>
-    keys?.find((k) => k.KeyType === 'HASH')?.AttributeName;
+  const hashOf = (keys: Array<{ AttributeName: string; KeyType: string }> | undefined): string | undefined => keys?.find((k) => k.KeyType === 'HASH')?.AttributeName;
   const hash = hashOf(d.Table?.KeySchema);
   if (!hash) return undefined;
   const indexes = new Map<string, string>();

@@ -5,13 +5,7 @@
  */
 import type { StatementKind } from './actions.js';
 
-type Token =
-  | { t: 'id'; v: string }
-  | { t: 'qid'; v: string }
-  | { t: 'str'; v: string }
-  | { t: 'num'; v: string }
-  | { t: 'param'; i: number }
-  | { t: 'op'; v: string };
+type Token = { t: 'id'; v: string } | { t: 'qid'; v: string } | { t: 'str'; v: string } | { t: 'num'; v: string } | { t: 'param'; i: number } | { t: 'op'; v: string };
 
 export interface PartiqlStatement {
   kind: StatementKind;
@@ -50,7 +44,12 @@ export function readStatement(statement: string): PartiqlStatement | undefined {
  * The partition key values a statement touches, or undefined when the sandbox cannot read them
  * from the text (a WHERE with OR or NOT, no equality on the key, an INSERT without the key).
  */
-export function partitionKeyValues(stmt: PartiqlStatement, hashKey: string, parameters: readonly unknown[] | undefined, format: (v: unknown) => string | undefined): string[] | undefined {
+export function partitionKeyValues(
+  stmt: PartiqlStatement,
+  hashKey: string,
+  parameters: readonly unknown[] | undefined,
+  format: (v: unknown) => string | undefined,
+): string[] | undefined {
   const resolve = (ref: ValueRef): string | undefined => ('literal' in ref ? ref.literal : parameters && ref.param < parameters.length ? format(parameters[ref.param]) : undefined);
   const refs = stmt.kind === 'insert' ? insertKey(stmt.tokens, hashKey) : whereKey(stmt.tokens, hashKey);
   if (!refs || refs.length === 0) return undefined;

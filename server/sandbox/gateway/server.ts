@@ -179,20 +179,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     headers.authorization = LOCAL_AUTHORIZATION;
     headers['content-length'] = String(body.length);
     delete headers['transfer-encoding'];
-    const upstream = httpRequest(
-      { host: local.hostname, port: local.port, method: req.method, path: req.url, headers, agent },
-      (answer) => {
-        const out: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (value !== undefined && name !== 'connection' && name !== 'keep-alive') out[name] = value;
-        }
-        // Clients correct their clock from Date; it must be the sandbox's clock, not DynamoDB Local's.
-        out.date = new Date(now).toUTCString();
-        res.writeHead(answer.statusCode ?? 502, out);
-        if (done) answer.once('end', done);
-        answer.pipe(res);
-      },
-    );
+    const upstream = httpRequest({ host: local.hostname, port: local.port, method: req.method, path: req.url, headers, agent }, (answer) => {
+      const out: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(answer.headers)) {
+        if (value !== undefined && name !== 'connection' && name !== 'keep-alive') out[name] = value;
+      }
+      // Clients correct their clock from Date; it must be the sandbox's clock, not DynamoDB Local's.
+      out.date = new Date(now).toUTCString();
+      res.writeHead(answer.statusCode ?? 502, out);
+      if (done) answer.once('end', done);
+      answer.pipe(res);
+    });
     upstream.on('error', () => {
       if (!res.headersSent) send(res, jsonError('InternalServerError', 'DynamoDB Local did not answer.', randomUUID(), 500), now);
       else res.destroy();

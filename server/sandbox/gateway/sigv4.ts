@@ -59,7 +59,10 @@ export function requestTime(rawHeaders: readonly string[]): { ms: number; amzDat
 
 /** Formats epoch milliseconds as SigV4's basic ISO 8601 (20240101T000000Z). */
 export function toAmzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** true when the signature matches the one computed with `secret`; compared in constant time. */
@@ -68,7 +71,9 @@ export function signatureMatches(req: ReceivedRequest, auth: Authorization, amzD
   if (canonical === undefined) return false;
   const scope = `${auth.scopeDate}/${auth.region}/${auth.service}/aws4_request`;
   const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
-  const expected = createHmac('sha256', signingKey(secret, auth.scopeDate, auth.region, auth.service)).update(stringToSign).digest();
+  const expected = createHmac('sha256', signingKey(secret, auth.scopeDate, auth.region, auth.service))
+    .update(stringToSign)
+    .digest();
   const given = Buffer.from(auth.signature, 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
@@ -92,7 +97,7 @@ function canonicalPath(path: string): string {
   if (path === '' || path === '/') return '/';
   const segments: string[] = [];
   for (const s of path.split('/')) {
-    if (s === '.' ) continue;
+    if (s === '.') continue;
     if (s === '..') segments.pop();
     else segments.push(s);
   }

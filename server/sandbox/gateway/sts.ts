@@ -52,7 +52,8 @@ function assumeRole(params: URLSearchParams, principal: Principal, env: StsEnv):
   }
   if (tags.length > 50) constraint(`[${tags.length} tags]`, 'tags', 'have length less than or equal to 50');
   tags.forEach((t, i) => {
-    if (t.key.length < 1 || t.key.length > 128) constraint(t.key, `tags.${i + 1}.member.key`, `have length ${t.key.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 128'}`);
+    if (t.key.length < 1 || t.key.length > 128)
+      constraint(t.key, `tags.${i + 1}.member.key`, `have length ${t.key.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 128'}`);
     else if (!TAG_KEY.test(t.key)) constraint(t.key, `tags.${i + 1}.member.key`, 'satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+');
     if (t.value.length > 256) constraint(t.value, `tags.${i + 1}.member.value`, 'have length less than or equal to 256');
   });
@@ -122,12 +123,7 @@ function assumeRole(params: URLSearchParams, principal: Principal, env: StsEnv):
   );
 }
 
-function checkName(
-  value: string | null,
-  field: string,
-  required: boolean,
-  constraint: (value: string | null, field: string, rule: string) => void,
-): void {
+function checkName(value: string | null, field: string, required: boolean, constraint: (value: string | null, field: string, rule: string) => void): void {
   if (value === null) {
     if (required) constraint(null, field, 'not be null');
     return;

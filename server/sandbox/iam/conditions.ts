@@ -36,16 +36,20 @@ export interface ParsedOperator {
 const num = (s: string): number => (s.trim() === '' ? NaN : Number(s));
 /** IAM dates are ISO 8601 or epoch seconds */
 const date = (s: string): number => (/^\d+$/.test(s) ? Number(s) * 1000 : Date.parse(s));
-const numeric = (test: (a: number, b: number) => boolean): Compare => (a, b) => {
-  const x = num(a);
-  const y = num(b);
-  return !Number.isNaN(x) && !Number.isNaN(y) && test(x, y);
-};
-const dated = (test: (a: number, b: number) => boolean): Compare => (a, b) => {
-  const x = date(a);
-  const y = date(b);
-  return !Number.isNaN(x) && !Number.isNaN(y) && test(x, y);
-};
+const numeric =
+  (test: (a: number, b: number) => boolean): Compare =>
+  (a, b) => {
+    const x = num(a);
+    const y = num(b);
+    return !Number.isNaN(x) && !Number.isNaN(y) && test(x, y);
+  };
+const dated =
+  (test: (a: number, b: number) => boolean): Compare =>
+  (a, b) => {
+    const x = date(a);
+    const y = date(b);
+    return !Number.isNaN(x) && !Number.isNaN(y) && test(x, y);
+  };
 const stringEquals: Compare = (a, b) => a === b;
 const ignoreCase: Compare = (a, b) => a.toLowerCase() === b.toLowerCase();
 const like: Compare = (a, b) => wildcardMatch(b, a);
@@ -61,13 +65,19 @@ const OPERATORS: Record<string, BaseOperator> = {
   StringLike: op(like, false, 'pattern'),
   StringNotLike: op(like, true, 'pattern'),
   NumericEquals: op(numeric((a, b) => a === b)),
-  NumericNotEquals: op(numeric((a, b) => a === b), true),
+  NumericNotEquals: op(
+    numeric((a, b) => a === b),
+    true,
+  ),
   NumericLessThan: op(numeric((a, b) => a < b)),
   NumericLessThanEquals: op(numeric((a, b) => a <= b)),
   NumericGreaterThan: op(numeric((a, b) => a > b)),
   NumericGreaterThanEquals: op(numeric((a, b) => a >= b)),
   DateEquals: op(dated((a, b) => a === b)),
-  DateNotEquals: op(dated((a, b) => a === b), true),
+  DateNotEquals: op(
+    dated((a, b) => a === b),
+    true,
+  ),
   DateLessThan: op(dated((a, b) => a < b)),
   DateLessThanEquals: op(dated((a, b) => a <= b)),
   DateGreaterThan: op(dated((a, b) => a > b)),
@@ -113,12 +123,7 @@ export function conditionHolds(condition: Record<string, Record<string, unknown>
   return true;
 }
 
-function operatorHolds(
-  parsed: ParsedOperator,
-  requestValues: readonly string[] | undefined,
-  rawPolicyValues: string[],
-  keys: ContextKeys,
-): boolean {
+function operatorHolds(parsed: ParsedOperator, requestValues: readonly string[] | undefined, rawPolicyValues: string[], keys: ContextKeys): boolean {
   const present = requestValues !== undefined && requestValues.length > 0;
   if (parsed.isNull) {
     // "Null": "true" means the key must be absent, "false" that it must be present.

@@ -20,19 +20,13 @@ export interface AuthzRequest {
 
 export type PolicyKind = 'identity' | 'session';
 
-export type Decision =
-  | { allowed: true }
-  | { allowed: false; reason: 'explicit-deny' | 'no-allow'; policy: PolicyKind };
+export type Decision = { allowed: true } | { allowed: false; reason: 'explicit-deny' | 'no-allow'; policy: PolicyKind };
 
 /**
  * Decides one request. `session` is undefined when the session was issued without a policy (it
  * then has the role's permissions); an empty list would allow nothing.
  */
-export function authorize(
-  request: AuthzRequest,
-  identity: readonly PolicyDocument[],
-  session?: readonly PolicyDocument[],
-): Decision {
+export function authorize(request: AuthzRequest, identity: readonly PolicyDocument[], session?: readonly PolicyDocument[]): Decision {
   if (anyStatement(identity, 'Deny', request)) return { allowed: false, reason: 'explicit-deny', policy: 'identity' };
   if (session && anyStatement(session, 'Deny', request)) return { allowed: false, reason: 'explicit-deny', policy: 'session' };
   if (!anyStatement(identity, 'Allow', request)) return { allowed: false, reason: 'no-allow', policy: 'identity' };

@@ -66,15 +66,7 @@ function validateStatement(s: unknown, path: PolicyPath, problems: PolicyProblem
   if (s.Condition !== undefined) validateCondition(s.Condition, [...path, 'Condition'], problems);
 }
 
-function exactlyOne(
-  s: Record<string, unknown>,
-  path: PolicyPath,
-  name: string,
-  notName: string,
-  problems: PolicyProblem[],
-  valid: (value: string) => boolean,
-  hint: string,
-): void {
+function exactlyOne(s: Record<string, unknown>, path: PolicyPath, name: string, notName: string, problems: PolicyProblem[], valid: (value: string) => boolean, hint: string): void {
   const has = s[name] !== undefined;
   const hasNot = s[notName] !== undefined;
   if (has && hasNot) {
@@ -105,7 +97,11 @@ function validateCondition(condition: unknown, path: PolicyPath, problems: Polic
   }
   for (const [operator, block] of Object.entries(condition)) {
     if (!parseOperator(operator)) {
-      problems.push({ path: [...path, operator], atKey: true, message: `the condition operator ${JSON.stringify(operator)} is not one the sandbox evaluates (String*, Numeric*, Date*, Bool, Arn*, Null, with ForAllValues:/ForAnyValue: and IfExists)` });
+      problems.push({
+        path: [...path, operator],
+        atKey: true,
+        message: `the condition operator ${JSON.stringify(operator)} is not one the sandbox evaluates (String*, Numeric*, Date*, Bool, Arn*, Null, with ForAllValues:/ForAnyValue: and IfExists)`,
+      });
       continue;
     }
     if (!isRecord(block)) {
@@ -114,7 +110,11 @@ function validateCondition(condition: unknown, path: PolicyPath, problems: Polic
     }
     for (const [key, values] of Object.entries(block)) {
       if (!isSupportedConditionKey(key)) {
-        problems.push({ path: [...path, operator, key], atKey: true, message: `the condition key ${JSON.stringify(key)} is not one the sandbox sets; refusing rather than evaluating it differently from AWS` });
+        problems.push({
+          path: [...path, operator, key],
+          atKey: true,
+          message: `the condition key ${JSON.stringify(key)} is not one the sandbox sets; refusing rather than evaluating it differently from AWS`,
+        });
       }
       const list = Array.isArray(values) ? values : [values];
       if (list.length === 0 || list.some((v) => !['string', 'number', 'boolean'].includes(typeof v))) {
@@ -123,4 +123,3 @@ function validateCondition(condition: unknown, path: PolicyPath, problems: Polic
     }
   }
 }
-

@@ -18,7 +18,12 @@ const VARIABLE = /\$\{([^}]*)\}/g;
  */
 export function substituteVariables(text: string, keys: ContextKeys): string | undefined {
   if (!text.includes('${')) return text;
-  return substitute(text, keys, (s) => s, (s) => s);
+  return substitute(
+    text,
+    keys,
+    (s) => s,
+    (s) => s,
+  );
 }
 
 /**
@@ -27,7 +32,12 @@ export function substituteVariables(text: string, keys: ContextKeys): string | u
  */
 export function substitutePattern(text: string, keys: ContextKeys): string | undefined {
   if (!text.includes('${') && !text.includes('\\')) return text;
-  return substitute(text, keys, (s) => s.replace(/\\/g, '\\\\'), (s) => s.replace(/[\\*?]/g, '\\$&'));
+  return substitute(
+    text,
+    keys,
+    (s) => s.replace(/\\/g, '\\\\'),
+    (s) => s.replace(/[\\*?]/g, '\\$&'),
+  );
 }
 
 function substitute(text: string, keys: ContextKeys, own: (s: string) => string, resolved: (s: string) => string): string | undefined {
