@@ -23,7 +23,7 @@ import { basename, dirname, join } from 'node:path';
 import { RbError } from '../errors.js';
 import { signDigest, type DigestPointer } from './audit-digest.js';
 import { defaultAuditKeyPath, loadOrCreateAuditKey, type AuditKey } from './audit-key.js';
-import { withFileLock, type LockOptions } from './audit-lock.js';
+import { shareLockOwner, withFileLock, type LockOptions } from './audit-lock.js';
 import { auditLogPath, DIGEST_TYPE, GENESIS_HASH, hashRecord, REPAIRED_TYPE, type AuditEntry, type AuditRecord } from './audit-record.js';
 import { readFully, scanTail } from './audit-tail.js';
 
@@ -123,6 +123,8 @@ export class AuditLog implements AuditSink {
   private closing?: Promise<void>;
   private readonly path: string;
   private readonly lockPath: string;
+  /** gives back this log's share of the process's owner file, which its locks link to */
+  private readonly releaseOwner: () => void;
   private readonly clock: () => Date;
   private readonly onError: (err: unknown) => void;
 
@@ -134,6 +136,7 @@ export class AuditLog implements AuditSink {
   ) {
     this.path = auditLogPath(dataDir);
     this.lockPath = join(dataDir, 'audit.lock');
+    this.releaseOwner = shareLockOwner(dataDir);
     this.clock = options.clock ?? (() => new Date());
     this.onError = options.onError ?? ((err) => process.stderr.write(`runbooks: audit log: ${err instanceof Error ? err.message : String(err)}\n`));
   }
@@ -155,6 +158,7 @@ export class AuditLog implements AuditSink {
       await log.locked(() => log.refresh());
     } catch (err) {
       await log.file.close().catch(() => undefined);
+      log.releaseOwner();
       throw err;
     }
     const every = opts.digestIntervalMs ?? 300_000;
@@ -236,6 +240,7 @@ export class AuditLog implements AuditSink {
         this.onError(err);
       } finally {
         await this.file.close().catch(() => undefined);
+        this.releaseOwner();
       }
     });
     this.closing = done;
@@ -255,7 +260,7 @@ export class AuditLog implements AuditSink {
 
   /** Across processes, one writer at a time. */
   private locked<T>(fn: () => Promise<T>): Promise<T> {
-    return withFileLock(this.lockPath, fn, this.options.lock);
+    return withFileLock(this.lockPath, fn, { ...this.options.lock, ownerDir: this.dataDir });
   }
 
   private tick(): void {

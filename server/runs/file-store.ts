@@ -22,7 +22,7 @@ import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFi
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RbError, isRbError } from '../errors.js';
-import { withFileLock } from './audit-lock.js';
+import { shareLockOwner, withFileLock } from './audit-lock.js';
 import type { JournalRecord, RunHeader, RunStore } from './store.js';
 import { checkExecution, checkRunId, RUN_ID } from './store-ids.js';
 
@@ -61,6 +61,8 @@ function writeError(what: string, err: unknown): RbError {
 export async function openFileStore(dataDir: string, options: FileStoreOptions = {}): Promise<RunStore> {
   const root = join(dataDir, 'runs');
   await mkdir(root, { recursive: true });
+  // Journal locks link to this process's owner file in runs/ (audit-lock.ts), given back at close.
+  const releaseOwner = shareLockOwner(root);
   // What this process last wrote to each journal: its size and last sequence number, so that an
   // append reads the tail only when another process has written since.
   const tails = new Map<string, { size: number; seq: number }>();
@@ -189,7 +191,7 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
             closeQuietly(fd);
           }
         },
-        { what: `run ${id}'s journal`, code: 'RB_ERR_STORE_WRITE' },
+        { what: `run ${id}'s journal`, code: 'RB_ERR_STORE_WRITE', ownerDir: root },
       );
     },
 
@@ -307,6 +309,7 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
     async close() {
       tails.clear();
       headers.clear();
+      releaseOwner();
     },
   };
   return store;

@@ -34,6 +34,10 @@ const problem = tryMount();
 const required = process.env.CI === 'true' || process.env.RUNBOOKS_REQUIRE_BROWSER === '1';
 if (problem && !required) process.stderr.write(`\ndisk-full: not run: ${problem}\n\n`);
 
+// Longer than a page: a full disk refuses the write's records even where a file's last page has room
+// for a short one (taking a lock needs no space at all: it is a hard link).
+const NOTE = `written while the disk was full ${'.'.repeat(5000)}`;
+
 const RUNBOOK = `---
 title: Write then read
 params:
@@ -43,7 +47,7 @@ params:
 \`\`\`dynamodb {"name":"put"}
 operation: PutItem
 TableName: ${table}
-Item: { id: "{{id}}", note: "written while the disk was full" }
+Item: { id: "{{id}}", note: "${NOTE}" }
 \`\`\`
 # Read
 \`\`\`dynamodb {"name":"get"}
@@ -105,7 +109,7 @@ describe.runIf(!problem || required)('a full disk under the data folder', { time
     expect(execution.unrecorded?.code).toBe('RB_ERR_RUN_HELD');
     expect(execution.unrecorded?.message).toMatch(/performed.*not writable|performed.*could not be recorded/i);
     const item = await documentClient(await assumeRole('runbook-tester')).send(new GetCommand({ TableName: table, Key: { id: 'full-1' } }));
-    expect(item.Item).toEqual({ id: 'full-1', note: 'written while the disk was full' });
+    expect(item.Item).toEqual({ id: 'full-1', note: NOTE });
     // The run's state holds only what is recorded.
     expect(engine.getRun(run.id)!.executions.map((e) => e.step)).toEqual(['get']);
 
