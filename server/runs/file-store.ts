@@ -6,7 +6,8 @@
  *                        another writer made the run first
  *   journal.jsonl        append-only JSON Lines; appends hold `journal.lock` and check the tail's
  *                        sequence number, so two processes never fork or interleave a journal
- *   items/<step>.<n>/<k>.jsonl   the items of execution n of a step, 500 to a chunk file
+ *   items/<step>.<n>.<k>.jsonl   the items of execution n of a step, 500 to a chunk file (runs of
+ *                        earlier versions have them in a folder an execution: <step>.<n>/<k>.jsonl)
  *
  * A record is on disk (fsync) before `append` resolves. A torn last line (crash, full disk) is moved
  * aside to `journal.torn-<time>` before the next append; a failed append is cut back off.
@@ -17,7 +18,7 @@
  * about a dozen of them (docs/performance.md, "Throughput").
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +30,15 @@ import { checkExecution, checkRunId, RUN_ID } from './store-ids.js';
 export const ITEMS_PER_CHUNK = 500;
 const TAIL_BYTES = 64 * 1024;
 const flush = promisify(fdatasync);
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Writes all of `bytes` at `position`. */
 function writeFully(fd: number, bytes: Buffer, position: number): void {
@@ -71,10 +81,14 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
   const headers = new Map<string, RunHeader>();
 
   const runDir = (id: string) => join(root, checkRunId(id));
-  const chunkDir = (id: string, step: string, n: number) => {
+  // One folder of chunk files for every execution of the run: a folder an execution cost a mkdir
+  // (255 µs here) per step.
+  const itemsDir = (id: string, step: string, n: number) => {
     checkExecution(id, step, n);
-    return join(runDir(id), 'items', `${step}.${n}`);
+    return join(runDir(id), 'items');
   };
+  const chunkName = (step: string, n: number, k: number) => `${step}.${n}.${k}.jsonl`;
+  const legacyChunk = (id: string, step: string, n: number, k: number) => join(runDir(id), 'items', `${step}.${n}`, `${k}.jsonl`);
 
   /** The last complete, well-formed record's seq and where it ends (anything after is torn). */
   function readTail(fd: number, size: number): { seq: number; end: number } {
@@ -110,16 +124,24 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
     options.onRepaired?.(id, { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), movedTo });
   }
 
-  /** An empty folder at `dir`: made, or emptied where an earlier attempt left one (rare). */
-  async function freshFolder(dir: string): Promise<void> {
+  /**
+   * Opens the first chunk of an execution's items afresh: items an earlier attempt left (one whose
+   * record never made it) are removed first, so that no reader continues into them (rare).
+   */
+  async function firstChunk(dir: string, step: string, n: number): Promise<number> {
+    const file = join(dir, chunkName(step, n, 0));
     try {
-      mkdirSync(dir);
-      return;
+      return openSync(file, 'wx');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') mkdirSync(dir, { recursive: true });
+      else if (code === 'EEXIST') {
+        const prefix = `${step}.${n}.`;
+        for (const name of await readdir(dir)) if (name.startsWith(prefix) && name.endsWith('.jsonl')) await unlink(join(dir, name));
+        await rm(join(dir, `${step}.${n}`), { recursive: true, force: true });
+      } else throw err;
     }
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
+    return openSync(file, 'w');
   }
 
   const store: RunStore = {
@@ -236,23 +258,19 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
 
     async putItems(id, step, n, offset, items) {
       if (items.length === 0) return;
-      const dir = chunkDir(id, step, n);
+      const dir = itemsDir(id, step, n);
       try {
-        // A first page starts afresh: items of an execution whose record never made it are gone.
-        if (offset === 0) await freshFolder(dir);
-        else mkdirSync(dir, { recursive: true });
         let i = 0;
         while (i < items.length) {
           const at = offset + i;
           const chunk = Math.floor(at / ITEMS_PER_CHUNK);
           const room = (chunk + 1) * ITEMS_PER_CHUNK - at;
           const part = items.slice(i, i + room);
-          const file = join(dir, `${chunk}.jsonl`);
           const text = Buffer.from(part.map((item) => JSON.stringify(item)).join('\n') + '\n');
           const within = at % ITEMS_PER_CHUNK;
           // After exactly the items before `at`: a page written again (a retry) replaces, never duplicates,
-          // and the items before it are never rewritten.
-          const fd = openSync(file, within === 0 ? 'w' : 'r+');
+          // and the items before it are never rewritten. A first page starts afresh.
+          const fd = at === 0 ? await firstChunk(dir, step, n) : openSync(join(dir, chunkName(step, n, chunk)), within === 0 ? 'w' : 'r+');
           try {
             let position = 0;
             if (within > 0) {
@@ -280,12 +298,15 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
     },
 
     async readItems(id, step, n, offset, limit) {
-      const dir = chunkDir(id, step, n);
+      const dir = itemsDir(id, step, n);
+      // An execution's chunks are all in one layout: the earlier one where its first is not flat.
+      const legacy = !exists(join(dir, chunkName(step, n, 0))) && exists(legacyChunk(id, step, n, 0));
       const out: Record<string, unknown>[] = [];
       let at = offset;
       while (out.length < limit) {
         const chunk = Math.floor(at / ITEMS_PER_CHUNK);
-        const text = await readFile(join(dir, `${chunk}.jsonl`), 'utf8').catch(() => undefined);
+        const path = legacy ? legacyChunk(id, step, n, chunk) : join(dir, chunkName(step, n, chunk));
+        const text = await readFile(path, 'utf8').catch(() => undefined);
         if (text === undefined) break;
         const lines = text.split('\n');
         if (lines.at(-1) === '') lines.pop();

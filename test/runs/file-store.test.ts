@@ -3,7 +3,7 @@
  * store-contract.test.ts): no temporary file left by a create, a torn journal tail moved aside and
  * never appended onto, and chunk files of ITEMS_PER_CHUNK items.
  */
-import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,28 @@ describe('the file run store', () => {
     await a.putItems('r1', 'scan', 1, 0, items.slice(0, 700));
     await a.putItems('r1', 'scan', 1, 700, items.slice(700));
     expect(ITEMS_PER_CHUNK).toBe(500);
-    expect((await readdir(join(dataDir, 'runs', 'r1', 'items', 'scan.1'))).sort()).toEqual(['0.jsonl', '1.jsonl']);
+    expect((await readdir(join(dataDir, 'runs', 'r1', 'items'))).sort()).toEqual(['scan.1.0.jsonl', 'scan.1.1.jsonl']);
+  });
+
+  it('starts a first page afresh, and reads the items of earlier versions from their folder', async () => {
+    await a.create(header('r2'));
+    await a.putItems(
+      'r2',
+      'scan',
+      1,
+      0,
+      Array.from({ length: 600 }, (_, i) => ({ n: i })),
+    );
+    // An attempt whose record never made it left 600 items; the execution's first page replaces them all.
+    await a.putItems('r2', 'scan', 1, 0, [{ n: 'again' }]);
+    expect(await a.readItems('r2', 'scan', 1, 0, 1000)).toEqual([{ n: 'again' }]);
+    expect((await readdir(join(dataDir, 'runs', 'r2', 'items'))).sort()).toEqual(['scan.1.0.jsonl']);
+    // A folder an execution, as runs recorded before kept them.
+    const folder = join(dataDir, 'runs', 'r2', 'items', 'scan.2');
+    await mkdir(folder);
+    await writeFile(join(folder, '0.jsonl'), Array.from({ length: 500 }, (_, i) => JSON.stringify({ n: i })).join('\n') + '\n');
+    await writeFile(join(folder, '1.jsonl'), '{"n":500}\n');
+    const old = await a.readItems('r2', 'scan', 2, 498, 10);
+    expect(old).toEqual([{ n: 498 }, { n: 499 }, { n: 500 }]);
   });
 });
