@@ -23,27 +23,16 @@
  * signed with another one is `forged-digest` to `runbooks audit verify`. Deploy the key as a secret
  * that every replica reads (docs/deploy.md), rather than letting each create its own.
  */
-import { randomBytes } from 'node:crypto';
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DescribeTableCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  ScanCommand,
-  type DynamoDBClient,
-  type QueryCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RbError } from '../errors.js';
 import { signDigest, type DigestPointer } from './audit-digest.js';
 import { defaultAuditKeyPath, loadOrCreateAuditKey, type AuditKey } from './audit-key.js';
 import { DIGEST_TYPE, GENESIS_HASH, hashRecord, parseRecordLine, type AuditEntry, type AuditRecord } from './audit-record.js';
 import type { AuditSink } from './audit.js';
+import { eachLimited, queryAll, readParts, runIds, writeToken } from './dynamo-calls.js';
 import { auditStoreError, storeError } from './dynamo-store-errors.js';
 import { checkKeys, DEFAULT_STORE_PREFIX, storeTables } from './dynamo-tables.js';
 import { decodeValue, encodeValue, type Encoded, type Item } from './dynamo-values.js';
-import { RUN_ID } from './store-ids.js';
 
 /** The partition of the chain's records; parts of large records are under `audit/<hex>`. */
 export const AUDIT_CHAIN = 'audit';
@@ -81,34 +70,7 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
-/** A mark of one put: a refused put that finds its own mark at the key is its own earlier attempt. */
-const writeToken = () => randomBytes(12).toString('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The parts of a split value, in order, from `table` under `hash` = blob and `range` = 0, 1, … */
-async function readParts(client: DynamoDBClient, table: string, names: { hash: string; range: string }, blob: string, parts: number): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
-  for await (const item of queryAll(client, {
-    TableName: table,
-    KeyConditionExpression: '#h = :h',
-    ExpressionAttributeNames: { '#h': names.hash },
-    ExpressionAttributeValues: { ':h': { S: blob } },
-  })) {
-    if (Number(item[names.range]?.N) !== out.length || !item.data?.B) break;
-    out.push(item.data.B);
-  }
-  return out.slice(0, parts);
-}
-
-/** Every item a Query returns, page after page, strongly consistent. */
-async function* queryAll(client: DynamoDBClient, input: QueryCommandInput): AsyncGenerator<Item> {
-  let start: Item | undefined;
-  do {
-    const out = await client.send(new QueryCommand({ ...input, ConsistentRead: true, ExclusiveStartKey: start }));
-    yield* out.Items ?? [];
-    start = out.LastEvaluatedKey;
-  } while (start);
-}
 
 export class DynamoAuditLog implements AuditSink {
   private chain: Promise<unknown> = Promise.resolve();
@@ -492,20 +454,9 @@ export async function readAuditChain(client: DynamoDBClient, prefix = DEFAULT_ST
  */
 export async function runAuditHashes(client: DynamoDBClient, prefix = DEFAULT_STORE_PREFIX): Promise<Array<{ id: string; auditHash: string }>> {
   const tables = storeTables(prefix);
-  const ids: string[] = [];
-  let start: Item | undefined;
-  try {
-    do {
-      const out = await client.send(
-        new ScanCommand({ TableName: tables.runs, ProjectionExpression: '#run', ExpressionAttributeNames: { '#run': 'run' }, ConsistentRead: true, ExclusiveStartKey: start }),
-      );
-      for (const item of out.Items ?? []) if (item.run?.S && RUN_ID.test(item.run.S)) ids.push(item.run.S);
-      start = out.LastEvaluatedKey;
-    } while (start);
-  } catch (err) {
+  const ids = await runIds(client, tables.runs).catch((err: unknown) => {
     throw storeError('Scan (listing runs)', tables.runs, prefix, err);
-  }
-  ids.sort();
+  });
 
   const lastHash = async (id: string): Promise<string | undefined> => {
     const items = queryAll(client, {
@@ -536,13 +487,8 @@ export async function runAuditHashes(client: DynamoDBClient, prefix = DEFAULT_ST
   };
 
   const hashes = new Array<string | undefined>(ids.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < ids.length) {
-      const i = next++;
-      hashes[i] = await lastHash(ids[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, ids.length) }, worker));
+  await eachLimited(ids, async (id, i) => {
+    hashes[i] = await lastHash(id);
+  });
   return ids.flatMap((id, i) => (hashes[i] ? [{ id, auditHash: hashes[i] }] : []));
 }

@@ -19,7 +19,6 @@
  * Headers and records carry the change feed's keys (`feed`, `feedAt`: ./dynamo-tables.ts), which
  * `changes` queries.
  */
-import { randomBytes } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -27,15 +26,15 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  ScanCommand,
   type DynamoDBClient,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { RbError } from '../errors.js';
+import { eachLimited, queryAll, readParts, runIds, writeToken } from './dynamo-calls.js';
 import { storeError } from './dynamo-store-errors.js';
 import { checkKeys, DEFAULT_STORE_PREFIX, FEED_INDEX, FEED_TABLES, storeTables, TTL_ATTRIBUTE, type StoreTables } from './dynamo-tables.js';
 import { blobOf, chunkItems, decodeValue, encodeValue, type Encoded, type Item } from './dynamo-values.js';
-import { checkExecution, checkRunId, RUN_ID } from './store-ids.js';
+import { checkExecution, checkRunId } from './store-ids.js';
 import type { JournalRecord, RunHeader, RunStore, SharedStore } from './store.js';
 
 export interface DynamoStoreOptions {
@@ -52,16 +51,11 @@ export interface DynamoStoreOptions {
 
 // Headers kept in memory, most recently used last.
 const HEADERS_KEPT = 1_000;
-// Puts and deletes of one call run this many at a time.
-const CONCURRENCY = 8;
 
 /** The change feed's keys of a change at `at` (ISO time) to record `seq` of run `run` (0: its creation). */
 function feedKeys(at: string, run: string, seq: number): Item {
   return { feed: { S: at.slice(0, 10) }, feedAt: { S: `${at}#${run}#${String(seq).padStart(10, '0')}` } };
 }
-
-/** A mark of one call: a put found at its key with the caller's own mark is that call's earlier attempt. */
-const writeToken = () => randomBytes(12).toString('hex');
 
 /** Opens the store on existing tables (`runbooks store init` creates them); checks their keys. */
 export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunStore> {
@@ -95,27 +89,18 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
   );
 
   async function* query(what: string, input: QueryCommandInput): AsyncGenerator<Item> {
-    let start: Item | undefined;
-    do {
-      const out = await send(what, input.TableName!, () => client.send(new QueryCommand({ ...input, ConsistentRead: true, ExclusiveStartKey: start })));
-      yield* out.Items ?? [];
-      start = out.LastEvaluatedKey;
-    } while (start);
-  }
-
-  async function readParts(blob: string, parts: number): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = [];
-    const input = { TableName: tables.items, KeyConditionExpression: '#id = :id', ExpressionAttributeNames: { '#id': 'id' }, ExpressionAttributeValues: { ':id': { S: blob } } };
-    for await (const item of query('reading a large value', input)) {
-      if (Number(item.chunk.N) !== out.length) break;
-      out.push(item.data.B!);
+    try {
+      yield* queryAll(client, input);
+    } catch (err) {
+      throw storeError(what, input.TableName!, prefix, err);
     }
-    return out.slice(0, parts);
   }
 
   async function decode(item: Item, table: string): Promise<string> {
     try {
-      return await decodeValue(item, readParts);
+      return await decodeValue(item, (blob, parts) =>
+        send('reading a large value', tables.items, () => readParts(client, tables.items, { hash: 'id', range: 'chunk' }, blob, parts)),
+      );
     } catch (err) {
       if (err instanceof RbError) throw err;
       throw new RbError('RB_ERR_STORE_WRITE', `The run store holds an unreadable value in DynamoDB table ${table} (${(err as Error).message}); it was changed outside the server.`);
@@ -274,18 +259,7 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
     },
 
     async list() {
-      const ids: string[] = [];
-      let start: Item | undefined;
-      do {
-        const out = await send('listing runs', tables.runs, () =>
-          client.send(
-            new ScanCommand({ TableName: tables.runs, ProjectionExpression: '#run', ExpressionAttributeNames: { '#run': 'run' }, ConsistentRead: true, ExclusiveStartKey: start }),
-          ),
-        );
-        for (const item of out.Items ?? []) if (item.run?.S && RUN_ID.test(item.run.S)) ids.push(item.run.S);
-        start = out.LastEvaluatedKey;
-      } while (start);
-      return ids.sort();
+      return send('listing runs', tables.runs, () => runIds(client, tables.runs));
     },
 
     async putItems(runId, step, n, offset, items) {
@@ -505,16 +479,4 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
       },
     };
   }
-}
-
-/** Runs `fn` over `list`, CONCURRENCY at a time; rejects with the first failure. */
-async function eachLimited<T>(list: readonly T[], fn: (value: T, index: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < list.length) {
-      const i = next++;
-      await fn(list[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, list.length) }, worker));
 }
