@@ -19,7 +19,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RbError, isRbError } from '../errors.js';
@@ -230,10 +230,13 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
       // Nothing new since this process's own last append: no need to read the journal again.
       const known = tails.get(id);
       if (known && fromSeq === known.seq + 1) {
-        const size = await stat(join(dir, 'journal.jsonl')).then(
-          (s) => s.size,
-          () => -1,
-        );
+        // Synchronous, as the appends' small calls are (a stat before every request of the run).
+        let size = -1;
+        try {
+          size = statSync(join(dir, 'journal.jsonl')).size;
+        } catch {
+          // No journal yet: read below finds nothing.
+        }
         if (size === known.size) return { header, records: [] };
       }
       const text = await readFile(join(dir, 'journal.jsonl'), 'utf8').catch(() => '');
