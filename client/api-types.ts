@@ -13,7 +13,7 @@ export interface Me {
   roles: string[];
 }
 
-export type { RunbookSummary, StepView as StepSummary, SectionView as RunbookSection, RunbookView as RunbookDetail } from '../server/http/view-types.js';
+export type { RunbookSummary, StepView, SectionView, RunbookView } from '../server/http/view-types.js';
 
 /**
  * An execution as the client reads it (with `keys`, the table's key attribute names, when the server

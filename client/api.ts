@@ -3,7 +3,7 @@
  * server exchanged it for an HttpOnly cookie when the page was opened with `/?token=`, and every
  * request sends that cookie (`credentials: 'same-origin'`).
  */
-import type { Approval, Execution, ItemsPage, Me, RenderedRequest, Run, RunbookDetail, RunbookSummary, RunSummary } from './api-types.js';
+import type { Approval, Execution, ItemsPage, Me, RenderedRequest, Run, RunbookView, RunbookSummary, RunSummary } from './api-types.js';
 
 /** What the client calls a failure to reach the server at all (no HTTP status). */
 export const NETWORK_ERROR = 'NETWORK';
@@ -70,9 +70,9 @@ const seg = encodeURIComponent;
 export const api = {
   me: () => call<Me>('GET', '/api/me'),
   runbooks: async () => (await call<{ runbooks: RunbookSummary[] }>('GET', '/api/runbooks')).runbooks,
-  runbook: async (id: string) => (await call<{ runbook: RunbookDetail }>('GET', `/api/runbooks/${runbookPath(id)}`)).runbook,
+  runbook: async (id: string) => (await call<{ runbook: RunbookView }>('GET', `/api/runbooks/${runbookPath(id)}`)).runbook,
   /** the runbook as the run started with it (its own copy) */
-  runRunbook: async (run: string) => (await call<{ runbook: RunbookDetail }>('GET', `/api/runs/${seg(run)}/runbook`)).runbook,
+  runRunbook: async (run: string) => (await call<{ runbook: RunbookView }>('GET', `/api/runs/${seg(run)}/runbook`)).runbook,
   runs: async () => (await call<{ runs: RunSummary[] }>('GET', '/api/runs')).runs,
   /** The run list as the server keeps it in memory, and how many older ended runs it leaves out. */
   runList: async () => call<{ runs: RunSummary[]; older?: number }>('GET', '/api/runs'),

@@ -3,11 +3,11 @@
  * approvals, the status line, whether the Run button is offered and may be pressed, which earlier
  * steps it waits for. views/cell.ts renders it.
  */
-import type { Approval, Execution, Me, StepSummary } from '../api-types.js';
+import type { Approval, Execution, Me, StepView } from '../api-types.js';
 import type { CellNotice, RunAccess, RunModel, RunState, StepState } from './run-model.js';
 
 export interface CellState {
-  step: StepSummary;
+  step: StepView;
   runId?: string;
   runState: RunState;
   access: RunAccess;

@@ -7,7 +7,7 @@
  * views render), and resolve with their outcome.
  */
 import { ApiError, type Api, type ConfirmDetails } from '../api.js';
-import type { Run, RunbookDetail, StepSummary } from '../api-types.js';
+import type { Run, RunbookView, StepView } from '../api-types.js';
 import type { ApprovalKind } from '../approvals.js';
 import { plural } from '../format.js';
 import type { FormValues } from '../param-check.js';
@@ -30,7 +30,7 @@ export interface NotebookHooks {
   runStarted(run: Run, values: FormValues): void;
   startFailed(failure: StartFailure): void;
   /** asks to confirm a write of the step (or the revert of one), showing exactly what will run; true sends it */
-  confirmWrite(step: StepSummary, details: ConfirmDetails, kind: ApprovalKind): Promise<boolean>;
+  confirmWrite(step: StepView, details: ConfirmDetails, kind: ApprovalKind): Promise<boolean>;
   /** completing cancels these requests: true completes anyway */
   confirmComplete(open: OpenApproval[]): Promise<boolean>;
   /** a new run from this one, still active: complete it first, keep it, or stay */
@@ -40,9 +40,9 @@ export interface NotebookHooks {
 }
 
 export type LoadOutcome =
-  | { kind: 'runbook'; runbook: RunbookDetail }
+  | { kind: 'runbook'; runbook: RunbookView }
   /** a run, with its own copy of the runbook unless that could not be read */
-  | { kind: 'run'; run: Run; runbook?: RunbookDetail; runbookError?: ShownError }
+  | { kind: 'run'; run: Run; runbook?: RunbookView; runbookError?: ShownError }
   | { kind: 'failed'; what: 'run' | 'runbook'; notFound: boolean; error: ShownError };
 
 /** The active run (started now or before), or why there is none. */

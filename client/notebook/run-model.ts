@@ -16,9 +16,9 @@ import {
   type Execution,
   type Me,
   type Run,
-  type RunbookDetail,
+  type RunbookView,
   type RunEvent,
-  type StepSummary,
+  type StepView,
 } from '../api-types.js';
 import { approvalTitle, type ApprovalKind } from '../approvals.js';
 import type { ShownError } from '../shown-error.js';
@@ -79,9 +79,9 @@ export function isNewer(current: Execution | undefined, next: Execution): boolea
 }
 
 export class RunModel {
-  runbook?: RunbookDetail;
+  runbook?: RunbookView;
   run?: Run;
-  steps: StepSummary[] = [];
+  steps: StepView[] = [];
   runningAll = false;
   barStatus?: BarStatus;
   private readonly states = new Map<string, StepState>();
@@ -95,12 +95,12 @@ export class RunModel {
     return () => this.listeners.delete(listener);
   }
 
-  setRunbook(runbook: RunbookDetail): void {
+  setRunbook(runbook: RunbookView): void {
     this.runbook = runbook;
     this.steps = runbook.sections.flatMap((s) => (s.kind === 'step' ? [s.step] : []));
   }
 
-  step(name: string): StepSummary | undefined {
+  step(name: string): StepView | undefined {
     return this.steps.find((s) => s.name === name);
   }
 

@@ -5,7 +5,7 @@
  * as given, asks the page through its callbacks, changes the model and resolves with its outcome.
  */
 import type { ConfirmDetails } from '../api.js';
-import { approvalName, itemTotal, type Execution, type StepSummary } from '../api-types.js';
+import { approvalName, itemTotal, type Execution, type StepView } from '../api-types.js';
 import { DECISION_REFUSED, decisionSubject, sendDecision, type ApprovalKind, type DecisionOutcome } from '../approvals.js';
 import { plural } from '../format.js';
 import { toShownError } from '../shown-error.js';
@@ -67,11 +67,11 @@ export class StepActions {
   }
 
   /** Runs every read step in order; stops at the first that does not succeed. `before` sees each step first. */
-  async runAllReads(before?: (step: StepSummary) => void): Promise<{ ran: number; stoppedAt?: StepSummary } | undefined> {
+  async runAllReads(before?: (step: StepView) => void): Promise<{ ran: number; stoppedAt?: StepView } | undefined> {
     const { model } = this;
     if (model.runningAll) return undefined;
     model.setBar({ runningAll: true, status: 'Running every read step in order…' });
-    let stoppedAt: StepSummary | undefined;
+    let stoppedAt: StepView | undefined;
     let ran = 0;
     try {
       for (const step of model.steps) {
@@ -161,7 +161,7 @@ export class StepActions {
   }
 
   /** The step is not busy while its confirmation waits for the user. */
-  private async confirmIdle(step: StepSummary, details: ConfirmDetails, kind: ApprovalKind): Promise<boolean> {
+  private async confirmIdle(step: StepView, details: ConfirmDetails, kind: ApprovalKind): Promise<boolean> {
     this.model.setBusy(step.name, false);
     const ok = await this.hooks.confirmWrite(step, details, kind);
     if (ok) this.model.setBusy(step.name, true);

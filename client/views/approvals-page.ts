@@ -4,7 +4,7 @@
  * change, who asked. An approver other than the requester approves or denies each, with a comment.
  */
 import { api } from '../api.js';
-import { approvalTarget, hasRole, type Approval, type RunbookDetail, type RunEvent, type RunSummary } from '../api-types.js';
+import { approvalTarget, hasRole, type Approval, type RunbookView, type RunEvent, type RunSummary } from '../api-types.js';
 import { DECISION_REFUSED, decisionSubject, mayDecide, pendingApprovals, requestTitle, sendDecision } from '../approvals.js';
 import { h, uniqueId } from '../dom.js';
 import { formatTime, plural } from '../format.js';
@@ -21,7 +21,7 @@ export class ApprovalsView implements View {
   private readonly status = h('p', { class: 'muted', role: 'status' });
   private readonly off: () => void;
   /** each run's own runbook, for its steps' titles and prose: it never changes, so it is fetched once */
-  private readonly runbooks = new Map<string, Promise<RunbookDetail | undefined>>();
+  private readonly runbooks = new Map<string, Promise<RunbookView | undefined>>();
 
   constructor(private readonly ctx: ViewContext) {
     ctx.setTitle('Approvals');
@@ -61,7 +61,7 @@ export class ApprovalsView implements View {
   }
 
   /** Undefined when it cannot be read: the card then names the step instead (and a later load tries again). */
-  private runbookOf(runId: string): Promise<RunbookDetail | undefined> {
+  private runbookOf(runId: string): Promise<RunbookView | undefined> {
     let runbook = this.runbooks.get(runId);
     if (!runbook) {
       runbook = api.runRunbook(runId).catch(() => {
@@ -73,7 +73,7 @@ export class ApprovalsView implements View {
     return runbook;
   }
 
-  private render(pending: Array<{ run: RunSummary; approval: Approval }>, runbooks: Map<string, RunbookDetail | undefined>): void {
+  private render(pending: Array<{ run: RunSummary; approval: Approval }>, runbooks: Map<string, RunbookView | undefined>): void {
     if (pending.length === 0) {
       this.list.replaceChildren(h('p', { class: 'empty card' }, 'Nothing is waiting for approval.'));
       return;
@@ -81,7 +81,7 @@ export class ApprovalsView implements View {
     this.list.replaceChildren(...pending.map(({ run, approval }) => this.request(run, approval, runbooks.get(run.id))));
   }
 
-  private request(run: RunSummary, approval: Approval, runbook: RunbookDetail | undefined): HTMLElement {
+  private request(run: RunSummary, approval: Approval, runbook: RunbookView | undefined): HTMLElement {
     const me = this.ctx.me;
     const titleId = uniqueId('approval');
     const own = approval.requestedBy === me.user;
@@ -121,7 +121,7 @@ export class ApprovalsView implements View {
 }
 
 /** The step an approval is for, titled as a revert when it approves a revert of the step's write. */
-function cardStep(runbook: RunbookDetail, name: string): StepText | undefined {
+function cardStep(runbook: RunbookView, name: string): StepText | undefined {
   const target = approvalTarget(name);
   const text = stepText(runbook, target.step);
   return text && { ...text, title: requestTitle(text.title, target.revert ? 'revert' : 'step') };

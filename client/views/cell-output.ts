@@ -4,7 +4,7 @@
  * (collapsible); a write's before and after images, with a Revert button where it may be used; the
  * error in words; and the items (cell-results.ts), or what the step returned instead.
  */
-import { imagesOf, itemTotal, revertedBy, revertOf, type Execution, type StepSummary } from '../api-types.js';
+import { imagesOf, itemTotal, revertedBy, revertOf, type Execution, type StepView } from '../api-types.js';
 import { h, jsonBlock, replaceChildren } from '../dom.js';
 import { formatCapacity, formatDuration, formatTime, plural } from '../format.js';
 import { CellResults, type ResultsControls } from './cell-results.js';
@@ -38,7 +38,7 @@ export class CellOutput {
   private shownN?: number;
 
   constructor(
-    private readonly step: StepSummary,
+    private readonly step: StepView,
     private readonly controls: OutputControls,
   ) {
     this.results = new CellResults(step, controls);

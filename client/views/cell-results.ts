@@ -6,7 +6,7 @@
  */
 import { columnsOf, hintsOf, inColumnOrder } from '../../server/runs/columns.js';
 import { csvUrl } from '../api.js';
-import type { Execution, StepSummary } from '../api-types.js';
+import type { Execution, StepView } from '../api-types.js';
 import { h } from '../dom.js';
 import { plural } from '../format.js';
 import { ItemSource } from '../item-source.js';
@@ -30,7 +30,7 @@ export class CellResults {
   private moreButton?: HTMLButtonElement;
 
   constructor(
-    private readonly step: StepSummary,
+    private readonly step: StepView,
     private readonly controls: ResultsControls,
   ) {
     this.element = h('div', { class: 'results' });

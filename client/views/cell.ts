@@ -8,7 +8,7 @@
  * Nothing the server would refuse is offered: without the runner role, or on a run another process
  * runs, the cell has no Run, Load more or Revert button.
  */
-import type { Me, StepSummary } from '../api-types.js';
+import type { Me, StepView } from '../api-types.js';
 import type { ApprovalKind } from '../approvals.js';
 import { h, uniqueId } from '../dom.js';
 import type { CellState } from '../notebook/cell-state.js';
@@ -36,7 +36,7 @@ export class Cell {
   private shown?: CellState;
 
   constructor(
-    readonly step: StepSummary,
+    readonly step: StepView,
     index: number,
     private readonly me: Me,
     private readonly controls: CellControls,

@@ -1,5 +1,5 @@
 /** The top of a notebook page: breadcrumbs, the runbook's title, facts and errors, or why it cannot be shown. */
-import type { RunbookDetail } from '../api-types.js';
+import type { RunbookView } from '../api-types.js';
 import { h, type Children } from '../dom.js';
 import { plural } from '../format.js';
 import type { ShownError } from '../shown-error.js';
@@ -16,7 +16,7 @@ function breadcrumbs(current: string): HTMLElement {
 }
 
 /** The runbook's title, description, tags and access, and its errors, which keep every step from running. */
-export function runbookHeader(rb: RunbookDetail): Children[] {
+export function runbookHeader(rb: RunbookView): Children[] {
   return [
     breadcrumbs(rb.title),
     h('h1', {}, rb.title),

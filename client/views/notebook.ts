@@ -12,7 +12,7 @@
  * questions with dialogs, and moves the focus and the scroll.
  */
 import { api } from '../api.js';
-import type { Run, RunbookDetail } from '../api-types.js';
+import type { Run, RunbookView } from '../api-types.js';
 import { h, replaceChildren } from '../dom.js';
 import { cellState } from '../notebook/cell-state.js';
 import { RunActions, type NotebookHooks } from '../notebook/run-actions.js';
@@ -97,7 +97,7 @@ export class NotebookView implements View {
     for (const cell of this.cells) cell.update(cellState(this.model, cell.step.name));
   }
 
-  private renderRunbook(rb: RunbookDetail): void {
+  private renderRunbook(rb: RunbookView): void {
     this.ctx.setTitle(rb.title);
     replaceChildren(this.header, ...runbookHeader(rb));
     this.cells = [];

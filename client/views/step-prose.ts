@@ -2,7 +2,7 @@
  * A step's own prose: the heading it takes its title from and the text under that heading, from the
  * prose section just above it. The notebook moves that text into the cell; approval cards show it.
  */
-import type { RunbookDetail } from '../api-types.js';
+import type { RunbookView } from '../api-types.js';
 import { proseElement } from '../prose.js';
 
 /**
@@ -34,7 +34,7 @@ export interface StepText {
  * A step's title and prose in a runbook: the text under its heading, or the whole prose section
  * above it when that section does not hold the heading (a second step under one heading).
  */
-export function stepText(rb: RunbookDetail, stepName: string): StepText | undefined {
+export function stepText(rb: RunbookView, stepName: string): StepText | undefined {
   let previous: HTMLElement | undefined;
   for (const section of rb.sections) {
     if (section.kind === 'prose') {

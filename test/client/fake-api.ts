@@ -5,7 +5,7 @@
  * tested by the e2e tests against the real one.
  */
 import { ApiError, type Api } from '../../client/api.js';
-import type { Approval, Execution, Me, Run, RunbookDetail, StepSummary } from '../../client/api-types.js';
+import type { Approval, Execution, Me, Run, RunbookView, StepView } from '../../client/api-types.js';
 
 export type FakeApi = Api & { calls: string[] };
 
@@ -34,7 +34,7 @@ export function apiError(code: string, details?: unknown, status = 409): ApiErro
 export const alice: Me = { user: 'alice', roles: ['runner'] };
 export const bob: Me = { user: 'bob', roles: ['approver'] };
 
-export function step(name: string, more: Partial<StepSummary> = {}): StepSummary {
+export function step(name: string, more: Partial<StepView> = {}): StepView {
   return {
     name,
     title: `Title of ${name}`,
@@ -49,7 +49,7 @@ export function step(name: string, more: Partial<StepSummary> = {}): StepSummary
   };
 }
 
-export function runbook(steps: StepSummary[], more: Partial<RunbookDetail> = {}): RunbookDetail {
+export function runbook(steps: StepView[], more: Partial<RunbookView> = {}): RunbookView {
   return {
     id: 'shop/orders',
     title: 'Orders',

@@ -4,7 +4,7 @@
  * each question and announcement recorded.
  */
 import type { Api } from '../../client/api.js';
-import type { Me, Run, RunbookDetail } from '../../client/api-types.js';
+import type { Me, Run, RunbookView } from '../../client/api-types.js';
 import { RunActions, type NotebookHooks } from '../../client/notebook/run-actions.js';
 import { RunModel } from '../../client/notebook/run-model.js';
 import { StepActions } from '../../client/notebook/step-actions.js';
@@ -17,7 +17,7 @@ export const orders = runbook([
   step('points', { title: 'Loyalty points' }),
 ]);
 
-export function notebook(setup: { api?: Partial<Api>; me?: Me; runbook?: RunbookDetail; run?: Run; hooks?: Partial<NotebookHooks> }) {
+export function notebook(setup: { api?: Partial<Api>; me?: Me; runbook?: RunbookView; run?: Run; hooks?: Partial<NotebookHooks> }) {
   const api = fakeApi(setup.api ?? {});
   const model = new RunModel(setup.me ?? alice);
   model.setRunbook(setup.runbook ?? orders);
