@@ -13,7 +13,8 @@
  * Appends that arrive while another is being written wait, and are then written together: one lock,
  * one write and one fsync for all of them, each record still chained to the one before. The log is
  * one chain for every run of the folder, so under many concurrent runs it set the pace of all of
- * them when each record took its own turn.
+ * them when each record took its own turn. The waiting, and when a digest is due, are those of the
+ * chain in DynamoDB too (./audit-chain.ts).
  */
 import { createHash } from 'node:crypto';
 import { statSync, type Stats } from 'node:fs';
@@ -21,12 +22,14 @@ import { mkdir, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RbError } from '../errors.js';
-import { signDigest, type DigestPointer } from './audit-digest.js';
+import { chainRecord, digestEntry, GroupCommit, type DigestOptions, type Waiting, type Written } from './audit-chain.js';
+import type { DigestPointer } from './audit-digest.js';
 import { defaultAuditKeyPath, loadOrCreateAuditKey, type AuditKey } from './audit-key.js';
 import { shareLockOwner, withFileLock, type LockOptions } from './audit-lock.js';
-import { auditLogPath, DIGEST_TYPE, GENESIS_HASH, hashRecord, REPAIRED_TYPE, type AuditEntry, type AuditRecord } from './audit-record.js';
+import { auditLogPath, DIGEST_TYPE, GENESIS_HASH, REPAIRED_TYPE, type AuditEntry, type AuditRecord } from './audit-record.js';
 import { readFully, scanTail } from './audit-tail.js';
 
+export { RUN_COMPLETED_TYPE } from './audit-chain.js';
 export { auditLogPath, canonicalJson, DIGEST_TYPE, GENESIS_HASH, hashRecord, REPAIRED_TYPE } from './audit-record.js';
 export type { AuditEntry, AuditRecord } from './audit-record.js';
 export { verifyAuditLog, verifyDynamoAudit, type AuditVerification, type DynamoAuditVerification, type AuditProblemKind, type VerifyOptions } from './audit-verify.js';
@@ -41,22 +44,14 @@ export interface AuditFile {
   close(): Promise<void>;
 }
 
-export interface AuditLogOptions {
+export interface AuditLogOptions extends DigestOptions {
   clock?: () => Date;
   /** the signing key's file, created if missing (default: defaultAuditKeyPath()) */
   keyPath?: string;
-  /** sign at least every this many records (default 100) */
-  digestEvery?: number;
-  /** sign this often while this process appends (default 5 minutes; 0: no timer) */
-  digestIntervalMs?: number;
   lock?: LockOptions;
   /** opens the log file for reading and appending; tests pass one whose writes fail */
   openFile?: (path: string) => Promise<AuditFile>;
-  /** failures nobody awaits (a digest from the timer or at close); default: a line on stderr */
-  onError?: (err: unknown) => void;
 }
-
-export const RUN_COMPLETED_TYPE = 'run.completed';
 
 /**
  * What the engine needs of an audit log, on any store: this file log, or the chain in DynamoDB that
@@ -72,12 +67,6 @@ export interface AuditSink {
   flushDigest(): Promise<void>;
   /** Signs what is not yet signed, then closes. Never rejects. */
   close(): Promise<void>;
-}
-
-interface Waiting {
-  entry: AuditEntry;
-  resolve(record: AuditRecord): void;
-  reject(err: unknown): void;
 }
 
 const openForAppend = (path: string): Promise<FileHandle> => open(path, 'a+');
@@ -104,7 +93,6 @@ async function writeAll(file: AuditFile, bytes: Buffer, position: number): Promi
 }
 
 export class AuditLog implements AuditSink {
-  private chain: Promise<unknown> = Promise.resolve();
   /** the offset up to which the state below is known to describe the log */
   private known = -1;
   private seq = 0;
@@ -112,21 +100,14 @@ export class AuditLog implements AuditSink {
   private lastDigest: DigestPointer | null = null;
   private ino = 0;
   private dev = 0;
-  /** a digest that was due but could not be written: retried after the next record */
-  private digestDue = false;
   /** a cut whose `log.repaired` record could not be written yet */
   private pendingRepair?: Record<string, unknown>;
-  private appendedSinceTick = false;
-  /** appends waiting for the next write, which takes them all */
-  private waiting: Waiting[] = [];
-  private timer?: NodeJS.Timeout;
-  private closing?: Promise<void>;
+  private readonly commits: GroupCommit;
   private readonly path: string;
   private readonly lockPath: string;
   /** gives back this log's share of the process's owner file, which its locks link to */
   private readonly releaseOwner: () => void;
   private readonly clock: () => Date;
-  private readonly onError: (err: unknown) => void;
 
   private constructor(
     private readonly dataDir: string,
@@ -138,7 +119,16 @@ export class AuditLog implements AuditSink {
     this.lockPath = join(dataDir, 'audit.lock');
     this.releaseOwner = shareLockOwner(dataDir);
     this.clock = options.clock ?? (() => new Date());
-    this.onError = options.onError ?? ((err) => process.stderr.write(`runbooks: audit log: ${err instanceof Error ? err.message : String(err)}\n`));
+    this.commits = new GroupCommit(
+      {
+        where: this.path,
+        sinceDigest: () => this.seq - (this.lastDigest?.seq ?? 0),
+        writeWaiting: () => this.appendWaiting(),
+        writeDigest: () => this.writeDigest(),
+        flushDigest: () => this.flushDigest(),
+      },
+      options,
+    );
   }
 
   /**
@@ -161,11 +151,7 @@ export class AuditLog implements AuditSink {
       log.releaseOwner();
       throw err;
     }
-    const every = opts.digestIntervalMs ?? 300_000;
-    if (every > 0) {
-      log.timer = setInterval(() => log.tick(), every);
-      log.timer.unref();
-    }
+    log.commits.startTimer();
     return log;
   }
 
@@ -179,94 +165,49 @@ export class AuditLog implements AuditSink {
    * Appends made while a write is under way are written together by the next one.
    */
   append(entry: AuditEntry): Promise<AuditRecord> {
-    if (this.closing) return Promise.reject(new Error(`the audit log ${this.path} is closed`));
-    return new Promise<AuditRecord>((resolve, reject) => {
-      this.waiting.push({ entry, resolve, reject });
-      // The first to wait queues the write; those after it join that write until it starts.
-      if (this.waiting.length === 1) this.serialised(() => this.appendWaiting()).catch(() => undefined);
-    });
+    return this.commits.append(entry);
   }
 
-  /** Writes every waiting append at once, under the lock; settles each of them. */
+  /**
+   * Writes every waiting append under the lock, after reading what others appended (and recording a
+   * cut not yet recorded), one write and one fsync a part; settles each of them.
+   */
   private async appendWaiting(): Promise<void> {
-    let batch: Waiting[] | undefined;
-    try {
-      await this.locked(async () => {
-        await this.refresh();
-        if (this.pendingRepair) await this.writeRepaired(this.pendingRepair);
-        batch = this.waiting.splice(0);
-        const every = this.options.digestEvery ?? 100;
-        // In parts that end where a digest is due, so that one still follows every `every` records.
-        for (let rest = batch; rest.length > 0;) {
-          const room = Math.max(1, every - (this.seq - (this.lastDigest?.seq ?? 0)));
-          const written = await this.writeMany(rest.slice(0, room));
-          rest = rest.slice(room);
-          if (written.length === 0) continue;
-          this.appendedSinceTick = true;
-          const sinceDigest = this.seq - (this.lastDigest?.seq ?? 0);
-          if (this.digestDue || written.some((w) => w.record.type === RUN_COMPLETED_TYPE) || sinceDigest >= every) {
-            // The records are on disk and stand; a digest that fails is retried after the next record.
-            await this.writeDigest().catch((err: unknown) => {
-              this.digestDue = true;
-              this.onError(err);
-            });
-          }
-          for (const w of written) w.waiting.resolve(w.record);
-        }
-      });
-    } catch (err) {
-      // Those already on disk were resolved; appends that came after this write took its batch
-      // belong to the next write.
-      for (const w of batch ?? this.waiting.splice(0)) w.reject(err);
-    }
+    const write = async (part: Waiting[]) => ({ written: await this.writeMany(part) });
+    const atEnd = async () => {
+      await this.refresh();
+      if (this.pendingRepair) await this.writeRepaired(this.pendingRepair);
+    };
+    await this.locked(() => this.commits.commit(write, atEnd)).catch((err: unknown) => this.commits.rejectWaiting(err));
   }
 
   /** Writes a digest now if any record is not yet covered by one (from any process). */
   flushDigest(): Promise<void> {
-    return this.serialised(() => this.locked(() => this.refresh().then(() => this.writeDigest())));
+    return this.commits.serialised(() => this.locked(() => this.refresh().then(() => this.commits.sign())));
   }
 
   /** Signs what is not yet signed, then closes the file. Never rejects: a failed digest goes to onError. */
   close(): Promise<void> {
-    if (this.closing) return this.closing;
-    if (this.timer) clearInterval(this.timer);
-    const done = this.chain.then(async () => {
+    return this.commits.close(async () => {
       try {
         await this.locked(async () => {
           await this.refresh();
-          await this.writeDigest();
+          await this.commits.sign();
         });
       } catch (err) {
-        this.onError(err);
+        this.commits.onError(err);
       } finally {
         await this.file.close().catch(() => undefined);
         this.releaseOwner();
       }
     });
-    this.closing = done;
-    return done;
   }
 
   // ---------------------------------------------------------------------------------------------
 
-  /** Within this process, one operation at a time. */
-  private serialised<T>(fn: () => Promise<T>): Promise<T> {
-    // Checked when called, so that what was queued before close() still runs before it.
-    if (this.closing) return Promise.reject(new Error(`the audit log ${this.path} is closed`));
-    const next = this.chain.then(fn);
-    this.chain = next.catch(() => undefined);
-    return next;
-  }
-
   /** Across processes, one writer at a time. */
   private locked<T>(fn: () => Promise<T>): Promise<T> {
     return withFileLock(this.lockPath, fn, { ...this.options.lock, ownerDir: this.dataDir });
-  }
-
-  private tick(): void {
-    if (!this.appendedSinceTick || this.closing) return;
-    this.appendedSinceTick = false;
-    this.flushDigest().catch((err: unknown) => this.onError(err));
   }
 
   private async identify(): Promise<void> {
@@ -362,14 +303,8 @@ export class AuditLog implements AuditSink {
 
   /** Signs everything since the previous digest, if there is anything. */
   private async writeDigest(): Promise<void> {
-    const first = (this.lastDigest?.seq ?? 0) + 1;
-    if (this.seq < first) {
-      this.digestDue = false;
-      return;
-    }
-    const data = signDigest({ previous: this.lastDigest, first, last: this.seq, head: this.last }, this.key);
-    await this.write({ type: DIGEST_TYPE, data: { ...data } });
-    this.digestDue = false;
+    const digest = digestEntry(this.lastDigest, this.seq, this.last, this.key);
+    if (digest) await this.write(digest);
   }
 
   /** Writes one record (see writeMany); throws what building it or writing it threw. */
@@ -386,8 +321,8 @@ export class AuditLog implements AuditSink {
    * failed write or fsync the file is cut back to where it was (best effort: a torn end left behind
    * is repaired by the next writer) and the state is not moved, so it never runs ahead of the disk.
    */
-  private async writeMany(batch: Waiting[]): Promise<Array<{ waiting: Waiting; record: AuditRecord }>> {
-    const written: Array<{ waiting: Waiting; record: AuditRecord }> = [];
+  private async writeMany(batch: Waiting[]): Promise<Written[]> {
+    const written: Written[] = [];
     const lines: Buffer[] = [];
     const at = this.clock().toISOString();
     let seq = this.seq;
@@ -395,16 +330,7 @@ export class AuditLog implements AuditSink {
     for (const waiting of batch) {
       const { entry } = waiting;
       try {
-        const body: Omit<AuditRecord, 'hash'> = {
-          seq: seq + 1,
-          at,
-          type: entry.type,
-          ...(entry.runId !== undefined ? { runId: entry.runId } : {}),
-          ...(entry.user !== undefined ? { user: entry.user } : {}),
-          ...(entry.data !== undefined ? { data: entry.data } : {}),
-          prev: last,
-        };
-        const record: AuditRecord = { ...body, hash: hashRecord(body) };
+        const record = chainRecord(entry, seq + 1, at, last);
         lines.push(Buffer.from(`${JSON.stringify(record)}\n`));
         written.push({ waiting, record });
         seq = record.seq;

@@ -16,8 +16,9 @@
  * `chain` `audit/<24 hex>`, so that every byte of the evidence is in one table without TTL.
  *
  * Appends that arrive while another is being written are written together after it, one put each.
- * Digests are signed as in the file log: after a `run.completed`, every `digestEvery` records of the
- * chain (whichever replica wrote them), by a timer while this process appends, and at close.
+ * Digests are signed as in the file log (./audit-chain.ts holds what both do alike): after a
+ * `run.completed`, every `digestEvery` records of the chain (whichever replica wrote them), by a
+ * timer while this process appends, and at close.
  *
  * Every replica signs with the audit key file (`keyPath`), and all must use the same key: a digest
  * signed with another one is `forged-digest` to `runbooks audit verify`. Deploy the key as a secret
@@ -25,9 +26,10 @@
  */
 import { ConditionalCheckFailedException, DeleteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RbError } from '../errors.js';
-import { signDigest, type DigestPointer } from './audit-digest.js';
+import { chainRecord, digestEntry, GroupCommit, type DigestOptions, type PartWritten, type Waiting, type Written } from './audit-chain.js';
+import type { DigestPointer } from './audit-digest.js';
 import { defaultAuditKeyPath, loadOrCreateAuditKey, type AuditKey } from './audit-key.js';
-import { DIGEST_TYPE, GENESIS_HASH, hashRecord, parseRecordLine, type AuditEntry, type AuditRecord } from './audit-record.js';
+import { DIGEST_TYPE, GENESIS_HASH, parseRecordLine, type AuditEntry, type AuditRecord } from './audit-record.js';
 import type { AuditSink } from './audit.js';
 import { eachLimited, queryAll, readParts, runIds, writeToken } from './dynamo-calls.js';
 import { auditStoreError, storeError } from './dynamo-store-errors.js';
@@ -36,8 +38,6 @@ import { decodeValue, encodeValue, type Encoded, type Item } from './dynamo-valu
 
 /** The partition of the chain's records; parts of large records are under `audit/<hex>`. */
 export const AUDIT_CHAIN = 'audit';
-/** The type of the record after which a digest is always signed (as in ./audit.ts). */
-const RUN_COMPLETED_TYPE = 'run.completed';
 
 /**
  * How long one record is tried when other replicas keep taking its number. Each refusal is another
@@ -48,7 +48,7 @@ const RETRY_FOR_MS = 30_000;
 /** The jittered wait after a refusal, in ms: short and constant (see `put`). */
 const JITTER_MS = 2;
 
-export interface DynamoAuditLogOptions {
+export interface DynamoAuditLogOptions extends DigestOptions {
   /** signed as the server's identity; stays the caller's to destroy */
   client: DynamoDBClient;
   /** table name prefix, default `runbooks-` */
@@ -56,39 +56,19 @@ export interface DynamoAuditLogOptions {
   /** the signing key's file, created if missing (default: defaultAuditKeyPath()); the same on every replica */
   keyPath?: string;
   clock?: () => Date;
-  /** sign at least every this many records of the chain (default 100) */
-  digestEvery?: number;
-  /** sign this often while this process appends (default 5 minutes; 0: no timer) */
-  digestIntervalMs?: number;
-  /** failures nobody awaits (a digest from the timer or at close); default: a line on stderr */
-  onError?: (err: unknown) => void;
-}
-
-interface Waiting {
-  entry: AuditEntry;
-  resolve(record: AuditRecord): void;
-  reject(err: unknown): void;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DynamoAuditLog implements AuditSink {
-  private chain: Promise<unknown> = Promise.resolve();
   private seq = 0;
   private last = GENESIS_HASH;
   private lastDigest: DigestPointer | null = null;
-  /** a digest that was due but could not be written: retried after the next record */
-  private digestDue = false;
-  private appendedSinceTick = false;
-  /** appends waiting for the next write, which takes them all */
-  private waiting: Waiting[] = [];
-  private timer?: NodeJS.Timeout;
-  private closing?: Promise<void>;
+  private readonly commits: GroupCommit;
   private readonly client: DynamoDBClient;
   private readonly prefix: string;
   private readonly table: string;
   private readonly clock: () => Date;
-  private readonly onError: (err: unknown) => void;
 
   private constructor(
     private readonly key: AuditKey,
@@ -98,7 +78,16 @@ export class DynamoAuditLog implements AuditSink {
     this.prefix = options.prefix ?? DEFAULT_STORE_PREFIX;
     this.table = storeTables(this.prefix).audit;
     this.clock = options.clock ?? (() => new Date());
-    this.onError = options.onError ?? ((err) => process.stderr.write(`runbooks: audit log: ${err instanceof Error ? err.message : String(err)}\n`));
+    this.commits = new GroupCommit(
+      {
+        where: `in ${this.table}`,
+        sinceDigest: () => this.seq - (this.lastDigest?.seq ?? 0),
+        writeWaiting: () => this.appendWaiting(),
+        writeDigest: () => this.writeDigest(),
+        flushDigest: () => this.flushDigest(),
+      },
+      options,
+    );
   }
 
   /**
@@ -116,11 +105,7 @@ export class DynamoAuditLog implements AuditSink {
     checkKeys(table, 'audit', described.Table?.KeySchema ?? [], described.Table?.AttributeDefinitions ?? []);
     const log = new DynamoAuditLog(key, options);
     await log.findEnd();
-    const every = options.digestIntervalMs ?? 300_000;
-    if (every > 0) {
-      log.timer = setInterval(() => log.tick(), every);
-      log.timer.unref();
-    }
+    log.commits.startTimer();
     return log;
   }
 
@@ -134,111 +119,63 @@ export class DynamoAuditLog implements AuditSink {
    * Appends made while a write is under way are written by the next one, in the order they came.
    */
   append(entry: AuditEntry): Promise<AuditRecord> {
-    if (this.closing) return Promise.reject(new Error(`the audit log in ${this.table} is closed`));
-    return new Promise<AuditRecord>((resolve, reject) => {
-      this.waiting.push({ entry, resolve, reject });
-      // The first to wait queues the write; those after it join that write until it starts.
-      if (this.waiting.length === 1) this.serialised(() => this.appendWaiting()).catch(() => undefined);
-    });
+    return this.commits.append(entry);
   }
 
   /** Writes a digest now if any record of the chain (from any replica) is not yet covered by one. */
   flushDigest(): Promise<void> {
-    return this.serialised(async () => {
+    return this.commits.serialised(async () => {
       await this.refresh();
-      await this.writeDigest();
+      await this.commits.sign();
     });
   }
 
   /** Signs what is not yet signed, then stops. Never rejects: a failed digest goes to onError. The client stays open. */
   close(): Promise<void> {
-    if (this.closing) return this.closing;
-    if (this.timer) clearInterval(this.timer);
-    const done = this.chain.then(async () => {
+    return this.commits.close(async () => {
       try {
         await this.refresh();
-        await this.writeDigest();
+        await this.commits.sign();
       } catch (err) {
-        this.onError(err);
+        this.commits.onError(err);
       }
     });
-    this.closing = done;
-    return done;
   }
 
   // ---------------------------------------------------------------------------------------------
 
-  /** Within this process, one operation at a time. */
-  private serialised<T>(fn: () => Promise<T>): Promise<T> {
-    // Checked when called, so that what was queued before close() still runs before it.
-    if (this.closing) return Promise.reject(new Error(`the audit log in ${this.table} is closed`));
-    const next = this.chain.then(fn);
-    this.chain = next.catch(() => undefined);
-    return next;
-  }
-
-  private tick(): void {
-    if (!this.appendedSinceTick || this.closing) return;
-    this.appendedSinceTick = false;
-    this.flushDigest().catch((err: unknown) => this.onError(err));
-  }
-
   /** Writes every waiting append, one put each, in order; settles each of them. */
-  private async appendWaiting(): Promise<void> {
-    const batch = this.waiting.splice(0);
-    const every = this.options.digestEvery ?? 100;
-    // Records are resolved once the digest due after them was tried, as in the file log.
-    let written: Array<{ waiting: Waiting; record: AuditRecord }> = [];
-    const settle = () => {
-      for (const w of written) w.waiting.resolve(w.record);
-      written = [];
-    };
-    const digest = async () => {
-      // The records stand; a digest that fails is retried after the next record.
-      await this.writeDigest().catch((err: unknown) => {
-        this.digestDue = true;
-        this.onError(err);
-      });
-    };
-    let completed = false;
-    for (let i = 0; i < batch.length; i++) {
-      const waiting = batch[i];
+  private appendWaiting(): Promise<void> {
+    return this.commits.commit((part) => this.putEach(part));
+  }
+
+  /**
+   * Puts the part's appends one at a time, in order, and stops after the one where a digest falls
+   * due: other replicas' records, read when a number was taken, count too.
+   */
+  private async putEach(part: Waiting[]): Promise<PartWritten> {
+    const written: Written[] = [];
+    for (const [i, waiting] of part.entries()) {
       let record: AuditRecord | undefined;
       try {
         record = await this.put(() => waiting.entry);
       } catch (err) {
-        if (err instanceof RbError) {
-          // DynamoDB refused: this record and those after it are not written.
-          settle();
-          for (const w of batch.slice(i)) w.reject(err);
-          return;
-        }
+        // DynamoDB refused: this record and those after it are not written.
+        if (err instanceof RbError) return { written, failed: err };
         // This entry alone cannot be a record (its data is not JSON).
         waiting.reject(err);
         continue;
       }
       if (!record) continue;
       written.push({ waiting, record });
-      this.appendedSinceTick = true;
-      completed ||= record.type === RUN_COMPLETED_TYPE;
-      if (this.seq - (this.lastDigest?.seq ?? 0) >= every) {
-        await digest();
-        settle();
-      }
+      if (this.commits.digestFalls()) return { written, took: i + 1 };
     }
-    if (written.length > 0 && (completed || this.digestDue)) await digest();
-    settle();
+    return { written };
   }
 
   /** Signs everything since the chain's last digest, if there is anything. */
   private async writeDigest(): Promise<void> {
-    await this.put(() => {
-      const first = (this.lastDigest?.seq ?? 0) + 1;
-      if (this.seq < first) return undefined;
-      const data = signDigest({ previous: this.lastDigest, first, last: this.seq, head: this.last }, this.key);
-      return { type: DIGEST_TYPE, data: { ...data } };
-    });
-    this.digestDue = false;
+    await this.put(() => digestEntry(this.lastDigest, this.seq, this.last, this.key));
   }
 
   /**
@@ -254,16 +191,7 @@ export class DynamoAuditLog implements AuditSink {
     for (let attempt = 1; ; attempt++) {
       const entry = next();
       if (!entry) return undefined;
-      const body: Omit<AuditRecord, 'hash'> = {
-        seq: this.seq + 1,
-        at: this.clock().toISOString(),
-        type: entry.type,
-        ...(entry.runId !== undefined ? { runId: entry.runId } : {}),
-        ...(entry.user !== undefined ? { user: entry.user } : {}),
-        ...(entry.data !== undefined ? { data: entry.data } : {}),
-        prev: this.last,
-      };
-      const record: AuditRecord = { ...body, hash: hashRecord(body) };
+      const record = chainRecord(entry, this.seq + 1, this.clock().toISOString(), this.last);
       const text = JSON.stringify(record);
       if (await this.putItem(record, text)) {
         this.moveTo(record);
