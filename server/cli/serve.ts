@@ -110,17 +110,17 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
     const redact = redactOption(opts.redact);
 
     const { RunEngine } = await import('../runs/engine.js');
-    const onInternalError = (err: unknown) => note(`internal error: ${err instanceof Error ? err.message : String(err)}`);
+    // The engine's options on AWS and on the sandbox alike; only the access differs.
+    const engineOptions = {
+      dataDir,
+      ...(opts.auditKey ? { auditKeyPath: resolve(opts.auditKey) } : {}),
+      idleTimeoutMs: idleSeconds * 1000,
+      onInternalError: (err: unknown) => note(`internal error: ${err instanceof Error ? err.message : String(err)}`),
+      store,
+      redact,
+    };
     if (opts.aws) {
-      resources.engine = await RunEngine.create({
-        ...awsEngineOptions(opts.role, opts.iamRevocation),
-        dataDir,
-        ...(opts.auditKey ? { auditKeyPath: resolve(opts.auditKey) } : {}),
-        idleTimeoutMs: idleSeconds * 1000,
-        onInternalError,
-        store,
-        redact,
-      });
+      resources.engine = await RunEngine.create({ ...awsEngineOptions(opts.role, opts.iamRevocation), ...engineOptions });
     } else {
       const sandboxFile = resolve(opts.sandboxFile ?? join(root, 'sandbox.yaml'));
       if (!existsSync(sandboxFile)) {
@@ -131,15 +131,7 @@ export async function serveCommand(dir: string, opts: ServeOptions): Promise<num
       const sandbox = await startSandbox({ sandboxFile, ...(store ? { storePrefix: store.prefix } : {}) });
       resources.sandbox = sandbox;
       sandbox.onDynamoLocalEvent((event) => note(describeSupervisionEvent(event)));
-      resources.engine = await RunEngine.create({
-        ...sandboxEngineOptions(sandbox, opts.role),
-        dataDir,
-        ...(opts.auditKey ? { auditKeyPath: resolve(opts.auditKey) } : {}),
-        idleTimeoutMs: idleSeconds * 1000,
-        onInternalError,
-        store,
-        redact,
-      });
+      resources.engine = await RunEngine.create({ ...sandboxEngineOptions(sandbox, opts.role), ...engineOptions });
       note(`sandbox at ${sandbox.endpoint} (region ${sandbox.region}, account ${sandbox.account})`);
     }
 
