@@ -2,7 +2,7 @@
  * The shapes the API gives of runbooks (docs/api.md), shared as types with the browser client: plain
  * types only, no runtime import, so the client's bundle takes nothing from here.
  */
-import type { AccessDecl, ParamDecl, RunbookProblem, StepLanguage } from '../runbook/types.js';
+import type { Runbook, RunbookProblem, StepLanguage } from '../runbook/types.js';
 
 export interface RunbookSummary {
   id: string;
@@ -29,15 +29,12 @@ export interface StepView {
 
 export type SectionView = { kind: 'prose'; html: string } | { kind: 'step'; step: StepView };
 
-export interface RunbookView {
+/**
+ * The notebook view: the runbook's front matter as parsed (its `redact` is the runbook's own list; a
+ * run's `redact` adds the server's), its sections as the page shows them, and its problems.
+ */
+export interface RunbookView extends Pick<Runbook, 'title' | 'description' | 'tags' | 'params' | 'access' | 'redact'> {
   id: string;
-  title: string;
-  description?: string;
-  tags: string[];
-  params: ParamDecl[];
-  access: AccessDecl;
-  /** front matter `redact`: attributes masked in results (the run's `redact` adds the server's) */
-  redact?: string[];
   sections: SectionView[];
   problems: RunbookProblem[];
 }
