@@ -74,40 +74,14 @@ const Select: FieldFact = {
   shape: { enum: ['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES', 'COUNT'] },
 };
 
+/** What every conditional write takes after its condition: the expressions' names and values, and what a failed condition returns. */
+const conditionFields: FieldTable = { ExpressionAttributeNames, ExpressionAttributeValues, ReturnValuesOnConditionCheckFailure };
+
 const getPart: FieldTable = { TableName, Key, ProjectionExpression, ExpressionAttributeNames };
-const putPart: FieldTable = {
-  TableName,
-  Item: { shape: 'item', required: true },
-  ConditionExpression,
-  ExpressionAttributeNames,
-  ExpressionAttributeValues,
-  ReturnValuesOnConditionCheckFailure,
-};
-const updatePart: FieldTable = {
-  TableName,
-  Key,
-  UpdateExpression: { shape: 'string', required: true },
-  ConditionExpression,
-  ExpressionAttributeNames,
-  ExpressionAttributeValues,
-  ReturnValuesOnConditionCheckFailure,
-};
-const deletePart: FieldTable = {
-  TableName,
-  Key,
-  ConditionExpression,
-  ExpressionAttributeNames,
-  ExpressionAttributeValues,
-  ReturnValuesOnConditionCheckFailure,
-};
-const conditionCheckPart: FieldTable = {
-  TableName,
-  Key,
-  ConditionExpression: { shape: 'string', required: true },
-  ExpressionAttributeNames,
-  ExpressionAttributeValues,
-  ReturnValuesOnConditionCheckFailure,
-};
+const putPart: FieldTable = { TableName, Item: { shape: 'item', required: true }, ConditionExpression, ...conditionFields };
+const updatePart: FieldTable = { TableName, Key, UpdateExpression: { shape: 'string', required: true }, ConditionExpression, ...conditionFields };
+const deletePart: FieldTable = { TableName, Key, ConditionExpression, ...conditionFields };
+const conditionCheckPart: FieldTable = { TableName, Key, ConditionExpression: { shape: 'string', required: true }, ...conditionFields };
 
 /** IAM action of each member of TransactItems (AWS checks the item-level action per part). */
 export const transactPartActions: Readonly<Record<string, string>> = {
