@@ -8,6 +8,7 @@ import { AuditLog, auditLogPath, hashRecord, verifyAuditLog, type AuditRecord } 
 import { signDigest, type DigestData } from '../../server/runs/audit-digest.js';
 import { loadOrCreateAuditKey, readPublicKey } from '../../server/runs/audit-key.js';
 import { transcriptAuditHash } from '../../server/runs/audit-verify.js';
+import { appendThreeRuns, rechain, THREE_RUNS_TYPES } from '../helpers/audit.js';
 
 let work: string;
 let dataDir: string;
@@ -20,19 +21,11 @@ beforeAll(async () => {
   keyPath = join(work, 'config', 'audit-key.pem');
   const log = await AuditLog.open(dataDir, { keyPath, digestIntervalMs: 0 });
   await mkdir(join(dataDir, 'runs'));
-  const runs: Array<[string, number]> = [
-    ['r1', 2],
-    ['r2', 1],
-    ['r3', 1],
-  ];
-  for (const [runId, steps] of runs) {
-    await log.append({ type: 'run.started', runId, user: 'alice', data: { runbook: 'shop/customer' } });
-    for (let n = 1; n <= steps; n++) await log.append({ type: 'step.executed', runId, user: 'alice', data: { step: 'read', n } });
-    const last = await log.append({ type: 'run.completed', runId, user: 'alice', data: { status: 'completed' } });
+  await appendThreeRuns(log, async (runId, last) => {
     // As the run store keeps it: the run's journal, whose last record names its last audit record.
     await mkdir(join(dataDir, 'runs', runId));
     await writeFile(join(dataDir, 'runs', runId, 'journal.jsonl'), `${JSON.stringify({ seq: 1, at: last.at, type: 'run.ended', auditHash: last.hash })}\n`);
-  }
+  });
   await log.close();
   original = (await readFile(auditLogPath(dataDir), 'utf8'))
     .trim()
@@ -43,15 +36,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
-
-/** Recomputes the chain from index `from` on, as someone without the key would after a change. */
-function rechain(recs: AuditRecord[], from: number): AuditRecord[] {
-  for (let i = from; i < recs.length; i++) {
-    const { hash: _old, ...body } = { ...recs[i], prev: i === 0 ? '0'.repeat(64) : recs[i - 1].hash };
-    recs[i] = { ...body, hash: hashRecord(body) };
-  }
-  return recs;
-}
 
 let copies = 0;
 /** Verifies a copy of the log (and its run files) with `change` applied to its records. */
@@ -66,21 +50,7 @@ async function verifyChanged(change: (recs: AuditRecord[]) => AuditRecord[], opt
 
 describe('the log under test', () => {
   it('holds three runs, each completed and followed by a digest, and verifies', async () => {
-    expect(original.map((r) => r.type)).toEqual([
-      'run.started',
-      'step.executed',
-      'step.executed',
-      'run.completed',
-      'audit.digest',
-      'run.started',
-      'step.executed',
-      'run.completed',
-      'audit.digest',
-      'run.started',
-      'step.executed',
-      'run.completed',
-      'audit.digest',
-    ]);
+    expect(original.map((r) => r.type)).toEqual(THREE_RUNS_TYPES);
     expect(original[8].data).toMatchObject({ previous: { seq: 5, hash: original[4].hash }, first: 6, last: 8, head: original[7].hash });
     const key = await loadOrCreateAuditKey(keyPath);
     expect(await verifyAuditLog(dataDir, { keyPath })).toEqual({ ok: true, records: 13, digests: 3, fingerprint: key.fingerprint });

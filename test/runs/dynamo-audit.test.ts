@@ -17,6 +17,7 @@ import { loadOrCreateAuditKey } from '../../server/runs/audit-key.js';
 import { DynamoAuditLog } from '../../server/runs/dynamo-audit.js';
 import { createStoreTables, storeTables } from '../../server/runs/dynamo-tables.js';
 import type { Item } from '../../server/runs/dynamo-values.js';
+import { appendThreeRuns, rechain, THREE_RUNS_TYPES } from '../helpers/audit.js';
 import { dynamoClient, localDynamo, sandboxInfo } from '../helpers/sandbox.js';
 import { failure, losingPutAnswers, newPrefix } from '../helpers/store.js';
 
@@ -235,15 +236,7 @@ describe('tampering on the table', () => {
   beforeAll(async () => {
     const prefix = await storeWithTables();
     const log = await DynamoAuditLog.open({ client: client(), prefix, keyPath, digestIntervalMs: 0 });
-    for (const [runId, steps] of [
-      ['r1', 2],
-      ['r2', 1],
-      ['r3', 1],
-    ] as const) {
-      await log.append({ type: 'run.started', runId, user: 'alice' });
-      for (let n = 1; n <= steps; n++) await log.append({ type: 'step.executed', runId, user: 'alice', data: { step: 'read', n } });
-      await log.append({ type: 'run.completed', runId, user: 'alice' });
-    }
+    await appendThreeRuns(log);
     await log.close();
     original = await chainItems(prefix);
     records = original.map((item) => JSON.parse(item.json.S!) as AuditRecord);
@@ -281,31 +274,8 @@ describe('tampering on the table', () => {
     return verifyDynamoAudit({ client: client(), prefix }, { keyPath });
   }
 
-  /** Recomputes the chain from index `from` on, as someone without the key would after a change. */
-  function rechain(recs: AuditRecord[], from: number): AuditRecord[] {
-    for (let i = from; i < recs.length; i++) {
-      const { hash: _old, ...body } = { ...recs[i], prev: i === 0 ? '0'.repeat(64) : recs[i - 1].hash };
-      recs[i] = { ...body, hash: hashRecord(body) };
-    }
-    return recs;
-  }
-
   it('the chain under test: three runs, each completed and signed', async () => {
-    expect(records.map((r) => r.type)).toEqual([
-      'run.started',
-      'step.executed',
-      'step.executed',
-      'run.completed',
-      'audit.digest',
-      'run.started',
-      'step.executed',
-      'run.completed',
-      'audit.digest',
-      'run.started',
-      'step.executed',
-      'run.completed',
-      'audit.digest',
-    ]);
+    expect(records.map((r) => r.type)).toEqual(THREE_RUNS_TYPES);
     expect(await verifyChanged(() => undefined, { r3: records[11].hash })).toMatchObject({ ok: true, records: 13, digests: 3 });
   });
 
