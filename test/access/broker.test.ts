@@ -56,6 +56,17 @@ const ordersOf = (customerId: string): RenderedRequest => ({
   operation: 'Query',
   input: { TableName: 'Orders', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CUSTOMER#${customerId}` } },
 });
+/** The pending orders, a Query on the index ByStatus. */
+const pendingByStatus: RenderedRequest = {
+  operation: 'Query',
+  input: {
+    TableName: 'Orders',
+    IndexName: 'ByStatus',
+    KeyConditionExpression: '#s = :s',
+    ExpressionAttributeNames: { '#s': 'status' },
+    ExpressionAttributeValues: { ':s': 'PENDING' },
+  },
+};
 
 describe('a session with a derived policy', () => {
   it('is a named session of the role, expiring after the duration asked for', async () => {
@@ -107,32 +118,12 @@ describe('a session with a derived policy', () => {
     const ok = await executeRequest(ordersOf('C1001'), session, target);
     expect(ok.items.map((i) => i.orderId)).toEqual(['A7', 'B2', 'C9']);
     expect((await failure(executeRequest(ordersOf('C1002'), session, target))).code).toBe('RB_ERR_DYNAMO_ACCESS_DENIED');
-    const byIndex: RenderedRequest = {
-      operation: 'Query',
-      input: {
-        TableName: 'Orders',
-        IndexName: 'ByStatus',
-        KeyConditionExpression: '#s = :s',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':s': 'PENDING' },
-      },
-    };
-    expect((await failure(executeRequest(byIndex, session, target))).message).toContain('table/Orders/index/ByStatus');
+    expect((await failure(executeRequest(pendingByStatus, session, target))).message).toContain('table/Orders/index/ByStatus');
   });
 
   it('of a Query on an index may query that index, but not the table', async () => {
-    const byIndex: RenderedRequest = {
-      operation: 'Query',
-      input: {
-        TableName: 'Orders',
-        IndexName: 'ByStatus',
-        KeyConditionExpression: '#s = :s',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':s': 'PENDING' },
-      },
-    };
-    const session = await sessionFor(byIndex, 'pending');
-    const ok = await executeRequest(byIndex, session, target);
+    const session = await sessionFor(pendingByStatus, 'pending');
+    const ok = await executeRequest(pendingByStatus, session, target);
     expect(ok.items.map((i) => i.orderId).sort()).toEqual(['B2', 'E5', 'G8']);
     expect((await failure(executeRequest(ordersOf('C1001'), session, target))).code).toBe('RB_ERR_DYNAMO_ACCESS_DENIED');
   });
