@@ -39,28 +39,10 @@ describe('a replica killed mid-run', () => {
 
   // The standard AWS environment pointed at the world's private gateway.
   const env = () => sandboxAwsEnv(world.info);
+  // What serve and run are given alike: the world's store and role, and this test's data folder.
+  const onStore = () => ['--aws', '--store', 'dynamodb', '--store-prefix', world.prefix, '--role', world.roleArn, '--data', dataDir];
   const serve = async () => {
-    const s = await startServe(
-      [
-        world.runbooksDir,
-        '--aws',
-        '--store',
-        'dynamodb',
-        '--store-prefix',
-        world.prefix,
-        '--role',
-        world.roleArn,
-        '--port',
-        '0',
-        '--token',
-        TOKEN,
-        '--data',
-        dataDir,
-        '--public-url',
-        PUBLIC,
-      ],
-      env(),
-    );
+    const s = await startServe([world.runbooksDir, ...onStore(), '--port', '0', '--token', TOKEN, '--public-url', PUBLIC], env());
     serves.push(s);
     return s;
   };
@@ -102,27 +84,7 @@ describe('a replica killed mid-run', () => {
 
   it('`runbooks run --store dynamodb` records its run in the store the replicas share', async () => {
     await putParts(world, 'item-r', 3);
-    const ran = await runCli(
-      [
-        'run',
-        join(world.runbooksDir, 'ops', 'replicas.md'),
-        '--aws',
-        '--store',
-        'dynamodb',
-        '--store-prefix',
-        world.prefix,
-        '--role',
-        world.roleArn,
-        '-p',
-        'id=item-r',
-        '-s',
-        'parts',
-        '--json',
-        '--data',
-        dataDir,
-      ],
-      env(),
-    );
+    const ran = await runCli(['run', join(world.runbooksDir, 'ops', 'replicas.md'), ...onStore(), '-p', 'id=item-r', '-s', 'parts', '--json'], env());
     expect(ran.code, ran.stderr).toBe(0);
     const runId: string = JSON.parse(ran.stdout).run.id;
     const s = await serve();
