@@ -70,6 +70,10 @@ describe('webhook dispatcher', () => {
     });
   }
 
+  /** A dispatcher with one JSON hook, for approval.decided, at `path` of a receiver that answers `answer`. */
+  const startDecided = (answer: Parameters<typeof start>[0], path: string, extra: Parameters<typeof start>[2] = {}) =>
+    start(answer, (r) => [{ url: r.url(path), events: ['approval.decided'], secret: SECRET, format: 'json' }], extra);
+
   it('builds small signed bodies of both formats, with the run link, never items, requests or messages', async () => {
     const {
       engine,
@@ -135,14 +139,7 @@ describe('webhook dispatcher', () => {
   });
 
   it('gives up at once on a refusal (4xx), and names only the origin and status', async () => {
-    const {
-      engine,
-      log,
-      dispatcher: d,
-    } = await start(
-      () => 410,
-      (r) => [{ url: r.url('/gone/p4thsecret?key=abc'), events: ['approval.decided'], secret: SECRET, format: 'json' }],
-    );
+    const { engine, log, dispatcher: d } = await startDecided(() => 410, '/gone/p4thsecret?key=abc');
     engine.events.emit('event', decided('run2', 'denied'));
     await until(() => d.health().failed === 1, 5000, 'the failure');
     expect(receiver!.received).toHaveLength(1);
@@ -153,19 +150,7 @@ describe('webhook dispatcher', () => {
 
   it('drops the oldest deliveries beyond the bound, with a warning', async () => {
     let hold = true;
-    const {
-      engine,
-      log,
-      receiver: r,
-      dispatcher: d,
-    } = await start(
-      () => (hold ? 'hold' : 200),
-      (r) => [{ url: r.url('/q'), events: ['approval.decided'], secret: SECRET, format: 'json' }],
-      {
-        maxPending: 3,
-        concurrency: 1,
-      },
-    );
+    const { engine, log, receiver: r, dispatcher: d } = await startDecided(() => (hold ? 'hold' : 200), '/q', { maxPending: 3, concurrency: 1 });
     for (let i = 1; i <= 5; i++) engine.events.emit('event', decided(`run${i}`));
     expect(d.health()).toMatchObject({ pending: 3, dropped: 2 });
     expect(log.lines.filter((l) => l.includes('dropped the oldest'))).toHaveLength(2);
@@ -178,16 +163,7 @@ describe('webhook dispatcher', () => {
   });
 
   it('abandons what is still pending after the grace when closed, and takes no more events', async () => {
-    const {
-      engine,
-      log,
-      receiver: r,
-      dispatcher: d,
-    } = await start(
-      () => 'hold',
-      (r) => [{ url: r.url('/slow'), events: ['approval.decided'], secret: SECRET, format: 'json' }],
-      { closeGraceMs: 50, timeoutMs: 10_000 },
-    );
+    const { engine, log, receiver: r, dispatcher: d } = await startDecided(() => 'hold', '/slow', { closeGraceMs: 50, timeoutMs: 10_000 });
     engine.events.emit('event', decided('run1'));
     await until(() => r.held().length === 1, 5000, 'the held request');
     const started = Date.now();
