@@ -2,13 +2,14 @@
  * What the benches share: their options, the steps of their runbooks, the built server spawned on
  * the sandbox, its CPU and memory from /proc, quantiles, a free port, the check that dist/ is
  * current (the benches that spawn the server run the build, not the sources), and a WebSocket
- * opener (the tests use it too).
+ * opener and a headless Chromium (the tests use them too).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { request as httpRequest, type Agent } from 'node:http';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { WebSocket } from 'ws';
 import type { Sandbox } from '../server/cli/local-sandbox.js';
 
@@ -220,6 +221,27 @@ export async function spawnServer(
       return { code: await exited, forced: true };
     },
   };
+}
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Flags for a quiet headless Chromium on a closed network: no background requests at all. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Headless Chromium (CHROMIUM), each launch with a fresh temporary profile. */
+export async function launchBrowser(): Promise<Browser> {
+  // Imported when needed: most benches, and the tests that take wsOpen from here, use no browser.
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
 /** A WebSocket upgrade: opened (with its socket), or refused with the HTTP status it got, or failed with its error. */

@@ -14,21 +14,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
-import { numberOption } from './common.js';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, numberOption } from './common.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const ROWS = numberOption('rows', 10_000);
 const SECONDS = numberOption('seconds', 4);
@@ -182,7 +171,7 @@ function line(i: number, f: RunFigures, table: boolean): string {
 const items = orders(ROWS);
 const bytes = Buffer.byteLength(JSON.stringify(items));
 const server = await serve(items);
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+const browser = await launchBrowser();
 let accepted = true;
 try {
   process.stdout.write(

@@ -11,27 +11,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeleteTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Browser } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
+import { CHROMIUM } from '../../bench/common.js';
 import { buildApp } from '../../server/http/app.js';
 import type { RunEngine } from '../../server/runs/engine.js';
 import { testEngine } from '../helpers/engine.js';
 import { createTestTable, localDynamo, uniqueTableName } from '../helpers/sandbox.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export { launchBrowser } from '../../bench/common.js';
 
-/** Flags for a quiet headless Chromium on a closed network: no background requests at all. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Whether the browser tests can run here, and what to say when they cannot. */
 export function browserAvailability(): { available: boolean; required: boolean; message: string } {
@@ -41,12 +30,6 @@ export function browserAvailability(): { available: boolean; required: boolean; 
     required ? '; RUNBOOKS_REQUIRE_BROWSER=1 makes this a failure' : '; CI sets RUNBOOKS_REQUIRE_BROWSER=1, where a missing browser fails the suite'
   }.`;
   return { available, required, message };
-}
-
-export async function launchBrowser(): Promise<Browser> {
-  const { chromium } = await import('playwright-core');
-  // launch() gives every browser a fresh temporary profile.
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
 /** Bundles client/ as `npm run build` does (without its type check, which the build runs), so the test sees the current sources. */
