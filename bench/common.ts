@@ -150,6 +150,31 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<{ code: number | null; forced: boolean }>;
 }
 
+/**
+ * The arguments of `runbooks serve` for the one server a bench measures on the sandbox: `root` on
+ * AWS as `roleArn` with IAM revocation on, its data folder `data` holding an audit key of its own,
+ * `port` and `token`, and no idle timeout.
+ */
+export function measuredServeArgs(opts: { root: string; roleArn: string; data: string; port: number; token: string }): string[] {
+  return [
+    opts.root,
+    '--aws',
+    '--role',
+    opts.roleArn,
+    '--iam-revocation',
+    '--data',
+    opts.data,
+    '--audit-key',
+    join(opts.data, 'bench-audit-key.pem'),
+    '--port',
+    String(opts.port),
+    '--token',
+    opts.token,
+    '--idle-timeout',
+    '0',
+  ];
+}
+
 /** Every server spawnServer started that has not exited yet: what a bench's watchdog ends. */
 export const liveServers = new Set<ChildProcess>();
 

@@ -38,7 +38,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { startSandbox, type Sandbox } from '../server/cli/local-sandbox.js';
-import { checkBuilt, customerStep, freePort, liveServers, ordersStep, sandboxEnv, serverRequest, spawnServer, wsOpen, type ServerProcess } from './common.js';
+import { checkBuilt, customerStep, freePort, liveServers, measuredServeArgs, ordersStep, sandboxEnv, serverRequest, spawnServer, wsOpen, type ServerProcess } from './common.js';
 
 // As in bin/runbooks.js: the SDK's notice about its future Node support is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -175,26 +175,11 @@ async function startServer(opts: { root: string; data: string; sandbox: Sandbox;
       }
     }
   };
-  const server = await spawnServer(
-    [
-      opts.root,
-      '--aws',
-      '--role',
-      opts.roleArn,
-      '--iam-revocation',
-      '--data',
-      opts.data,
-      '--audit-key',
-      join(opts.data, 'bench-audit-key.pem'),
-      '--port',
-      String(port),
-      '--token',
-      token,
-      '--idle-timeout',
-      '0',
-    ],
-    { env: sandboxEnv(opts.sandbox), nodeFlags: ['--expose-gc', `--import=${pathToFileURL(resolve('bench/load-probe.mjs')).href}`], onStderr },
-  );
+  const server = await spawnServer(measuredServeArgs({ ...opts, port, token }), {
+    env: sandboxEnv(opts.sandbox),
+    nodeFlags: ['--expose-gc', `--import=${pathToFileURL(resolve('bench/load-probe.mjs')).href}`],
+    onStderr,
+  });
   return {
     ...server,
     token,
