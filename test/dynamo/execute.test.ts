@@ -21,7 +21,7 @@ import { CreateTableCommand, DeleteTableCommand, ProvisionedThroughputExceededEx
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startGateway } from '../../server/sandbox/index.js';
 import { sendDirect } from '../helpers/direct.js';
-import { assumeRole, documentClient, localDynamo, roleArn, sandboxInfo, uniqueTableName } from '../helpers/sandbox.js';
+import { assumeRole, createTestTable, documentClient, localDynamo, roleArn, sandboxInfo, uniqueTableName } from '../helpers/sandbox.js';
 
 const info = sandboxInfo();
 const runId = `ex${randomBytes(5).toString('hex')}`;
@@ -129,20 +129,7 @@ async function createTables(set: typeof A): Promise<void> {
       ],
     }),
   );
-  await local.send(
-    new CreateTableCommand({
-      TableName: set.payments,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'orderId', KeyType: 'HASH' },
-        { AttributeName: 'paymentId', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'orderId', AttributeType: 'S' },
-        { AttributeName: 'paymentId', AttributeType: 'S' },
-      ],
-    }),
-  );
+  await createTestTable(set.payments, ['orderId', 'paymentId']);
   for (const item of orders) await local.send(new PutCommand({ TableName: set.orders, Item: item }));
   for (const item of payments) await local.send(new PutCommand({ TableName: set.payments, Item: item }));
 }

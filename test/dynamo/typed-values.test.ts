@@ -16,7 +16,7 @@ import type { RunEngine } from '../../server/runs/engine.js';
 import type { StepExecution } from '../../server/runs/types.js';
 import { plainFromAttributes } from '../../server/dynamo/values.js';
 import { testEngine } from '../helpers/engine.js';
-import { localDynamo, uniqueTableName } from '../helpers/sandbox.js';
+import { createTestTable, localDynamo, uniqueTableName } from '../helpers/sandbox.js';
 
 const names = () => ({ thread: uniqueTableName('typed-thread'), reply: uniqueTableName('typed-reply'), music: uniqueTableName('typed-music') });
 const typedTables = names();
@@ -332,22 +332,7 @@ describe('the issue\'s order item: a typed number is stored as a number, never a
   let engine: RunEngine;
 
   beforeAll(async () => {
-    const local = localDynamo();
-    await local.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-      }),
-    );
-    local.destroy();
+    await createTestTable(table, ['pk', 'sk']);
     dataDir = await mkdtemp(join(tmpdir(), 'rb-typed-orders-'));
     engine = await testEngine({ dataDir });
   });

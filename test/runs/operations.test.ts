@@ -8,13 +8,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import type { RenderedRequest } from '../../server/runbook/types.js';
 import { RunEngine } from '../../server/runs/engine.js';
 import { sendDirect } from '../helpers/direct.js';
+import { createTestTable } from '../helpers/sandbox.js';
 
 const sandbox = inject('sandbox');
 const suffix = Date.now().toString(36);
@@ -217,22 +218,7 @@ const scanAll = async (table: string) => ((await direct.send(new ScanCommand({ T
 
 beforeAll(async () => {
   for (const table of [A, B]) {
-    await local.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-          { AttributeName: 'status', AttributeType: 'S' },
-        ],
-        GlobalSecondaryIndexes: [{ IndexName: 'ByStatus', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createTestTable(table, ['pk', 'sk'], sandbox, { ByStatus: 'status' });
     for (const item of SEED) await direct.send(new PutCommand({ TableName: table, Item: item }));
   }
   dataDir = await mkdtemp(join(tmpdir(), 'rb-ops-'));
