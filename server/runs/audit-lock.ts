@@ -52,6 +52,8 @@ interface Owner {
 
 /** This process's owner files, by folder. */
 const owners = new Map<string, Owner>();
+/** whether the process removes them as it exits (one listener, however often they come and go) */
+let removingAtExit = false;
 
 /**
  * Makes (or shares) this process's owner file in `dir`, which locks taken with `ownerDir: dir` link
@@ -76,7 +78,10 @@ export function shareLockOwner(dir: string): () => void {
       unlinkQuietly(path);
       return () => undefined;
     }
-    if (owners.size === 0) process.once('exit', removeOwners);
+    if (!removingAtExit) {
+      removingAtExit = true;
+      process.on('exit', removeOwners);
+    }
     owners.set(dir, owner);
   }
   const mine = owner;
