@@ -43,6 +43,7 @@ import {
   cpuOf,
   cpuPartsOf,
   freePort,
+  measuredServeArgs,
   median,
   memoryOf,
   numberOption,
@@ -108,26 +109,11 @@ interface Server extends ServerProcess {
 async function startServer(opts: { root: string; data: string; sandbox: Sandbox; roleArn: string; agent: Agent }): Promise<Server> {
   const token = randomBytes(24).toString('hex');
   const port = await freePort();
-  const server = await spawnServer(
-    [
-      opts.root,
-      '--aws',
-      '--role',
-      opts.roleArn,
-      '--iam-revocation',
-      '--data',
-      opts.data,
-      '--audit-key',
-      join(opts.data, 'bench-audit-key.pem'),
-      '--port',
-      String(port),
-      '--token',
-      token,
-      '--idle-timeout',
-      '0',
-    ],
-    { env: sandboxEnv(opts.sandbox), checkout: SERVER, nodeFlags: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [] },
-  );
+  const server = await spawnServer(measuredServeArgs({ ...opts, port, token }), {
+    env: sandboxEnv(opts.sandbox),
+    checkout: SERVER,
+    nodeFlags: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [],
+  });
   const call = async (method: string, path: string, body?: unknown, agent = opts.agent) => {
     const res = await serverRequest({ port, agent, method, path, token, body });
     return { status: res.status, body: JSON.parse(res.text || 'null') };
