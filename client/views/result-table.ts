@@ -17,6 +17,7 @@ import { h } from '../dom.js';
 import { ItemOrder } from '../item-order.js';
 import { Prefetcher } from '../item-prefetch.js';
 import type { ItemSource } from '../item-source.js';
+import { nextFrame } from './frame.js';
 import { RowPool } from './row-pool.js';
 import { estimateWidths, renderHead, type HeadParts } from './table-head.js';
 
@@ -198,7 +199,7 @@ export class ResultTable {
     this.render();
   }
 
-  /** The frame's one read (see `nextFrame`: every table reads before any table writes). */
+  /** The frame's one read (frame.ts: every table reads before any table writes). */
   readScroll(): void {
     this.scrollRead = this.scroller.scrollTop;
   }
@@ -278,26 +279,4 @@ export class ResultTable {
     this.spacerHeights[which] = rows;
     (which === 0 ? this.topSpacer : this.bottomSpacer).style.height = `${rows * ROW_HEIGHT}px`;
   }
-}
-
-/** Tables waiting for the next animation frame. */
-const waiting = new Set<ResultTable>();
-let frameRequested = false;
-
-/**
- * Renders a table in the next animation frame. One callback serves every table, reading all their
- * scroll positions before any of them writes: layout is still clean from the last frame then, and
- * no read follows a write, so a frame never forces a layout.
- */
-function nextFrame(table: ResultTable): void {
-  waiting.add(table);
-  if (frameRequested) return;
-  frameRequested = true;
-  requestAnimationFrame(() => {
-    frameRequested = false;
-    const tables = [...waiting];
-    waiting.clear();
-    for (const t of tables) t.readScroll();
-    for (const t of tables) t.renderFrame();
-  });
 }
