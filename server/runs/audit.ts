@@ -17,16 +17,16 @@
  * chain in DynamoDB too (./audit-chain.ts).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, fsync, ftruncateSync, openSync, readSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync, type Stats } from 'node:fs';
 import { mkdir, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { RbError } from '../errors.js';
 import { chainRecord, digestEntry, GroupCommit, type DigestOptions, type Waiting, type Written } from './audit-chain.js';
 import type { DigestPointer } from './audit-digest.js';
 import { defaultAuditKeyPath, loadOrCreateAuditKey, type AuditKey } from './audit-key.js';
 import { shareLockOwner, withFileLock, type LockOptions } from './audit-lock.js';
+import { flushFile } from './flush.js';
 import { auditLogPath, DIGEST_TYPE, GENESIS_HASH, REPAIRED_TYPE, type AuditEntry, type AuditRecord } from './audit-record.js';
 import { readFully, scanTail } from './audit-tail.js';
 
@@ -73,7 +73,7 @@ export interface AuditSink {
 /**
  * The log's file as the log uses it: reads, writes, stats and cuts are synchronous calls
  * (microseconds on a local file system, less than the hand-off to the thread pool and back an
- * asynchronous call costs), and only the flush to disk waits in the pool.
+ * asynchronous call costs); the flush to disk is flush.ts's.
  */
 async function openForAppend(path: string): Promise<AuditFile> {
   const fd = openSync(path, 'a+');
@@ -82,14 +82,12 @@ async function openForAppend(path: string): Promise<AuditFile> {
   return {
     read: (buffer, offset, length, position) => settle(() => ({ bytesRead: readSync(fd, buffer, offset, length, position) })),
     write: (buffer, offset, length, position) => settle(() => ({ bytesWritten: writeSync(fd, buffer, offset, length, position) })),
-    sync: () => flush(fd),
+    sync: () => flushFile(fd),
     truncate: (length) => settle(() => ftruncateSync(fd, length)),
     stat: () => settle(() => fstatSync(fd)),
     close: () => settle(() => closeSync(fd)),
   };
 }
-
-const flush = promisify(fsync);
 
 function errnoOf(err: unknown): string {
   return (err as NodeJS.ErrnoException)?.code ?? (err instanceof Error ? err.message : String(err));

@@ -12,24 +12,23 @@
  * A record is on disk (fsync) before `append` resolves. A torn last line (crash, full disk) is moved
  * aside to `journal.torn-<time>` before the next append; a failed append is cut back off.
  *
- * Appends and item writes make their small calls (open, stat, write, close) synchronously and only
- * the flush to disk in the thread pool: each of those calls takes microseconds, less than the
- * hand-off to the pool and back that an asynchronous one costs the event loop, and a step makes
- * about a dozen of them (docs/performance.md, "Throughput").
+ * Appends and item writes make their small calls (open, stat, write, close) synchronously: each
+ * takes microseconds, less than the hand-off to the thread pool and back that an asynchronous one
+ * costs the event loop, and a step makes about a dozen of them (docs/performance.md,
+ * "Throughput"). Flushes to disk are flush.ts's.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { RbError, isRbError } from '../errors.js';
 import { shareLockOwner, withFileLock } from './audit-lock.js';
+import { flushFile } from './flush.js';
 import type { JournalRecord, RunHeader, RunStore } from './store.js';
 import { checkExecution, checkRunId, RUN_ID } from './store-ids.js';
 
 export const ITEMS_PER_CHUNK = 500;
 const TAIL_BYTES = 64 * 1024;
-const flush = promisify(fdatasync);
 
 function exists(path: string): boolean {
   try {
@@ -195,7 +194,7 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
             }
             try {
               writeFully(fd, line, last.size);
-              await flush(fd);
+              await flushFile(fd, true);
             } catch (err) {
               // Never leave half a record for the next append to follow.
               try {
@@ -289,7 +288,7 @@ export async function openFileStore(dataDir: string, options: FileStoreOptions =
               ftruncateSync(fd, position);
             }
             writeFully(fd, text, position);
-            await flush(fd);
+            await flushFile(fd, true);
           } finally {
             closeQuietly(fd);
           }
