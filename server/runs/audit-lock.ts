@@ -15,12 +15,13 @@
  * the event loop.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, futimesSync, linkSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, futimesSync, linkSync, openSync, writeSync } from 'node:fs';
 import { readFile, rename, stat, unlink, link } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RbError } from '../errors.js';
 import { isAlive } from './owner.js';
+import { closeQuietly, exists, unlinkQuietly } from './sync-files.js';
 
 export interface LockOptions {
   /** what the lock guards, for messages (default: the audit log) */
@@ -212,31 +213,6 @@ function tryLink(path: string, owner: Owner): boolean | undefined {
     if (code === 'ENOENT' && !exists(dirname(path))) return undefined;
     for (const [dir, o] of owners) if (o === owner) owners.delete(dir);
     return undefined;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Closed or never usable: nothing to give back.
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Gone already.
   }
 }
 

@@ -18,7 +18,7 @@
  * "Throughput"). Flushes to disk are flush.ts's.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RbError, isRbError } from '../errors.js';
@@ -26,31 +26,10 @@ import { shareLockOwner, withFileLock } from './audit-lock.js';
 import { flushFile } from './flush.js';
 import type { JournalRecord, RunHeader, RunStore } from './store.js';
 import { checkExecution, checkRunId, RUN_ID } from './store-ids.js';
+import { closeQuietly, exists, writeFully } from './sync-files.js';
 
 export const ITEMS_PER_CHUNK = 500;
 const TAIL_BYTES = 64 * 1024;
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Writes all of `bytes` at `position`. */
-function writeFully(fd: number, bytes: Buffer, position: number): void {
-  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Nothing more to give back.
-  }
-}
 
 export interface FileStoreOptions {
   /** told when a torn journal tail was moved aside (the engine records it in the audit log) */
