@@ -189,6 +189,7 @@ export async function openDynamoStore(options: DynamoStoreOptions): Promise<RunS
   }
 
   const store: RunStore = {
+    itemsExpire: options.itemRetentionSeconds !== undefined,
     async create(header) {
       checkRunId(header.id);
       const text = JSON.stringify(header);

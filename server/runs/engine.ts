@@ -38,9 +38,9 @@ import { migrateLegacyRuns } from './legacy-runs.js';
 import { cursorHoldsRedacted, redactImages, redactItems, redactResult } from './redaction.js';
 import { ownerIsGone, ownerOf, ownerText } from './owner.js';
 import { Recorder, type Change } from './recorder.js';
-import { applyRecord, initialState, lastExecution, type RunState } from './run-state.js';
+import { applyRecord, initialState, inlineKey, lastExecution, type RunState } from './run-state.js';
 import { eventsOf } from './record-events.js';
-import { FIRST_PAGE_ITEMS, firstPage, type JournalRecord, type RunHeader, type RunStore, type SharedStore } from './store.js';
+import { FIRST_PAGE_ITEMS, firstPage, fitsInline, type JournalRecord, type RunHeader, type RunStore, type SharedStore } from './store.js';
 import { runNotFound } from './store-ids.js';
 import { summarizeRun } from './summary.js';
 import type { Approval, EndReason, Run, RunEvent, RunSummary, StepExecution, StepInput } from './types.js';
@@ -686,14 +686,14 @@ export class RunEngine {
   ): Promise<{ n: number; offset: number; total: number; items: Record<string, unknown>[] }> {
     const execution = this.executionOf(runId, stepName, query.n);
     const total = execution.itemCount ?? execution.items.length;
-    const items = query.offset >= total ? [] : await this.store.readItems(runId, stepName, execution.n, query.offset, Math.min(query.limit, total - query.offset));
+    const items = query.offset >= total ? [] : await this.readItems(runId, stepName, execution.n, query.offset, Math.min(query.limit, total - query.offset));
     return { n: execution.n, offset: query.offset, total, items };
   }
 
   /** Every item of an execution (its last by default), in order, read from the store a page at a time. */
   allItems(runId: string, stepName: string, n?: number): AsyncIterable<Record<string, unknown>> {
     const execution = this.executionOf(runId, stepName, n);
-    return this.store.items(runId, stepName, execution.n);
+    return this.itemsOf(runId, stepName, execution.n);
   }
 
   /** The run with every item of every execution read back from the store (transcripts, `run --json`). */
@@ -703,7 +703,7 @@ export class RunEngine {
     const executions: StepExecution[] = [];
     for (const e of run.executions) {
       const items: Record<string, unknown>[] = [];
-      if ((e.itemCount ?? e.items.length) > e.items.length) for await (const item of this.store.items(run.id, e.step, e.n)) items.push(item);
+      if ((e.itemCount ?? e.items.length) > e.items.length) for await (const item of this.itemsOf(run.id, e.step, e.n)) items.push(item);
       executions.push({ ...e, items: items.length > 0 ? items : e.items });
     }
     return { ...run, executions };
@@ -816,7 +816,7 @@ export class RunEngine {
     let result: ExecutionResult | undefined;
     // A key-addressed write's items are read just before it runs, with a read-only session of their own.
     const before = step.write ? await this.imagesBefore(entry, live, step.name, request, input.user) : undefined;
-    const sink = this.itemSink(run.id, step.name, execution.n, 0, redactor);
+    const sink = this.itemSink(run.id, step.name, execution.n, 0, redactor, true);
     try {
       const first = await this.assume(entry, live, step.name, policy, input.user);
       execution.session = sessionInfo(first, run.roleArn);
@@ -862,8 +862,11 @@ export class RunEngine {
     }
     execution.durationMs = Math.round(performance.now() - started);
     const performed = step.write && execution.status === 'succeeded';
+    // A few items and no more pages stay in the execution's record, with no file or item of their own.
+    const total = result ? (result.returned ?? result.items.length) : 0;
+    const inRecord = sink.settle(!this.store.itemsExpire && result !== undefined && total > 0 && !result.hasMore && total === result.items.length && fitsInline(result.items));
     // Already redacted: the sink masks only what it receives from the executor itself.
-    if (result && result.returned === undefined && result.items.length > 0) void sink.write(result.items, 0, true);
+    if (!inRecord && result && result.returned === undefined && result.items.length > 0) void sink.write(result.items, 0, true);
     // The items' last write overlaps the audit append; the journal record waits for both (recorder.ts).
     const lost = sink.written().then(
       () => undefined,
@@ -873,7 +876,7 @@ export class RunEngine {
     const recordCursor = this.holdCursor(live, redactor, step.name, execution.n, result?.hasMore ? result.cursor : undefined);
     try {
       await this.recorder.commit(entry.state, entry.backlog, {
-        entry: { type: 'execution', execution: stored, ...(recordCursor ? { cursor: recordCursor } : {}) },
+        entry: { type: 'execution', execution: stored, ...(recordCursor ? { cursor: recordCursor } : {}), ...(inRecord && result ? { items: result.items } : {}) },
         alongside: { failed: lost, without: { type: 'execution', execution: { ...stored, itemCount: 0 } } },
         audit: [
           {
@@ -982,7 +985,7 @@ export class RunEngine {
         const attribute = ref.path[0];
         if (!Object.prototype.hasOwnProperty.call(all, attribute)) {
           const list: unknown[] = [];
-          for await (const item of this.store.items(run.id, ref.step, source.n)) {
+          for await (const item of this.itemsOf(run.id, ref.step, source.n)) {
             if (!Object.prototype.hasOwnProperty.call(item, attribute)) continue;
             if (list.length >= MAX_OUTPUT_LIST) {
               throw new RbError(
@@ -1054,23 +1057,60 @@ export class RunEngine {
    * written while the next is fetched (`write` resolves once the page before is on disk: memory holds
    * two pages at most); `written` settles once the last is, and rejects if any write failed.
    */
+  /**
+   * Where an execution's items go as the executor streams them: the store, a page at a time. With
+   * `holdFirst`, the first page is held until `settle` says whether the execution's record keeps
+   * the items instead (a result of few items and no more pages: store.ts, INLINE_ITEMS), or a second
+   * page shows it will not.
+   */
   private itemSink(
     runId: string,
     step: string,
     n: number,
     base: number,
     redactor: Redactor | undefined,
-  ): NonNullable<ExecuteOptions['sink']> & { write(items: Record<string, unknown>[], offset: number, redacted?: boolean): Promise<void>; written(): Promise<void> } {
+    holdFirst = false,
+  ): NonNullable<ExecuteOptions['sink']> & {
+    write(items: Record<string, unknown>[], offset: number, redacted?: boolean): Promise<void>;
+    settle(inRecord: boolean): boolean;
+    written(): Promise<void>;
+  } {
     let last: Promise<void> = Promise.resolve();
+    let held: { items: Record<string, unknown>[]; offset: number } | undefined;
+    let wrote = false;
+    let settled = false;
+    const put = (items: Record<string, unknown>[], offset: number) => {
+      wrote = true;
+      const previous = last;
+      last = previous.then(() => this.store.putItems(runId, step, n, base + offset, items));
+      last.catch(() => undefined); // reported by the next write, or by `written`
+      return previous;
+    };
+    const release = () => {
+      if (held) put(held.items, held.offset).catch(() => undefined);
+      held = undefined;
+    };
     return {
       keep: FIRST_PAGE_ITEMS,
       write: (items, offset, redacted = false) => {
-        const previous = last;
         // Items the executor streams here come straight from DynamoDB: masked before they are stored.
         const kept = redacted ? items : redactItems(redactor, items);
-        last = previous.then(() => this.store.putItems(runId, step, n, base + offset, kept));
-        last.catch(() => undefined); // reported by the next write, or by `written`
-        return previous;
+        if (holdFirst && !settled && !held && offset === 0) {
+          held = { items: kept, offset };
+          return Promise.resolve();
+        }
+        release();
+        return put(kept, offset);
+      },
+      // True when the record keeps the items: asked for, and none of them went to the store yet.
+      settle: (inRecord) => {
+        settled = true;
+        if (inRecord && !wrote) {
+          held = undefined;
+          return true;
+        }
+        release();
+        return false;
       },
       written: () => last,
     };
@@ -1434,7 +1474,7 @@ export class RunEngine {
       // A record already applied (read twice by overlapping reads) is skipped, never applied again.
       if (r.seq <= entry.state.seq) continue;
       let first: Record<string, unknown>[] = [];
-      if (r.type === 'execution' && lastOfStep.get(r.execution.step) === r.seq && (r.execution.itemCount ?? 0) > 0) {
+      if (r.type === 'execution' && !r.items && lastOfStep.get(r.execution.step) === r.seq && (r.execution.itemCount ?? 0) > 0) {
         first = firstPage(await this.store.readItems(entry.header.id, r.execution.step, r.execution.n, 0, 100));
       }
       applyRecord(entry.state, r, first);
@@ -1496,6 +1536,21 @@ export class RunEngine {
 
   private nextN(run: Run, step: string): number {
     return (lastExecution(run, step)?.n ?? 0) + 1;
+  }
+
+  /** Items `offset`… of an execution: from its record where it holds them all (store.ts, INLINE_ITEMS), else from the store. */
+  private async readItems(runId: string, step: string, n: number, offset: number, limit: number): Promise<Record<string, unknown>[]> {
+    const inline = this.runs.get(runId)?.state.inline.get(inlineKey(step, n));
+    return inline ? inline.slice(offset, offset + limit) : this.store.readItems(runId, step, n, offset, limit);
+  }
+
+  /** Every item of an execution, in order: from its record, or from the store a page at a time. */
+  private itemsOf(runId: string, step: string, n: number): AsyncIterable<Record<string, unknown>> {
+    const inline = this.runs.get(runId)?.state.inline.get(inlineKey(step, n));
+    if (!inline) return this.store.items(runId, step, n);
+    return (async function* () {
+      yield* inline;
+    })();
   }
 
   private executionOf(runId: string, stepName: string, n?: number): StepExecution {

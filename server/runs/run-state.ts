@@ -14,7 +14,11 @@ export interface RunState {
   seq: number;
   /** step → continuation of its last execution, for the next page */
   cursors: Map<string, Cursor>;
+  /** `<step>#<n>` → the items of an execution its record holds (store.ts, INLINE_ITEMS): the store has no others */
+  inline: Map<string, Record<string, unknown>[]>;
 }
+
+export const inlineKey = (step: string, n: number): string => `${step}#${n}`;
 
 export function initialState(header: RunHeader): RunState {
   return {
@@ -35,6 +39,7 @@ export function initialState(header: RunHeader): RunState {
     },
     seq: 0,
     cursors: new Map(),
+    inline: new Map(),
   };
 }
 
@@ -68,7 +73,8 @@ export function applyRecord(state: RunState, record: JournalRecord, firstItems: 
         const reverted = run.executions.find((e) => e.step === step && e.n === revertOf);
         if (reverted) reverted.revertedBy = record.execution.n;
       }
-      run.executions.push({ ...record.execution, items: firstItems });
+      run.executions.push({ ...record.execution, items: record.items ?? firstItems });
+      if (record.items) state.inline.set(inlineKey(record.execution.step, record.execution.n), record.items);
       if (record.cursor) state.cursors.set(record.execution.step, record.cursor);
       else state.cursors.delete(record.execution.step);
       break;

@@ -33,8 +33,12 @@ export interface RunHeader {
 /** The records of a run's journal, each one state change. */
 export type JournalEntry =
   | { type: 'session.noted'; roleId: string; sessionsUntil: string; sessionsIssuedUntil: string }
-  /** one execution, finished (succeeded or failed); its items are in the item store */
-  | { type: 'execution'; execution: StoredExecution; cursor?: Cursor }
+  /**
+   * one execution, finished (succeeded or failed); its items are in the item store, or, when they
+   * are few and there are no more pages (INLINE_ITEMS, INLINE_BYTES), all of them in `items` here
+   * and none in the item store: a step's usual few items cost no file or item of their own
+   */
+  | { type: 'execution'; execution: StoredExecution; cursor?: Cursor; items?: Record<string, unknown>[] }
   /** a further page of the step's last execution */
   | {
       type: 'page';
@@ -81,6 +85,11 @@ export interface RunStore {
   /** Every item of an execution, in order, a page at a time (for exports of any size). */
   items(runId: string, step: string, n: number): AsyncIterable<Record<string, unknown>>;
   close(): Promise<void>;
+  /**
+   * Set where result items expire (a retention period): an execution's few items are then stored
+   * as items too, never kept in its record, which does not expire (INLINE_ITEMS).
+   */
+  readonly itemsExpire?: boolean;
   /** Present where several processes share the store as equals (DynamoDB): see SharedStore. */
   readonly shared?: SharedStore;
 }
@@ -97,6 +106,21 @@ export interface SharedStore {
   hold<T>(runId: string, fn: () => Promise<T>): Promise<T>;
   /** The runs created (seq 0) or appended to (seq ≥ 1) at or after `since` by their writers' clocks. */
   changes(since: Date): Promise<Array<{ run: string; seq: number }>>;
+}
+
+/** At most this many items, of at most INLINE_BYTES as JSON, are kept in an execution's record. */
+export const INLINE_ITEMS = 100;
+export const INLINE_BYTES = 8 * 1024;
+
+/** Whether an execution's items, all of them, are kept in its record (a result without more pages). */
+export function fitsInline(items: readonly Record<string, unknown>[]): boolean {
+  if (items.length > INLINE_ITEMS) return false;
+  let bytes = 0;
+  for (const item of items) {
+    bytes += JSON.stringify(item).length;
+    if (bytes > INLINE_BYTES) return false;
+  }
+  return true;
 }
 
 /** The items a run view carries for each step's last execution (more through the items route). */
