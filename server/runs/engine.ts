@@ -863,7 +863,7 @@ export class RunEngine {
     execution.durationMs = Math.round(performance.now() - started);
     const performed = step.write && execution.status === 'succeeded';
     // A few items and no more pages stay in the execution's record, with no file or item of their own.
-    const total = result ? (result.returned ?? result.items.length) : 0;
+    const total = execution.itemCount ?? 0;
     const inRecord = sink.settle(!this.store.itemsExpire && result !== undefined && total > 0 && !result.hasMore && total === result.items.length && fitsInline(result.items));
     // Already redacted: the sink masks only what it receives from the executor itself.
     if (!inRecord && result && result.returned === undefined && result.items.length > 0) void sink.write(result.items, 0, true);
@@ -1076,7 +1076,7 @@ export class RunEngine {
     written(): Promise<void>;
   } {
     let last: Promise<void> = Promise.resolve();
-    let held: { items: Record<string, unknown>[]; offset: number } | undefined;
+    let held: Record<string, unknown>[] | undefined;
     let wrote = false;
     let settled = false;
     const put = (items: Record<string, unknown>[], offset: number) => {
@@ -1087,7 +1087,7 @@ export class RunEngine {
       return previous;
     };
     const release = () => {
-      if (held) put(held.items, held.offset).catch(() => undefined);
+      if (held) void put(held, 0);
       held = undefined;
     };
     return {
@@ -1096,7 +1096,7 @@ export class RunEngine {
         // Items the executor streams here come straight from DynamoDB: masked before they are stored.
         const kept = redacted ? items : redactItems(redactor, items);
         if (holdFirst && !settled && !held && offset === 0) {
-          held = { items: kept, offset };
+          held = kept;
           return Promise.resolve();
         }
         release();
@@ -1538,15 +1538,20 @@ export class RunEngine {
     return (lastExecution(run, step)?.n ?? 0) + 1;
   }
 
+  /** The items an execution's record holds, all of them, if it holds any. */
+  private inlineOf(runId: string, step: string, n: number): Record<string, unknown>[] | undefined {
+    return this.runs.get(runId)?.state.inline.get(inlineKey(step, n));
+  }
+
   /** Items `offset`… of an execution: from its record where it holds them all (store.ts, INLINE_ITEMS), else from the store. */
   private async readItems(runId: string, step: string, n: number, offset: number, limit: number): Promise<Record<string, unknown>[]> {
-    const inline = this.runs.get(runId)?.state.inline.get(inlineKey(step, n));
+    const inline = this.inlineOf(runId, step, n);
     return inline ? inline.slice(offset, offset + limit) : this.store.readItems(runId, step, n, offset, limit);
   }
 
   /** Every item of an execution, in order: from its record, or from the store a page at a time. */
   private itemsOf(runId: string, step: string, n: number): AsyncIterable<Record<string, unknown>> {
-    const inline = this.runs.get(runId)?.state.inline.get(inlineKey(step, n));
+    const inline = this.inlineOf(runId, step, n);
     if (!inline) return this.store.items(runId, step, n);
     return (async function* () {
       yield* inline;
