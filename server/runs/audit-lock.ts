@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, futimesSync, linkSync, openSync, writeSync } from 'node:fs';
 import { readFile, rename, stat, unlink, link } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { RbError } from '../errors.js';
 import { isAlive } from './owner.js';
 import { closeQuietly, exists, unlinkQuietly } from './sync-files.js';
@@ -103,10 +103,6 @@ function removeOwners(): void {
   for (const owner of owners.values()) unlinkQuietly(owner.path);
 }
 
-function basename(path: string): string {
-  return path.slice(dirname(path).length + 1);
-}
-
 const HOST = hostname();
 
 function parseHolder(text: string): Holder | undefined {
@@ -135,20 +131,29 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
   }
 }
 
+/** What a created lock holds: this process's pid and host, when it was taken, and a nonce of its own. */
+function createdLock(): { nonce: string; content: string } {
+  const nonce = randomBytes(8).toString('hex');
+  return { nonce, content: JSON.stringify({ pid: process.pid, host: HOST, at: new Date().toISOString(), nonce }) };
+}
+
 /** What tells our lock from another's: the owner file's inode (a link), or a nonce (a created file). */
 type Token = { ino: number } | { nonce: string };
 
 async function acquire(path: string, options: LockOptions): Promise<Token> {
   const staleMs = options.staleMs ?? 30_000;
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  const nonce = randomBytes(8).toString('hex');
-  const content = JSON.stringify({ pid: process.pid, host: HOST, at: new Date().toISOString(), nonce });
+  // A created lock's content, made only where a lock cannot be a link (the usual lock is).
+  let created: { nonce: string; content: string } | undefined;
   let delay = 1;
   for (;;) {
     const owner = options.ownerDir === undefined ? undefined : owners.get(options.ownerDir);
     const linked = owner ? tryLink(path, owner) : undefined;
     if (linked) return { ino: owner!.ino };
-    if (linked === undefined && tryCreate(path, content, options)) return { nonce };
+    if (linked === undefined) {
+      created ??= createdLock();
+      if (tryCreate(path, created.content, options)) return { nonce: created.nonce };
+    }
     if (await breakIfStale(path, staleMs, options.ownerDir)) continue;
     if (Date.now() > deadline) {
       const holder = parseHolder(await readFile(path, 'utf8').catch(() => ''));
