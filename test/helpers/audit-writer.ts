@@ -1,8 +1,10 @@
 /**
  * A second process writing an audit log, for the tests of several writers and of a crash in the
  * middle of a write (run with vite-node). Arguments as JSON in argv[2]:
- *   { mode: 'append', dataDir, keyPath, writer, count, startAt }: waits until `startAt` (epoch ms)
- *     so that every writer starts at once, appends `count` records, closes, prints "done".
+ *   { mode: 'append', dataDir, keyPath, writer, count }: opens the log, prints "ready", waits for a
+ *     line on stdin so that every writer starts at once, appends `count` records with a short pause
+ *     after every tenth (so that each writer's appends span long enough to meet the others'),
+ *     closes, prints "done".
  *   { mode: 'torn', dataDir, keyPath }: appends one record, then writes half of the next one, prints
  *     "torn" and waits to be killed before the write (or its fsync) finishes.
  */
@@ -15,14 +17,16 @@ const args = JSON.parse(process.argv[2]) as {
   keyPath: string;
   writer?: string;
   count?: number;
-  startAt?: number;
 };
 
 if (args.mode === 'append') {
   const log = await AuditLog.open(args.dataDir, { keyPath: args.keyPath });
-  await new Promise((r) => setTimeout(r, Math.max(0, (args.startAt ?? 0) - Date.now())));
+  process.stdout.write('ready\n');
+  await new Promise((r) => process.stdin.once('data', r));
+  process.stdin.destroy();
   for (let i = 0; i < (args.count ?? 0); i++) {
     await log.append({ type: 'test.append', user: args.writer, data: { writer: args.writer, i } });
+    if (i % 10 === 9) await new Promise((r) => setTimeout(r, 5));
   }
   await log.close();
   process.stdout.write('done\n');
