@@ -25,6 +25,7 @@ import { deriveAuthorizations } from '../../server/sandbox/gateway/dynamo-author
 import type { Principal } from '../../server/sandbox/gateway/identities.js';
 import type { KeySchema } from '../../server/sandbox/gateway/key-schemas.js';
 import { principalContext } from '../../server/sandbox/gateway/principal-context.js';
+import { CONDITION_KEYS } from '../../server/sandbox/iam/context-keys.js';
 import { authorize } from '../../server/sandbox/iam/evaluate-policy.js';
 import { validatePolicy } from '../../server/sandbox/iam/validate-policy.js';
 import { loadSandboxFile } from '../../server/sandbox/load-file.js';
@@ -518,22 +519,7 @@ function ours(c: Case): Verdict {
 }
 
 /** AWS spellings of the context keys the sandbox sets (the library wants them as AWS names them). */
-const SPELLING = new Map(
-  [
-    'aws:userid',
-    'aws:username',
-    'aws:PrincipalArn',
-    'aws:PrincipalAccount',
-    'aws:PrincipalType',
-    'aws:SourceIdentity',
-    'aws:TokenIssueTime',
-    'aws:CurrentTime',
-    'aws:EpochTime',
-    'aws:SecureTransport',
-    'aws:RequestedRegion',
-    'dynamodb:LeadingKeys',
-  ].map((k) => [k.toLowerCase(), k]),
-);
+const SPELLING = new Map<string, string>(CONDITION_KEYS.map((k) => [k.toLowerCase(), k]));
 
 async function theirs(c: Case): Promise<{ verdict: Verdict; ignored: string[] }> {
   const contextVariables: Record<string, string | string[]> = {};

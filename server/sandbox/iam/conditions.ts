@@ -36,20 +36,17 @@ export interface ParsedOperator {
 const num = (s: string): number => (s.trim() === '' ? NaN : Number(s));
 /** IAM dates are ISO 8601 or epoch seconds */
 const date = (s: string): number => (/^\d+$/.test(s) ? Number(s) * 1000 : Date.parse(s));
-const numeric =
+/** Compares two values read as numbers by `read`: a value that does not read as one matches nothing. */
+const readAs =
+  (read: (s: string) => number) =>
   (test: (a: number, b: number) => boolean): Compare =>
   (a, b) => {
-    const x = num(a);
-    const y = num(b);
+    const x = read(a);
+    const y = read(b);
     return !Number.isNaN(x) && !Number.isNaN(y) && test(x, y);
   };
-const dated =
-  (test: (a: number, b: number) => boolean): Compare =>
-  (a, b) => {
-    const x = date(a);
-    const y = date(b);
-    return !Number.isNaN(x) && !Number.isNaN(y) && test(x, y);
-  };
+const numeric = readAs(num);
+const dated = readAs(date);
 const stringEquals: Compare = (a, b) => a === b;
 const ignoreCase: Compare = (a, b) => a.toLowerCase() === b.toLowerCase();
 const like: Compare = (a, b) => wildcardMatch(b, a);

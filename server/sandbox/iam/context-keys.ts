@@ -6,22 +6,23 @@
 /** Condition keys and their values for one authorisation request (keys lower-cased). */
 export type ContextKeys = ReadonlyMap<string, readonly string[]>;
 
-const SUPPORTED = new Set(
-  [
-    'aws:userid',
-    'aws:username',
-    'aws:PrincipalArn',
-    'aws:PrincipalAccount',
-    'aws:PrincipalType',
-    'aws:SourceIdentity',
-    'aws:TokenIssueTime',
-    'aws:CurrentTime',
-    'aws:EpochTime',
-    'aws:SecureTransport',
-    'aws:RequestedRegion',
-    'dynamodb:LeadingKeys',
-  ].map((k) => k.toLowerCase()),
-);
+/** The condition keys the sandbox sets (or knows to be absent), as AWS spells them; aws:PrincipalTag/<key> besides. */
+export const CONDITION_KEYS = [
+  'aws:userid',
+  'aws:username',
+  'aws:PrincipalArn',
+  'aws:PrincipalAccount',
+  'aws:PrincipalType',
+  'aws:SourceIdentity',
+  'aws:TokenIssueTime',
+  'aws:CurrentTime',
+  'aws:EpochTime',
+  'aws:SecureTransport',
+  'aws:RequestedRegion',
+  'dynamodb:LeadingKeys',
+] as const;
+
+const SUPPORTED = new Set<string>(CONDITION_KEYS.map((k) => k.toLowerCase()));
 
 /** true for a condition key the sandbox sets (or knows to be absent) on the requests it evaluates. */
 export function isSupportedConditionKey(key: string): boolean {
