@@ -1055,10 +1055,7 @@ export class RunEngine {
   /**
    * Where a read's items go as they arrive: the store, at their place in the execution. A page is
    * written while the next is fetched (`write` resolves once the page before is on disk: memory holds
-   * two pages at most); `written` settles once the last is, and rejects if any write failed.
-   */
-  /**
-   * Where an execution's items go as the executor streams them: the store, a page at a time. With
+   * two pages at most); `written` settles once the last is, and rejects if any write failed. With
    * `holdFirst`, the first page is held until `settle` says whether the execution's record keeps
    * the items instead (a result of few items and no more pages: store.ts, INLINE_ITEMS), or a second
    * page shows it will not.
