@@ -6,9 +6,9 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CUSTOMER_READS } from '../helpers/runbooks.js';
-import { createTestTable } from '../helpers/sandbox.js';
+import { testEngine } from '../helpers/engine.js';
+import { createTestTable, dynamoClient, roleArn } from '../helpers/sandbox.js';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { credentialsOf, isHeld } from '../../server/aws/credentials.js';
@@ -20,7 +20,6 @@ import { RunEngine, type EngineOptions } from '../../server/runs/engine.js';
 import type { RunEvent } from '../../server/runs/types.js';
 
 const sandbox = inject('sandbox');
-const roleArn = (name: string) => sandbox.roles.find((r) => r.name === name)!.arn;
 const table = `EngineTest${Date.now().toString(36)}`;
 
 const WRITES = `---
@@ -52,7 +51,7 @@ function parse(text: string): Runbook {
 
 /** A Document Client that signs with raw credentials, talking to the gateway as any AWS client would. */
 function clientWith(creds: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ region: sandbox.region, endpoint: sandbox.endpoint, credentials: { ...creds }, maxAttempts: 1 }));
+  return DynamoDBDocumentClient.from(dynamoClient({ ...creds }, sandbox));
 }
 
 async function refusal(p: Promise<unknown>): Promise<string> {
@@ -77,16 +76,7 @@ const engines: RunEngine[] = [];
 async function newEngine(extra: Partial<EngineOptions> = {}): Promise<RunEngine> {
   const dataDir = extra.dataDir ?? (await mkdtemp(join(tmpdir(), 'rb-engine-')));
   dirs.push(dataDir);
-  const engine = await RunEngine.create({
-    dataDir,
-    region: sandbox.region,
-    endpoint: sandbox.endpoint,
-    credentials: { accessKeyId: sandbox.accessKeyId, secretAccessKey: sandbox.secretAccessKey },
-    defaultRoleArn: roleArn('runbook-runner'),
-    iamRevocation: true,
-    idleTimeoutMs: 0,
-    ...extra,
-  });
+  const engine = await testEngine({ defaultRoleArn: roleArn('runbook-runner'), iamRevocation: true, ...extra, dataDir }, sandbox);
   engines.push(engine);
   return engine;
 }

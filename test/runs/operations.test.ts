@@ -8,22 +8,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseRunbook } from '../../server/runbook/parse.js';
 import type { RenderedRequest } from '../../server/runbook/types.js';
 import { RunEngine } from '../../server/runs/engine.js';
 import { sendDirect } from '../helpers/direct.js';
-import { createTestTable } from '../helpers/sandbox.js';
+import { testEngine } from '../helpers/engine.js';
+import { createTestTable, localDynamo } from '../helpers/sandbox.js';
 
 const sandbox = inject('sandbox');
 const suffix = Date.now().toString(36);
 const A = `OpsA${suffix}`;
 const B = `OpsB${suffix}`;
 
-const local = new DynamoDBClient({ region: sandbox.region, endpoint: sandbox.dynamoLocalEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-const direct = DynamoDBDocumentClient.from(local);
+const direct = DynamoDBDocumentClient.from(localDynamo(sandbox));
 
 const SEED = [
   { pk: 'P1', sk: 'S1', status: 'OPEN', n: 1, tags: ['a', 'b'] },
@@ -222,15 +221,7 @@ beforeAll(async () => {
     for (const item of SEED) await direct.send(new PutCommand({ TableName: table, Item: item }));
   }
   dataDir = await mkdtemp(join(tmpdir(), 'rb-ops-'));
-  engine = await RunEngine.create({
-    dataDir,
-    region: sandbox.region,
-    endpoint: sandbox.endpoint,
-    credentials: { accessKeyId: sandbox.accessKeyId, secretAccessKey: sandbox.secretAccessKey },
-    defaultRoleArn: sandbox.roles.find((r) => r.name === 'runbook-tester')!.arn,
-    iamRevocation: false,
-    idleTimeoutMs: 0,
-  });
+  engine = await testEngine({ dataDir }, sandbox);
   const { runbook, problems } = parseRunbook(RUNBOOK, 'every-operation.md');
   expect(problems).toEqual([]);
   runId = (await engine.startRun({ runbook: runbook!, source: RUNBOOK, runbookId: 'every-operation', params: PARAMS, user: 'ops' })).id;
