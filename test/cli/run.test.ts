@@ -7,12 +7,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { awsVars, requireBuild, runCli } from '../helpers/cli.js';
-import { createTestTable } from '../helpers/sandbox.js';
+import { createTestTable, roleArn } from '../helpers/sandbox.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const sandbox = inject('sandbox');
 const samples = resolve('runbooks');
-const tester = sandbox.roles.find((r) => r.name === 'runbook-tester')!.arn;
+const tester = roleArn('runbook-tester', sandbox);
 const table = `CliRun${Date.now().toString(36)}`;
 let work: string;
 
