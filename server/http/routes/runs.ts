@@ -54,9 +54,7 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
   app.get<{ Querystring: RunsQuery }>('/api/runs', { schema: { querystring: runsQuery } }, async (request) => {
     const { before, limit } = request.query;
     if (before !== undefined) {
-      const n = limit === undefined ? 100 : Number(limit);
-      if (n < 1 || n > 1000) throw new RbError('RB_ERR_HTTP_BAD_REQUEST', `limit must be from 1 to 1000, not ${n}.`);
-      return { runs: await engine.olderRuns(before, n) };
+      return { runs: await engine.olderRuns(before, pageLimit(limit, 100)) };
     }
     await engine.sync();
     return { runs: engine.listRuns(), older: engine.unlistedRuns };
@@ -84,8 +82,7 @@ export function runRoutes(app: FastifyInstance, options: { engine: RunEngine; ru
     const { run, step } = request.params;
     const q = request.query;
     await engine.current(run);
-    const limit = q.limit === undefined ? 500 : Number(q.limit);
-    if (limit < 1 || limit > 1000) throw new RbError('RB_ERR_HTTP_BAD_REQUEST', `limit must be from 1 to 1000, not ${limit}.`);
+    const limit = pageLimit(q.limit, 500);
     const n = q.n === undefined ? undefined : Number(q.n);
     return engine.items(run, step, { ...(n !== undefined ? { n } : {}), offset: q.offset === undefined ? 0 : Number(q.offset), limit });
   });
@@ -148,4 +145,11 @@ async function runbookChanged(runbooks: RunbookCache, id: string, sha256: string
   } catch {
     return true; // the file is gone
   }
+}
+
+/** A page size given as `limit` (`fallback` when absent): from 1 to 1000. */
+function pageLimit(limit: string | undefined, fallback: number): number {
+  const n = limit === undefined ? fallback : Number(limit);
+  if (n < 1 || n > 1000) throw new RbError('RB_ERR_HTTP_BAD_REQUEST', `limit must be from 1 to 1000, not ${n}.`);
+  return n;
 }
