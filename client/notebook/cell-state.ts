@@ -11,6 +11,8 @@ export interface CellState {
   runId?: string;
   runState: RunState;
   access: RunAccess;
+  /** this page may act on the run's steps (Load more, Revert, run an approved request): a runner, on an active run this server runs */
+  canAct: boolean;
   execution?: Execution;
   approval?: Approval;
   /** the approval of a revert of the step's write (`<step>.revert`) */
@@ -39,6 +41,7 @@ export function cellState(model: RunModel, name: string): CellState {
     runId: model.run?.id,
     runState,
     access,
+    canAct: runState === 'active' && access === 'run',
     execution: s.execution,
     approval,
     revertApproval: model.approval(name, 'revert'),
@@ -49,7 +52,7 @@ export function cellState(model: RunModel, name: string): CellState {
     status: statusOf(s, approval, model.me),
     runButton: {
       offered: access !== 'watch' && runState !== 'elsewhere',
-      enabled: !s.busy && (runState === 'none' || runState === 'active') && access === 'run' && waitingFor.length === 0,
+      enabled: model.canRun(name),
       text: s.execution ? 'Run again' : 'Run',
     },
   };

@@ -134,6 +134,12 @@ export class RunModel {
     return !run ? 'none' : run.status !== 'active' ? 'ended' : run.elsewhere ? 'elsewhere' : 'active';
   }
 
+  /** Step `name` may run now: not busy, no run yet or an active one here, a runner, and nothing it waits for. */
+  canRun(name: string): boolean {
+    const runState = this.runState();
+    return !this.state(name).busy && (runState === 'none' || runState === 'active') && this.access() === 'run' && this.waitingFor(name).length === 0;
+  }
+
   /** A link to a new run should first offer to complete this one: still active, and this user may complete it. */
   offersToComplete(): boolean {
     return this.run?.status === 'active' && this.runnable();
@@ -206,14 +212,6 @@ export class RunModel {
     this.emit({ type: 'step', step: approvalTarget(approval.step).step });
   }
 
-  /** Someone (maybe another browser) started execution `n` of a step. */
-  markStarted(name: string, n: number, user: string): void {
-    const s = this.state(name);
-    if (s.execution && s.execution.n >= n) return;
-    s.startedBy = { n, user };
-    this.emit({ type: 'step', step: name });
-  }
-
   setBusy(name: string, busy: boolean): void {
     this.update(name, { busy });
   }
@@ -261,6 +259,14 @@ export class RunModel {
   }
 
   // -- internals ---------------------------------------------------------------------------------
+
+  /** Someone (maybe another browser) started execution `n` of a step. */
+  private markStarted(name: string, n: number, user: string): void {
+    const s = this.state(name);
+    if (s.execution && s.execution.n >= n) return;
+    s.startedBy = { n, user };
+    this.emit({ type: 'step', step: name });
+  }
 
   private state(name: string): StepState {
     let s = this.states.get(name);

@@ -9,7 +9,6 @@ import { approvalName, itemTotal, type Execution, type StepView } from '../api-t
 import { DECISION_REFUSED, decisionSubject, sendDecision, type ApprovalKind, type DecisionOutcome } from '../approvals.js';
 import { plural } from '../format.js';
 import { toShownError } from '../shown-error.js';
-import { cellState } from './cell-state.js';
 import type { NotebookApi, NotebookHooks, RunActions } from './run-actions.js';
 import type { RunModel } from './run-model.js';
 import { attemptWrite, type Attempt } from './write-flow.js';
@@ -30,8 +29,8 @@ export class StepActions {
   async runStep(name: string): Promise<StepOutcome> {
     const { model } = this;
     const step = model.step(name);
-    if (!step || (model.run && !cellState(model, name).runButton.enabled)) return notRun('not-offered');
-    if (model.access() === 'watch' || model.run?.elsewhere) return notRun('not-offered');
+    // On a run, what its Run button allows; before one, anyone but a watcher (a runbook with errors is answered below).
+    if (!step || (model.run ? !model.canRun(name) : model.access() === 'watch')) return notRun('not-offered');
     if (!model.runnable()) {
       model.setNotice(name, { kind: 'warning', text: 'This runbook has errors (listed at the top); fix them before running any step.' });
       return notRun('blocked');
@@ -90,7 +89,7 @@ export class StepActions {
     const message = stoppedAt
       ? `Stopped at “${stoppedAt.title}”: it did not succeed. ${plural(ran, 'read step')} succeeded before it.`
       : `All ${plural(ran, 'read step')} succeeded.`;
-    model.setBar({ runningAll: false, status: message });
+    model.setBar({ status: message });
     this.hooks.announce(message);
     return { ran, stoppedAt };
   }

@@ -17,14 +17,6 @@ export interface OutputControls extends ResultsControls {
   revert(n: number): void;
 }
 
-export interface OutputState {
-  runId?: string;
-  /** Load more and Revert are offered: a runner, on an active run this server runs */
-  canAct: boolean;
-  busy: boolean;
-  loadingMore: boolean;
-}
-
 export class CellOutput {
   readonly element = h('div', { class: 'cell-output' });
   private readonly metaSlot = h('div', { class: 'exec-slot' });
@@ -44,7 +36,11 @@ export class CellOutput {
     this.results = new CellResults(step, controls);
   }
 
-  render(exec: Execution, s: OutputState): void {
+  /**
+   * Shows `exec`; Load more and Revert where `canAct` (a runner, on an active run this server runs).
+   * Whether they can be pressed now is set apart: {@link setBusy}, {@link setLoadingMore}.
+   */
+  render(exec: Execution, runId: string | undefined, canAct: boolean): void {
     const sameExecution = this.shownN === exec.n;
     this.shownN = exec.n;
     if (!this.element.hasChildNodes()) this.element.append(this.metaSlot, this.inputsSlot, this.detailsSlot, this.imagesSlot, this.errorSlot, this.resultSlot);
@@ -52,7 +48,7 @@ export class CellOutput {
     this.metaSlot.replaceChildren(this.meta(exec));
     // The request and policy of one execution never change: keep the <details> (and whether it is open).
     if (!sameExecution || !this.detailsSlot.hasChildNodes()) this.detailsSlot.replaceChildren(this.details(exec));
-    this.renderImages(exec, s);
+    this.renderImages(exec, canAct);
     const total = itemTotal(exec);
     this.errorSlot.replaceChildren(...(exec.error ? [errorBox(exec.error, total > 0 ? 'Loading more failed' : 'The step failed')] : []));
 
@@ -62,7 +58,7 @@ export class CellOutput {
       this.resultSlot.replaceChildren(h('div', { class: 'results' }, jsonBlock(exec.items[0], `Table description from ${this.step.title}`)));
     } else if (total > 0) {
       if (this.resultSlot.firstChild !== this.results.element) this.resultSlot.replaceChildren(this.results.element);
-      this.results.show(exec, total, s.runId, s.canAct, s.loadingMore);
+      this.results.show(exec, total, runId, canAct);
     } else {
       this.results.clear();
       const parts: Node[] = [];
@@ -124,17 +120,13 @@ export class CellOutput {
   }
 
   /** A write's before and after images, whether it was reverted, and the Revert button where it may be. */
-  private renderImages(exec: Execution, s: OutputState): void {
+  private renderImages(exec: Execution, canAct: boolean): void {
     const images = imagesOf(exec, 'images');
     const reverted = revertedBy(exec);
     const reverts = revertOf(exec);
-    const canRevert = images !== undefined && 'items' in images && images.items.length > 0 && !reverted && exec.status === 'succeeded' && s.canAct;
+    const canRevert = images !== undefined && 'items' in images && images.items.length > 0 && !reverted && exec.status === 'succeeded' && canAct;
     this.revertButton = canRevert
-      ? h(
-          'button',
-          { type: 'button', class: 'button', disabled: s.busy, 'aria-label': `Revert execution ${exec.n} of ${this.step.title}`, onclick: () => this.controls.revert(exec.n) },
-          'Revert',
-        )
+      ? h('button', { type: 'button', class: 'button', 'aria-label': `Revert execution ${exec.n} of ${this.step.title}`, onclick: () => this.controls.revert(exec.n) }, 'Revert')
       : undefined;
     replaceChildren(
       this.imagesSlot,

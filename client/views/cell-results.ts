@@ -36,8 +36,8 @@ export class CellResults {
     this.element = h('div', { class: 'results' });
   }
 
-  /** Shows `total` items of `exec`; Load more where the run may load the next page. */
-  show(exec: Execution, total: number, runId: string | undefined, canLoadMore: boolean, loadingMore: boolean): void {
+  /** Shows `total` items of `exec`; Load more where the run may load the next page ({@link setLoadingMore} says whether it is loading). */
+  show(exec: Execution, total: number, runId: string | undefined, canLoadMore: boolean): void {
     const title = this.step.title;
     let fresh = false;
     if (!this.table || this.table.n !== exec.n) {
@@ -92,7 +92,6 @@ export class CellResults {
       exec.hasMore && canLoadMore
         ? h('button', { type: 'button', class: 'button', 'aria-label': `Load more items of ${title}`, onclick: () => this.controls.more() }, 'Load more')
         : undefined;
-    this.setLoadingMore(loadingMore);
     bar.replaceChildren(
       h('span', { class: 'results-count' }, plural(total, 'item'), exec.hasMore ? ' · more available' : ''),
       copyStatus,

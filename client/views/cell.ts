@@ -88,8 +88,9 @@ export class Cell {
     if (runChanged || last.approval !== s.approval || last.revertApproval !== s.revertApproval) this.renderApprovals(s);
     if (!last || last.notice !== s.notice) this.renderNotice(s.notice);
     if (s.execution && (runChanged || last.execution !== s.execution)) {
-      this.output.render(s.execution, { runId: s.runId, canAct: s.runState === 'active' && s.access === 'run', busy: s.busy, loadingMore: s.loadingMore });
+      this.output.render(s.execution, s.runId, s.canAct);
     }
+    // After a render too: the buttons it made take the cell's current state here.
     this.output.setBusy(s.busy);
     this.output.setLoadingMore(s.loadingMore);
   }
@@ -124,7 +125,7 @@ export class Cell {
         title: this.step.title,
         intro: this.intro,
         open: s.runState === 'active' || s.runState === 'elsewhere',
-        canRun: s.runState === 'active' && s.access === 'run',
+        canRun: s.canAct,
         decide: (approve, comment) => this.controls.decide(approve, comment, kind),
       });
     }
