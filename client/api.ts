@@ -67,17 +67,19 @@ export function runbookPath(id: string): string {
 
 const seg = encodeURIComponent;
 
+/** The run list as the server keeps it in memory, and how many older ended runs it leaves out. */
+const runList = () => call<{ runs: RunSummary[]; older?: number }>('GET', '/api/runs');
+
 export const api = {
   me: () => call<Me>('GET', '/api/me'),
   runbooks: async () => (await call<{ runbooks: RunbookSummary[] }>('GET', '/api/runbooks')).runbooks,
   runbook: async (id: string) => (await call<{ runbook: RunbookView }>('GET', `/api/runbooks/${runbookPath(id)}`)).runbook,
   /** the runbook as the run started with it (its own copy) */
   runRunbook: async (run: string) => (await call<{ runbook: RunbookView }>('GET', `/api/runs/${seg(run)}/runbook`)).runbook,
-  runs: async () => (await call<{ runs: RunSummary[] }>('GET', '/api/runs')).runs,
-  /** The run list as the server keeps it in memory, and how many older ended runs it leaves out. */
-  runList: async () => call<{ runs: RunSummary[]; older?: number }>('GET', '/api/runs'),
+  runs: async () => (await runList()).runs,
+  runList,
   /** Older ended runs, read from the store: the newest `limit` that started before `before`. */
-  olderRuns: async (before: string, limit = 100) => (await call<{ runs: RunSummary[] }>('GET', `/api/runs?before=${encodeURIComponent(before)}&limit=${limit}`)).runs,
+  olderRuns: async (before: string, limit = 100) => (await call<{ runs: RunSummary[] }>('GET', `/api/runs?before=${seg(before)}&limit=${limit}`)).runs,
   run: async (id: string) => (await call<{ run: Run }>('GET', `/api/runs/${seg(id)}`)).run,
   startRun: async (runbook: string, params: Record<string, string>) => (await call<{ run: Run }>('POST', '/api/runs', { runbook, params })).run,
   execute: async (run: string, step: string, confirm?: boolean) =>

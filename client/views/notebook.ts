@@ -38,8 +38,8 @@ export class NotebookView implements View {
   private readonly steps: StepActions;
   private cells: Cell[] = [];
   private form?: ParamForm;
-  /** the run whose parameters the params slot shows (`run` undefined: the form); undefined before the first */
-  private paramsFor?: { run?: string };
+  /** the run whose parameters the params slot shows (undefined: none, the form or the list) */
+  private paramsFor?: string;
   private readonly header = h('div', { class: 'nb-header' });
   private readonly runBar = h('div', { class: 'run-bar card', role: 'region', 'aria-label': 'Run' });
   private readonly paramsSlot = h('div', { class: 'params-slot' });
@@ -82,6 +82,7 @@ export class NotebookView implements View {
     if (loaded.kind === 'run' && loaded.runbookError)
       replaceChildren(this.header, ...failedHeader(loaded.run.title, loaded.runbookError, 'The runbook of this run cannot be loaded'));
     else if (loaded.runbook) this.renderRunbook(loaded.runbook);
+    this.renderParams();
     this.unsubscribe.push(this.model.onChange((change) => this.render(change)));
     this.render({ type: 'run' });
   }
@@ -93,7 +94,7 @@ export class NotebookView implements View {
     }
     this.renderBar();
     if (change.type === 'bar') return;
-    if (!this.paramsFor || this.paramsFor.run !== this.model.run?.id) this.renderParams();
+    if (this.paramsFor !== this.model.run?.id) this.renderParams();
     for (const cell of this.cells) cell.update(cellState(this.model, cell.step.name));
   }
 
@@ -125,7 +126,7 @@ export class NotebookView implements View {
 
   private renderParams(): void {
     const { runbook, run } = this.model;
-    this.paramsFor = { run: run?.id };
+    this.paramsFor = run?.id;
     this.form = undefined;
     if (run) {
       this.paramsSlot.replaceChildren(runParams(run, this.model.access() === 'watch' ? undefined : (event) => this.followNewRun(event, run.params)));

@@ -48,7 +48,7 @@ export class RunHistoryView implements View {
 
   /** Older runs the server reads from its store, a page at a time, on request. */
   private async showOlder(runs: RunSummary[], unlisted: number): Promise<void> {
-    const last = [...runs, ...this.older].at(-1);
+    const last = this.older.at(-1) ?? runs.at(-1);
     try {
       const page = await api.olderRuns(last?.startedAt ?? new Date().toISOString());
       this.older.push(...page);

@@ -27,23 +27,32 @@ export function storeParams(runbookId: string, values: Record<string, unknown>):
 
 /** The values a run runs with; `onNewRun`, for a user who may start runs, follows the link to a new one. */
 export function runParams(run: Run, onNewRun?: (event: Event) => void): HTMLElement {
-  const entries = Object.entries(run.params);
-  return h(
-    'section',
-    { class: 'card params-summary', 'aria-label': 'Parameters of this run' },
-    h('h2', {}, 'Parameters'),
-    entries.length === 0
-      ? h('p', { class: 'muted' }, 'This run has no parameters.')
-      : h(
-          'dl',
-          { class: 'param-values' },
-          entries.map(([k, v]) => [h('dt', { class: 'mono' }, k), h('dd', { class: 'mono' }, String(v))]),
-        ),
+  return paramsCard(
+    'Parameters of this run',
+    Object.entries(run.params).map(([k, v]) => [k, h('dd', { class: 'mono' }, String(v))]),
+    'This run has no parameters.',
     h(
       'p',
       { class: 'muted' },
       'A run keeps its parameters. ',
       onNewRun ? h('a', { href: routeHash({ name: 'runbook', id: run.runbook }), onclick: onNewRun }, 'Start a new run with other values') : null,
     ),
+  );
+}
+
+/** A card of parameters, each its name and its `<dd>`, or `empty` where there are none; `footer` below them. */
+export function paramsCard(label: string, params: Array<[name: string, dd: HTMLElement]>, empty: string, footer?: HTMLElement): HTMLElement {
+  return h(
+    'section',
+    { class: 'card params-summary', 'aria-label': label },
+    h('h2', {}, 'Parameters'),
+    params.length === 0
+      ? h('p', { class: 'muted' }, empty)
+      : h(
+          'dl',
+          { class: 'param-values' },
+          params.map(([name, dd]) => [h('dt', { class: 'mono' }, name), dd]),
+        ),
+    footer,
   );
 }

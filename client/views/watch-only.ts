@@ -5,6 +5,7 @@
 import { hasRole, type Me, type ParamDecl } from '../api-types.js';
 import { h } from '../dom.js';
 import { paramHint } from '../param-check.js';
+import { paramsCard } from './run-params.js';
 
 /** One short line for the run bar: on a run, or on a runbook before any run. */
 export function watchOnlyNote(me: Me, on: 'run' | 'runbook'): HTMLElement {
@@ -18,16 +19,9 @@ export function watchOnlyNote(me: Me, on: 'run' | 'runbook'): HTMLElement {
 
 /** The parameters a run of the runbook takes, as a list. */
 export function paramList(decls: ParamDecl[]): HTMLElement {
-  return h(
-    'section',
-    { class: 'card params-summary', 'aria-label': 'Parameters of this runbook' },
-    h('h2', {}, 'Parameters'),
-    decls.length === 0
-      ? h('p', { class: 'muted' }, 'This runbook takes no parameters.')
-      : h(
-          'dl',
-          { class: 'param-values' },
-          decls.map((d) => [h('dt', { class: 'mono' }, d.name), h('dd', {}, [d.description, paramHint(d)].filter(Boolean).join(' — '))]),
-        ),
+  return paramsCard(
+    'Parameters of this runbook',
+    decls.map((d) => [d.name, h('dd', {}, [d.description, paramHint(d)].filter(Boolean).join(' — '))]),
+    'This runbook takes no parameters.',
   );
 }
