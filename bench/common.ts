@@ -1,13 +1,12 @@
 /**
  * What the benches share: their options, the steps of their runbooks, the built server spawned on
- * the sandbox, its CPU and memory from /proc, quantiles, a free port, the check that dist/ is
- * current (the benches that spawn the server run the build, not the sources), and a WebSocket
- * opener and a headless Chromium (the tests use them too).
+ * the sandbox, its CPU and memory from /proc, quantiles, the check that dist/ is current (the
+ * benches that spawn the server run the build, not the sources), and a WebSocket opener and a
+ * headless Chromium (the tests use them too).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { request as httpRequest, type Agent } from 'node:http';
-import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { WebSocket } from 'ws';
@@ -93,15 +92,6 @@ export function quantile(samples: number[], p: number): number {
 }
 
 export const median = (xs: number[]) => quantile(xs, 0.5);
-
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** The built server must be current: the bench runs dist/, not the sources. */
 export function checkBuilt(): void {
@@ -251,7 +241,7 @@ export async function spawnServer(
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** Flags for a quiet headless Chromium on a closed network: no background requests at all. */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

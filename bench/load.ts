@@ -35,10 +35,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { startSandbox, type Sandbox } from '../server/cli/local-sandbox.js';
-import { checkBuilt, customerStep, freePort, liveServers, measuredServeArgs, ordersStep, sandboxEnv, serverRequest, spawnServer, wsOpen, type ServerProcess } from './common.js';
+import { checkBuilt, customerStep, liveServers, measuredServeArgs, ordersStep, sandboxEnv, serverRequest, spawnServer, wsOpen, type ServerProcess } from './common.js';
 
 // As in bin/runbooks.js: the SDK's notice about its future Node support is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -157,7 +158,6 @@ interface Probe {
 
 async function startServer(opts: { root: string; data: string; sandbox: Sandbox; roleArn: string }): Promise<Server> {
   const token = randomBytes(24).toString('hex');
-  const port = await freePort();
   let lines = 0;
   let partial = '';
   const logged: string[] = [];
@@ -175,7 +175,7 @@ async function startServer(opts: { root: string; data: string; sandbox: Sandbox;
       }
     }
   };
-  const server = await spawnServer(measuredServeArgs({ ...opts, port, token }), {
+  const server = await spawnServer(measuredServeArgs({ ...opts, port: 0, token }), {
     env: sandboxEnv(opts.sandbox),
     nodeFlags: ['--expose-gc', `--import=${pathToFileURL(resolve('bench/load-probe.mjs')).href}`],
     onStderr,
@@ -259,7 +259,6 @@ async function call(
 
 // -- the three kinds of client --------------------------------------------------------------------
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)];
 const succeeded = (a: Answer) => (a.body?.execution?.status === 'succeeded' ? undefined : `execution ${a.body?.execution?.status}: ${a.body?.execution?.error?.code ?? ''}`);
 

@@ -29,6 +29,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -42,7 +43,6 @@ import {
   checkBuilt,
   cpuOf,
   cpuPartsOf,
-  freePort,
   measuredServeArgs,
   median,
   memoryOf,
@@ -108,14 +108,13 @@ interface Server extends ServerProcess {
 
 async function startServer(opts: { root: string; data: string; sandbox: Sandbox; roleArn: string; agent: Agent }): Promise<Server> {
   const token = randomBytes(24).toString('hex');
-  const port = await freePort();
-  const server = await spawnServer(measuredServeArgs({ ...opts, port, token }), {
+  const server = await spawnServer(measuredServeArgs({ ...opts, port: 0, token }), {
     env: sandboxEnv(opts.sandbox),
     checkout: SERVER,
     nodeFlags: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [],
   });
   const call = async (method: string, path: string, body?: unknown, agent = opts.agent) => {
-    const res = await serverRequest({ port, agent, method, path, token, body });
+    const res = await serverRequest({ port: server.port, agent, method, path, token, body });
     return { status: res.status, body: JSON.parse(res.text || 'null') };
   };
   return { ...server, call };
@@ -302,7 +301,7 @@ try {
   const memory1 = memoryOf(server.pid);
   // Idle pools: the gateway closes keep-alive connections after 5 s of silence.
   agent.destroy();
-  await new Promise((r) => setTimeout(r, 6000));
+  await sleep(6000);
   const socketsIdle = socketsOf(server.pid, ports);
 
   // -- report -------------------------------------------------------------------------------------
