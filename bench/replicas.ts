@@ -47,15 +47,16 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { Agent, Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { WebSocket } from 'ws';
-import { decodeValue } from '../server/runs/dynamo-values.js';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startSandbox, type Sandbox } from '../server/cli/local-sandbox.js';
+import { readAuditChain } from '../server/runs/dynamo-audit.js';
 import {
   checkBuilt,
   cpuOf,
   liveServers,
+  measuredServeArgs,
   median,
   memoryOf,
   numberOption,
@@ -66,6 +67,7 @@ import {
   serverRequest,
   spawnServer,
   TICK_MS,
+  wsOpen,
   type ServerProcess,
 } from './common.js';
 
@@ -114,7 +116,6 @@ const ownCpu = () => {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const ms = (x: number, d = 1) => (Number.isFinite(x) ? `${x.toFixed(d)} ms` : '–');
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 // -- what the gateway (in this process) answered ------------------------------------------------
 
@@ -310,7 +311,6 @@ try {
   // -- the balancer -------------------------------------------------------------------------------
   const retries: Array<{ route: string; replica: number; code: string; dead: boolean }> = [];
   const errors = new Map<string, number>();
-  const latency: Record<string, number[]> = { start: [], execute: [], complete: [], 'GET run': [] };
   /** the same routes' latencies of the requests that needed a connection retry, and of those that did not */
   const retried: Record<string, number[]> = { start: [], execute: [], complete: [], 'GET run': [] };
   const firstTry: Record<string, number[]> = { start: [], execute: [], complete: [], 'GET run': [] };
@@ -339,10 +339,7 @@ try {
       try {
         const res = await send(p, method, path, body);
         const at = performance.now();
-        if (record) {
-          latency[route].push(at - t0);
-          (attempts > 0 ? retried : firstTry)[route].push(at - t0);
-        }
+        if (record) (attempts > 0 ? retried : firstTry)[route].push(at - t0);
         return { ...res, replica: i, at, retried: attempts > 0 };
       } catch (err) {
         if (!(err instanceof ConnectionError)) {
@@ -572,11 +569,7 @@ try {
     process.stderr.write(`bench: overhead, ${OVERHEAD} executes on each store (${clock()} s)\n`);
     const dynamo = await spawnRunbooks('dynamodb store', replicaArgs(REPLICAS), env);
     others.push(dynamo);
-    const file = await spawnRunbooks(
-      'file store',
-      [root, '--aws', '--iam-revocation', '--role', roleArn, '--data', join(dir, 'file-data'), '--port', '0', '--token', TOKEN, '--idle-timeout', '0'],
-      env,
-    );
+    const file = await spawnRunbooks('file store', measuredServeArgs({ root, roleArn, data: join(dir, 'file-data'), port: 0, token: TOKEN }), env);
     others.push(file);
     const m0 = machineCpu();
     const ours0 = ownCpu() + cpuOf(dynamo.pid) + cpuOf(file.pid) + (sb.dynamoLocalPid() ? cpuOf(sb.dynamoLocalPid()!) : 0);
@@ -654,11 +647,12 @@ try {
   console.log(`\nthroughput: ${rate.toFixed(1)} executes/s (${executed.length} executes answered 200 in ${(executeWall / 1000).toFixed(2)} s, the execute phase)`);
   console.log('\nroute        n     p50 ms   p99 ms   max ms  p99/p50  p99 ≤ 10× p50   (of which after a connection retry: n, p50, max)');
   const routeRows: Record<string, unknown> = {};
-  for (const [route, xs] of Object.entries(latency)) {
+  for (const [route, first] of Object.entries(firstTry)) {
+    const r = retried[route];
+    const xs = [...first, ...r];
     const p50 = median(xs);
     const p99 = quantile(xs, 0.99);
     const max = Math.max(...xs);
-    const r = retried[route];
     routeRows[route] = { n: xs.length, p50, p99, max, retried: r.length };
     console.log(
       `${route.padEnd(10)} ${String(xs.length).padStart(4)} ${p50.toFixed(1).padStart(9)} ${p99.toFixed(1).padStart(8)} ${max.toFixed(1).padStart(8)} ${(p99 / p50).toFixed(1).padStart(7)}×  ${p99 <= 10 * p50 ? 'yes' : 'NO '}             ${r.length ? `${r.length}, ${median(r).toFixed(0)} ms, ${Math.max(...r).toFixed(0)} ms` : '0'}`,
@@ -712,7 +706,7 @@ try {
     `replicas over the whole load (CPU since the execute phase began; the restarted one since its restart): ${replicas.map((p, i) => `${i}: CPU ${(cpu[i] / 1000).toFixed(1)} s, RSS ${memory[i].rssMb.toFixed(0)} MB (peak ${memory[i].peakMb.toFixed(0)})`).join('; ')}`,
   );
   console.log(`stopped with SIGTERM: ${stops.map((s, i) => `${i}: exit ${s.code}${s.forced ? ' (SIGKILLed after 30 s)' : ''}`).join(', ')}`);
-  console.log(`audit verify --store dynamodb: exit ${verify1.code} ${verify1.out.trim()}\n  (by ${verify1.how})`);
+  console.log(`audit verify --store dynamodb: exit ${verify1.code} ${verify1.out.trim()}\n  (by runbooks audit verify --store dynamodb)`);
 
   let overheadJson: Record<string, unknown> | null = null;
   if (overhead) {
@@ -792,9 +786,10 @@ interface Viewer {
 
 /** A viewer of replica `i`'s events; `previous`: the viewer it replaces (its spans are kept). */
 async function connectViewer(i: number, p: Proc, arrivals: Map<string, Map<number, number>>, previous?: Viewer): Promise<Viewer> {
-  const socket = new WebSocket(`ws://127.0.0.1:${p.port}/api/events`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const { socket, status, error } = await wsOpen(`ws://127.0.0.1:${p.port}/api/events`, { authorization: `Bearer ${TOKEN}` });
+  if (!socket) throw new Error(`${p.name}: WS /api/events ${status ?? error}`);
   const spans = previous?.spans ?? [];
-  const span: { from: number; to?: number } = { from: NaN };
+  const span: { from: number; to?: number } = { from: performance.now() };
   socket.on('message', (data) => {
     const t = performance.now();
     const event = JSON.parse(String(data)) as { type: string; runId?: string; step?: string; execution?: { n: number } };
@@ -807,12 +802,6 @@ async function connectViewer(i: number, p: Proc, arrivals: Map<string, Map<numbe
   socket.on('close', () => {
     span.to ??= performance.now();
   });
-  socket.on('error', () => undefined);
-  await new Promise<void>((resolveOpen, reject) => {
-    socket.once('open', () => resolveOpen());
-    socket.once('error', reject);
-  });
-  span.from = performance.now();
   spans.push(span);
   return { spans, close: () => socket.close() };
 }
@@ -820,16 +809,10 @@ async function connectViewer(i: number, p: Proc, arrivals: Map<string, Map<numbe
 /** `run/step/n` of every step.executed record in the store's audit chain. */
 async function auditedExecutions(sb: Sandbox, storePrefix: string): Promise<Set<string>> {
   const client = new DynamoDBClient({ region: sb.region, endpoint: sb.endpoint, credentials: sb.baseCredentials });
-  const table = `${storePrefix}audit`;
   const out = new Set<string>();
   try {
-    const readParts = async (blob: string): Promise<Uint8Array[]> => {
-      const parts: Uint8Array[] = [];
-      for await (const item of query(client, table, blob)) parts.push(item.data.B!);
-      return parts;
-    };
-    for await (const item of query(client, table, 'audit')) {
-      const record = JSON.parse(await decodeValue(item, readParts)) as { type: string; runId?: string; data?: { step?: string; n?: number } };
+    for (const line of (await readAuditChain(client, storePrefix)).lines) {
+      const record = JSON.parse(line) as { type: string; runId?: string; data?: { step?: string; n?: number } };
       if (record.type === 'step.executed') out.add(`${record.runId}/${record.data?.step}/${record.data?.n}`);
     }
   } finally {
@@ -838,48 +821,15 @@ async function auditedExecutions(sb: Sandbox, storePrefix: string): Promise<Set<
   return out;
 }
 
-async function* query(client: DynamoDBClient, table: string, chain: string): AsyncGenerator<Record<string, AttributeValue>> {
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: '#c = :c',
-        ExpressionAttributeNames: { '#c': 'chain' },
-        ExpressionAttributeValues: { ':c': { S: chain } },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    yield* page.Items ?? [];
-    start = page.LastEvaluatedKey;
-  } while (start);
-}
-
-/**
- * `runbooks audit verify --store dynamodb --json`, with the replicas' environment. Should the command
- * not take `--store`, the verdict of the command's own function (dist/server/cli/audit.js), given the
- * options `--store dynamodb --store-prefix P` stand for, in a process of its own with the same env.
- */
-async function auditVerify(env: NodeJS.ProcessEnv, storePrefix: string, base: string): Promise<{ code: number | null; out: string; how: string }> {
-  const run = async (argv: string[]) => {
-    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    children.delete(child);
-    return { code, out };
-  };
-  const data = join(base, 'verify');
-  const cli = await run([join(SERVER ?? '.', 'bin/runbooks.js'), 'audit', 'verify', '--store', 'dynamodb', '--store-prefix', storePrefix, '--data', data, '--json']);
-  if (!/unknown option '--store'/.test(cli.out)) return { ...cli, how: 'runbooks audit verify --store dynamodb' };
-  const options = JSON.stringify({ store: 'dynamodb', storePrefix, data, json: true });
-  const direct = await run([
-    '--input-type=module',
-    '-e',
-    `const { auditVerifyCommand } = await import(${JSON.stringify(resolve(SERVER ?? '.', 'dist/server/cli/audit.js'))}); process.exitCode = await auditVerifyCommand(${options});`,
-  ]);
-  return { ...direct, how: `auditVerifyCommand of dist/server/cli/audit.js (the CLI answered: ${cli.out.split('\n')[0].trim()})` };
+/** `runbooks audit verify --store dynamodb --json`, with the replicas' environment. */
+async function auditVerify(env: NodeJS.ProcessEnv, storePrefix: string, base: string): Promise<{ code: number | null; out: string }> {
+  const argv = [join(SERVER ?? '.', 'bin/runbooks.js'), 'audit', 'verify', '--store', 'dynamodb', '--store-prefix', storePrefix, '--data', join(base, 'verify'), '--json'];
+  const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  children.delete(child);
+  return { code, out };
 }
